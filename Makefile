@@ -1,0 +1,45 @@
+# Everything a fresh Debian machine with Python 3.11 needs; each step is skipped when already done.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install system index run test bench eval clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first: its CPU wheel; letting another package pull torch fetches GBs of CUDA libraries.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Chromium drives the browser tests of the app (Playwright cannot download browsers here).
+system:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+index: install
+	$(BIN)/coach index
+
+run: install index
+	$(BIN)/python app.py
+
+test: install system index
+	$(BIN)/python -m pytest
+
+bench: install index
+	$(BIN)/python -m bench
+
+eval: install index
+	$(BIN)/coach eval
+
+clean-venv:
+	rm -rf $(VENV)

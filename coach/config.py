@@ -1,0 +1,69 @@
+"""The one settings object. Every knob is an environment variable prefixed `COACH_`."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "staff-coach"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="index, sessions, caches")
+    corpus_dir: Path = Field(default=REPO_ROOT / "corpus", description="compendium, panels, cases")
+    prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="prompt templates")
+    evals_dir: Path = Field(default=REPO_ROOT / "evals", description="eval fixtures and baselines")
+
+    backend: Literal["embedded", "openai", "ollama"] = "embedded"
+    model_path: Path | None = Field(
+        default=None, description="GGUF file for the embedded backend; default: the bundled Gemma 3 270M"
+    )
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "gemma-3-270m"
+    openai_api_key: str = "none"
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "llama3.2"
+    llm_timeout_s: float = 60.0
+    llm_threads: int = Field(default=2, ge=1)
+
+    chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server")
+    collection: str = "staff-coach"
+    embedding_model: str = Field(
+        default="bundled:all-MiniLM-L6-v2",
+        description="'bundled:all-MiniLM-L6-v2' or a local sentence-transformers directory",
+    )
+    chunk_size: int = Field(default=900, ge=200, description="max characters per compendium chunk")
+    chunk_overlap: int = Field(default=0, ge=0)
+
+    seed: int = 7
+    host: str = Field(default="127.0.0.1", description="where the web app listens")
+    port: int = Field(default=7860, description="web app port")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.data_dir / "sessions.sqlite3"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Offline evaluation suites. Each suite reads fixed fixtures and returns a `SuiteResult`."""

@@ -1,0 +1,78 @@
+"""The scorecard: one pydantic model shared by every scorer and every interface."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Band = Literal["strong-hire", "hire", "lean-no", "no-hire"]
+
+
+class ScorerInfo(BaseModel):
+    name: str
+    version: str
+
+
+class SignalResult(BaseModel):
+    """How well the answer showed one evaluation signal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    level: int | None = Field(description="0-4, or null when the scorer abstained")
+    evidence: list[str] = Field(default_factory=list, description="verbatim quotes from the answer")
+    status: Literal["evidenced", "weak", "missing", "insufficient evidence"] = "missing"
+    strong_answer_includes: str = Field(default="", description="what a strong answer shows (from the corpus)")
+    scored_by: str = "evidence"
+    reason: str = ""
+
+
+class FailureModeHit(BaseModel):
+    id: str
+    name: str
+    cues: list[str] = Field(default_factory=list, description="what in the answer revealed it")
+
+
+class Scorecard(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    panel: str
+    question: str = ""
+    overall: int | None = Field(description="0-100, or null when the scorer abstained")
+    band: Band | None
+    abstained: bool = False
+    abstain_reason: str = ""
+    signals: list[SignalResult]
+    failure_modes: list[FailureModeHit] = Field(default_factory=list)
+    scorer: ScorerInfo
+    notes: list[str] = Field(default_factory=list, description="e.g. ignored instructions, dropped quotes")
+
+    def contract(self) -> dict:
+        """The JSON shape other tools rely on (`coach score --json`)."""
+        return {
+            "panel": self.panel,
+            "overall": self.overall,
+            "band": self.band,
+            "signals": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "level": s.level,
+                    "evidence": s.evidence,
+                    "status": s.status,
+                    "strong_answer_includes": s.strong_answer_includes,
+                    "scored_by": s.scored_by,
+                }
+                for s in self.signals
+            ],
+            "failure_modes": [f.model_dump() for f in self.failure_modes],
+            "scorer": self.scorer.model_dump(),
+            "abstained": self.abstained,
+            "abstain_reason": self.abstain_reason,
+            "notes": self.notes,
+        }
+
+    def level_of(self, signal_id: str) -> int | None:
+        return next(s.level for s in self.signals if s.id == signal_id)

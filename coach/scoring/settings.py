@@ -1,0 +1,91 @@
+"""Scorer thresholds and band cut-offs, read from `corpus/scoring.yaml` (never buried in code)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import CorpusError
+
+CODE_VERSION = "1"  # bump when the algorithm changes; the settings hash covers the numbers
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bands(_Strict):
+    strong_hire: float = Field(alias="strong-hire")
+    hire: float
+    lean_no: float = Field(alias="lean-no")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bands:
+        if not self.strong_hire > self.hire > self.lean_no >= 0:
+            raise ValueError("bands must satisfy strong-hire > hire > lean-no >= 0")
+        return self
+
+    def band(self, overall: float) -> str:
+        if overall >= self.strong_hire:
+            return "strong-hire"
+        if overall >= self.hire:
+            return "hire"
+        if overall >= self.lean_no:
+            return "lean-no"
+        return "no-hire"
+
+
+class Abstain(_Strict):
+    min_words: int
+    min_known_word_ratio: float
+    min_topic_similarity: float
+    pasted_question_similarity: float
+
+
+class Evidence(_Strict):
+    sim_floor: float
+    sim_ceiling: float
+    specificity_full: float
+    detector_bonus: float
+    passive_penalty: float
+    top_sentences: int
+    level_thresholds: list[float] = Field(min_length=4, max_length=4)
+    evidenced_level: int
+    failure_cue_similarity: float
+
+    @model_validator(mode="after")
+    def _sane(self) -> Evidence:
+        if not self.sim_ceiling > self.sim_floor:
+            raise ValueError("sim_ceiling must be above sim_floor")
+        if self.level_thresholds != sorted(self.level_thresholds):
+            raise ValueError("level_thresholds must increase")
+        return self
+
+
+class ScoringSettings(_Strict):
+    bands: Bands
+    abstain: Abstain
+    evidence: Evidence
+    source_hash: str = ""
+
+    @property
+    def version(self) -> str:
+        return f"{CODE_VERSION}+{self.source_hash}"
+
+
+def load_scoring_settings(corpus_dir: Path) -> ScoringSettings:
+    path = Path(corpus_dir) / "scoring.yaml"
+    try:
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise CorpusError(f"Scorer settings {path} cannot be read: {err}", "Restore corpus/scoring.yaml from git.") from err
+    try:
+        return ScoringSettings.model_validate({**data, "source_hash": hashlib.sha256(raw).hexdigest()[:10]})
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise CorpusError(f"Scorer settings {path} are malformed: field '{field}': {first['msg']}", "Fix the named field.") from err

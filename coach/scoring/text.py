@@ -1,0 +1,80 @@
+"""Answer text handling: limits, sentence splitting that keeps verbatim spans, and input hygiene."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import UserInputError
+
+MAX_ANSWER_CHARS = 20_000
+
+_FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|\n\s*\n|\n\s*(?=[-*•]\s|\d+[.)]\s)|\n(?=[A-Z])")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(rubric|instructions?|prompt|above|previous|scoring|rules)\b"
+    r"|\b(deserves?|give (?:it|me|this)|score (?:it|me|this)|rate (?:it|me|this))\b.{0,30}\b(100|full marks|perfect|top score|strong[- ]hire|10/10)\b"
+    r"|\byou are (?:now|no longer)\b|\bsystem prompt\b",
+    re.IGNORECASE,
+)
+
+
+def check_answer(text: str) -> str:
+    if len(text) > MAX_ANSWER_CHARS:
+        raise UserInputError(
+            f"The answer is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,}.",
+            "Trim it to the part that answers the question (an interview answer is rarely over 1,000 words).",
+        )
+    return text
+
+
+def decode_answer_bytes(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UserInputError(
+            f"{source} is not valid UTF-8 (byte {err.start}).",
+            "Save the answer as UTF-8 text, e.g. `iconv -f latin1 -t utf-8 in.txt > out.txt`.",
+        ) from err
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (and bullet items, and whole code blocks) as verbatim substrings of `text`."""
+    spans: list[str] = []
+    pos = 0
+    for fence in _FENCE.finditer(text):
+        spans.extend(_split_prose(text[pos : fence.start()]))
+        block = fence.group(0).strip()
+        if block:
+            spans.append(block)
+        pos = fence.end()
+    spans.extend(_split_prose(text[pos:]))
+    return [s for s in spans if re.search(r"[A-Za-z0-9]", s)]
+
+
+def _split_prose(chunk: str) -> list[str]:
+    out = []
+    start = 0
+    for m in _BOUNDARY.finditer(chunk):
+        out.append(chunk[start : m.start()])
+        start = m.end()
+    out.append(chunk[start:])
+    cleaned = []
+    for piece in out:
+        piece = _BULLET.sub("", piece.strip()) if _BULLET.match(piece) else piece.strip()
+        if piece:
+            cleaned.append(piece)
+    return cleaned
+
+
+def normalise(sentence: str) -> str:
+    return re.sub(r"[^a-z0-9%$]+", " ", sentence.lower()).strip()
+
+
+def is_instruction(sentence: str) -> bool:
+    """Text addressed to the scorer rather than the interviewer: it is data, never obeyed, never evidence."""
+    return bool(_INJECTION.search(sentence))
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'%$.-]*", text))

@@ -1,0 +1,58 @@
+"""The index against a real Chroma store and the real bundled embedding model."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from coach.config import Settings
+from coach.errors import IndexCorruptError, IndexMissingError
+from coach.index import VectorIndex
+from coach.retrieve import Retriever
+
+
+def test_missing_index_names_coach_index(tmp_path, embedder):
+    settings = Settings(data_dir=tmp_path / "empty")
+    with pytest.raises(IndexMissingError, match="coach index"):
+        Retriever(settings, VectorIndex(settings, embedder=embedder))
+
+
+def test_incremental_reindex(tmp_path, corpus_copy, embedder):
+    settings = Settings(data_dir=tmp_path / "d", corpus_dir=corpus_copy)
+    idx = VectorIndex(settings, embedder=embedder)
+    first = idx.build(progress=False)
+    assert first.rebuilt and first.added > 200 and first.updated == first.removed == 0
+    total = idx.count()
+
+    again = VectorIndex(settings, embedder=embedder).build(progress=False)
+    assert again.embedded == 0 and again.removed == 0 and again.unchanged == total
+
+    # Edit one follow-up and drop one failure mode: only those chunks change.
+    path = corpus_copy / "panels" / "coding.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["follow_ups"][0]["text"] += " And how would you test it?"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(IndexMissingError, match="coach index"):
+        Retriever(settings, VectorIndex(settings, embedder=embedder))
+    changed = VectorIndex(settings, embedder=embedder).build(progress=False)
+    assert changed.updated == 1 and changed.added == 0 and changed.removed == 0
+
+    dropped = data["failure_modes"].pop()
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    removed = VectorIndex(settings, embedder=embedder).build(progress=False)
+    assert removed.removed == 1 and removed.embedded == 0
+    ids = set(VectorIndex(settings, embedder=embedder).collection().get()["ids"])
+    assert f"panel:coding:failure-mode:{dropped['id']}" not in ids
+    assert len(ids) == total - 1
+    Retriever(settings, VectorIndex(settings, embedder=embedder))  # current again
+
+
+def test_corrupt_store_is_reported_and_kept(tmp_path, embedder):
+    settings = Settings(data_dir=tmp_path / "bad")
+    settings.index_dir.mkdir(parents=True)
+    garbage = settings.index_dir / "chroma.sqlite3"
+    garbage.write_bytes(b"this is not a sqlite database" * 100)
+    with pytest.raises((IndexCorruptError, IndexMissingError)) as err:
+        Retriever(settings, VectorIndex(settings, embedder=embedder))
+    assert "coach index" in str(err.value)
+    assert garbage.exists() and garbage.read_bytes().startswith(b"this is not")
