@@ -1,87 +1,15 @@
-"""The `coach` command line. Each command is a thin shell over the package's Python API."""
+"""The `coach` command line. Commands live in `cli_*` modules, each a thin shell over the Python API."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from typing import Optional
 
+import click
 import typer
 
-from .config import Settings, get_settings
+from . import cli_index  # noqa: F401  (registers commands)
+from .cli_app import app
 from .errors import CoachError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline interview coach for Staff and Principal engineers.")
-
-ChromaOpt = typer.Option(None, "--chroma-url", help="Talk to a Chroma server (http://host:port) instead of the local store.")
-
-
-def _settings(chroma_url: str | None = None) -> Settings:
-    if chroma_url:
-        os.environ["COACH_CHROMA_URL"] = chroma_url
-        get_settings.cache_clear()
-    return get_settings()
-
-
-def _echo_json(obj: object) -> None:
-    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
-
-
-@app.command()
-def config(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Print the effective settings (after environment variables)."""
-    data = get_settings().model_dump(mode="json")
-    if as_json:
-        _echo_json(data)
-        return
-    for key, value in data.items():
-        typer.echo(f"{key:18} {value}   [COACH_{key.upper()}]")
-
-
-@app.command()
-def index(
-    chroma_url: Optional[str] = ChromaOpt,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-) -> None:
-    """Build or update the vector index (only changed chunks are re-embedded)."""
-    from .index import VectorIndex
-
-    settings = _settings(chroma_url)
-    idx = VectorIndex(settings)
-    report = idx.build(progress=not quiet)
-    what = f"rebuilt ({report.reason})" if report.rebuilt else "updated"
-    if report.embedded == 0 and report.removed == 0:
-        what = "up to date"
-    typer.echo(
-        f"index {what} at {idx.where}: {report.added} added, {report.updated} updated, "
-        f"{report.removed} removed, {report.unchanged} unchanged in {report.seconds:.1f}s"
-    )
-
-
-@app.command()
-def retrieve(
-    query: str = typer.Argument(..., help="What to look for, in your own words."),
-    panel: Optional[str] = typer.Option(None, "--panel", "-p", help="Restrict to one panel and the sections it draws on."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="Restrict to one kind of chunk (template, exemplar, question, signal, ...)."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="How many results."),
-    mmr: bool = typer.Option(False, "--mmr", help="Diversify results with maximal marginal relevance."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    chroma_url: Optional[str] = ChromaOpt,
-) -> None:
-    """Print the chunks that best match QUERY, with id, section, kind and score."""
-    from .retrieve import Retriever
-
-    if not query.strip():
-        raise CoachError("The query is empty.", 'Pass what you are looking for, e.g. coach retrieve "error budget burn rate".')
-    hits = Retriever(_settings(chroma_url)).search(query, panel=panel, kind=kind, k=k, mmr=mmr)
-    if as_json:
-        _echo_json([h.to_dict() for h in hits])
-        return
-    for rank, h in enumerate(hits, 1):
-        first = h.text.splitlines()[1 if h.section else 0] if h.text else ""
-        typer.echo(f"{rank}. [{h.score:.3f}] {h.id}  ({h.kind}; {h.label})")
-        typer.echo(f"   {first[:150]}")
 
 
 def main() -> None:
@@ -92,10 +20,6 @@ def main() -> None:
         sys.exit(err.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as err:  # click's usage errors
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+    except click.exceptions.ClickException as err:  # usage errors: unknown option, bad value
+        err.show()
+        sys.exit(err.exit_code)

@@ -50,6 +50,8 @@ class Embedder:
     def __init__(self, name: str = BUNDLED):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from langchain_huggingface import HuggingFaceEmbeddings
 
         self.name = name

@@ -1,0 +1,99 @@
+"""The one small interface every LLM backend implements.
+
+A backend turns a rendered prompt into text. It says whether it is a base (completion) model or an
+instruct (chat) model, so callers pick the matching prompt form; everything about *what* to ask
+lives in `prompts/` and in the modules that use a backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Style = Literal["completion", "chat"]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 96
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """What a backend receives: the text (completion) or messages (chat), plus provenance."""
+
+    prompt_id: str
+    prompt_hash: str
+    style: Style
+    text: str = ""
+    messages: tuple[Message, ...] = ()
+
+    def cache_text(self) -> str:
+        if self.style == "completion":
+            return self.text
+        return "\n".join(f"<{m.role}>{m.content}" for m in self.messages)
+
+
+@dataclass
+class Generation:
+    text: str
+    backend: str
+    model: str
+    prompt_id: str
+    prompt_hash: str
+    sampling: Sampling
+    cached: bool = False
+    seconds: float = 0.0
+    tokens: int = 0
+    meta: dict = field(default_factory=dict)
+
+
+class LLMBackend(ABC):
+    """Implement `_generate`; `generate` adds provenance. Backends are cheap to create except
+    the embedded one, which loads its model once per process and is shared."""
+
+    name: str = "base"
+    style: Style = "completion"
+
+    @property
+    @abstractmethod
+    def model(self) -> str:
+        """Model identity: the GGUF file's sha256 for the embedded backend, the model name otherwise."""
+
+    @property
+    def endpoint(self) -> str:
+        return "in-process"
+
+    @abstractmethod
+    def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        """Return (text, completion_tokens). Raise `BackendError` on any failure; never invent text."""
+
+    def generate(self, prompt: RenderedPrompt, sampling: Sampling) -> Generation:
+        import time
+
+        started = time.perf_counter()
+        text, tokens = self._generate(prompt, sampling)
+        return Generation(
+            text=text,
+            backend=self.name,
+            model=self.model,
+            prompt_id=prompt.prompt_id,
+            prompt_hash=prompt.prompt_hash,
+            sampling=sampling,
+            seconds=time.perf_counter() - started,
+            tokens=tokens,
+        )
