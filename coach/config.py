@@ -33,10 +33,20 @@ class Settings(BaseSettings):
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "gemma-3-270m"
     openai_api_key: str = "none"
+    openai_style: Literal["completion", "chat"] = Field(
+        default="chat", description="'completion' for base models (e.g. Gemma 270M behind llama.cpp)"
+    )
     ollama_base_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.2"
+    ollama_style: Literal["completion", "chat"] = "chat"
     llm_timeout_s: float = 60.0
     llm_threads: int = Field(default=2, ge=1)
+    llama_repack: Literal["auto", "on", "off"] = Field(
+        default="auto", description="llama.cpp weight repacking; 'auto' turns it off on AMX CPUs, where it crashes"
+    )
+    llm_cache: Literal["off", "replay", "record"] = Field(
+        default="off", description="record/replay every LLM call in cache_dir/llm.sqlite3"
+    )
 
     chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server")
     collection: str = "staff-coach"

@@ -14,6 +14,7 @@ from .errors import CoachError
 
 BUNDLED = "bundled:all-MiniLM-L6-v2"
 _lock = threading.Lock()
+MEMO_SIZE = 50_000  # ~75 MB of 384-d float32 vectors at most
 
 
 def resolve_model_path(name: str) -> Path:
@@ -62,13 +63,27 @@ class Embedder:
             encode_kwargs={"normalize_embeddings": True, "batch_size": 16},
         )
         self.fingerprint = model_fingerprint(name)
+        st = self.lc._client
+        self.dim = (getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension)()
+        self._memo: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Batch-encode to an (n, d) float32 array; one model call for the whole list."""
+        """Batch-encode to an (n, d) float32 array: one model call for every text not seen before.
+
+        Sentences recur constantly (re-scoring, robustness probes, follow-ups over the same answer),
+        so vectors are memoised by text; the model is deterministic, so this changes no result.
+        """
+        texts = list(texts)
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         with _lock:
-            return np.asarray(self.lc.embed_documents(list(texts)), dtype=np.float32)
+            missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+            if missing:
+                vecs = np.asarray(self.lc.embed_documents(missing), dtype=np.float32)
+                if len(self._memo) + len(missing) > MEMO_SIZE:
+                    self._memo.clear()
+                self._memo.update(zip(missing, vecs))
+            return np.stack([self._memo[t] for t in texts])
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

@@ -36,6 +36,10 @@ class BackendError(CoachError):
     """An LLM backend is unreachable, timed out, or returned nothing usable."""
 
 
+class EmptyOutputError(BackendError):
+    """The backend answered, but with nothing: callers may retry with another seed."""
+
+
 class PromptError(CoachError):
     """A prompt template is missing, malformed, or rendered with wrong variables."""
 

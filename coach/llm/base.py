@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from ..errors import EmptyOutputError, PromptError
+
 Style = Literal["completion", "chat"]
 
 
@@ -78,15 +80,30 @@ class LLMBackend(ABC):
     def endpoint(self) -> str:
         return "in-process"
 
+    def describe(self) -> str:
+        """Who is talking, for error messages: backend, model and where it runs."""
+        return f"{self.name} backend (model {self.model!r} at {self.endpoint})"
+
     @abstractmethod
     def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
         """Return (text, completion_tokens). Raise `BackendError` on any failure; never invent text."""
 
-    def generate(self, prompt: RenderedPrompt, sampling: Sampling) -> Generation:
+    def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
+        """`repeat` only matters to the record/replay cache (several draws with one seed); plain
+        backends accept it so callers need not know whether a cache sits in between."""
         import time
 
+        check_style(self, prompt)
         started = time.perf_counter()
         text, tokens = self._generate(prompt, sampling)
+        if not text.strip():
+            # A blank reply is a failure the caller must see, not an empty question or score.
+            raise EmptyOutputError(
+                f"The {self.describe()} returned empty output for prompt {prompt.prompt_id!r} "
+                f"(seed {sampling.seed}, max_tokens {sampling.max_tokens}, stop {list(sampling.stop)}).",
+                "Retry with another seed, raise max_tokens, or check that the prompt ends where the model "
+                "should continue.",
+            )
         return Generation(
             text=text,
             backend=self.name,
@@ -96,4 +113,15 @@ class LLMBackend(ABC):
             sampling=sampling,
             seconds=time.perf_counter() - started,
             tokens=tokens,
+            meta={"repeat": repeat} if repeat else {},
+        )
+
+
+def check_style(backend: LLMBackend, prompt: RenderedPrompt) -> None:
+    # A base model fed chat messages (or the reverse) produces fluent garbage, so refuse early.
+    if prompt.style != backend.style:
+        raise PromptError(
+            f"Prompt {prompt.prompt_id!r} is in {prompt.style} form but the {backend.name} backend "
+            f"expects {backend.style} prompts.",
+            f"Load it with load_prompt({prompt.prompt_id!r}, style={backend.style!r}).",
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # A number with a unit, a percentage, money, a multiplier or a clock value.
 _QUANTITY = re.compile(
@@ -34,23 +35,31 @@ _NUMBER_WORD = re.compile(
 _TECH = {
     "postgres", "postgresql", "mysql", "aurora", "dynamodb", "cassandra", "redis", "memcached", "kafka", "kinesis",
     "rabbitmq", "sqs", "sns", "s3", "gcs", "envoy", "nginx", "haproxy", "istio", "kubernetes", "k8s", "ecs", "eks",
-    "lambda", "terraform", "grafana", "prometheus", "datadog", "opentelemetry", "jaeger", "elasticsearch",
+    "terraform", "grafana", "prometheus", "datadog", "opentelemetry", "jaeger", "elasticsearch",
     "clickhouse", "snowflake", "bigquery", "spark", "flink", "airflow", "grpc", "graphql", "jwt", "oauth", "mtls",
     "tls", "cdn", "cdc", "debezium", "zookeeper", "etcd", "raft", "paxos", "crdt", "lww", "sql", "nosql", "vault",
     "kms", "jvm", "gc", "cpu", "ram", "ssd", "dns", "http", "tcp", "udp", "websocket", "websockets", "api", "sdk",
     "json", "protobuf", "avro", "redshift", "mongodb", "mongo", "sqlite", "vitess", "spanner", "cockroachdb",
-    "pagerduty", "slack", "jira", "github", "gitlab", "jenkins", "argo", "helm", "docker", "linux", "python", "java",
-    "go", "golang", "rust", "node", "typescript", "react", "ios", "android", "sre", "slo", "sla", "sli", "rto",
+    "pagerduty", "jira", "github", "gitlab", "jenkins", "argo", "helm", "docker", "linux", "python", "java",
+    "golang", "rust", "typescript", "react", "ios", "android", "sre", "slo", "sla", "sli", "rto",
     "rpo", "mttr", "adr", "adrs", "pii", "gdpr", "soc2", "hipaa", "pci", "sox", "iam", "rbac", "saas", "vpc",
-    "lru", "ttl", "hashmap", "heap", "mutex", "semaphore", "queue", "bloom", "hyperloglog", "b-tree", "lsm",
-    "stripe", "twilio", "okta", "auth0", "launchdarkly", "cloudflare", "fastly", "aws", "gcp", "azure", "oncall",
-    "on-call", "canary", "blue-green", "shadow", "backfill", "runbook", "postmortem", "flamegraph", "flame",
+    "lru", "ttl", "hashmap", "mutex", "semaphore", "bloom", "hyperloglog", "b-tree", "lsm",
+    "stripe", "twilio", "okta", "auth0", "launchdarkly", "cloudflare", "fastly", "aws", "gcp", "azure", "blue-green", "flamegraph", 
 }
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}[a-z]?s?|[A-Z][a-z]{2,}(?:DB|QL|MQ))\b")
+# CamelCase, ACRONYMS, and Capitalised words that do not start the sentence (proper names).
+_CAPITALISED = re.compile(r"\b([A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}[a-z]?s?|[A-Z][a-z]{2,}(?:DB|QL|MQ))\b")
+_PROPER = re.compile(r"(?<=[a-z,;:] )([A-Z][a-z]{2,})\b")
+_IDENT = re.compile(r"\b[a-z]{2,}-[a-z]+-?\d\b|\b[a-z]+(?:-[a-z0-9]+)+\.(?:yaml|json|py|go|ts|sql)\b|/[a-z0-9_/{}-]{3,}")
+_NOT_NAMES = {"The", "This", "That", "Then", "When", "What", "Which", "While", "After", "Before", "During", "Because",
+              "But", "And", "Our", "Its", "His", "Her", "Their", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+              "January", "February", "March", "April", "June", "July", "August", "September", "October", "November",
+              "December", "Staff", "Principal", "Senior", "Engineer", "Engineering", "Team", "Product", "Finance",
+              "Legal", "Security", "Sales", "Support", "Marketing", "Director", "Manager", "CTO", "VP", "CEO", "CFO",
+              "OK", "TL", "DR", "TL;DR", "STAR", "I", "If", "So", "Also", "Yes", "No", "In", "On", "At", "For", "With"}
 _CODE = re.compile(r"`[^`]+`|\b\w+\(\)|\b[a-z]+_[a-z_]+\b|\b[a-z]+[A-Z][A-Za-z]+\b")
 
 _CAUSAL = re.compile(
-    r"\b(because|so that|so we|which (?:meant|caused|cut|dropped|reduced|raised|let|gave|made|freed|saved)|"
+    r"\b(if .{3,60}\b(?:would|will|then)\b|otherwise|, so |because|so that|so we|which (?:meant|caused|cut|dropped|reduced|raised|let|gave|made|freed|saved)|"
     r"led to|resulting in|as a result|that (?:cut|dropped|reduced|saved|brought|took)|caused|therefore|"
     r"which is why|since|due to|thanks to|in exchange for|at the cost of|->|→)\b",
     re.IGNORECASE,
@@ -103,6 +112,11 @@ _STAR = {
                          re.IGNORECASE),
 }
 
+_ACTION = re.compile(r"\b(?:I|we)\s+(?:\w+ed|built|wrote|ran|set|took|made|cut|split|shipped|put|moved|rewrote|"
+                     r"drew|sent|held|kept|ran|began|led|gave|told|found|brought|caught|paid|sold|spent|swapped)\b", re.IGNORECASE)
+_RESULT = re.compile(r"\b(dropped|fell|rose|went from|down to|up to|from .{1,25} to |reduced|cut|halved|doubled|"
+                     r"saved|removed|eliminated|stopped|fixed|closed|shipped|unblocked|recovered|so (?:that|we|the)|"
+                     r"which (?:meant|let|made|gave|cut|dropped)|and (?:it|that) (?:dropped|cut|fixed|stopped))\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _STOP = set(
     """a an the and or but if then so of to in on at by for with from into onto over under about as is are was were be
@@ -154,13 +168,21 @@ class Detection:
     concrete_words: int = 0
     generic_words: int = 0
 
+    action_result: bool = False
+
     @property
     def specificity(self) -> float:
-        """Roughly: how many checkable specifics the sentence carries. Rubric vocabulary scores zero."""
+        """How many checkable specifics the sentence carries: a number with its unit, a named
+        component, an action with its result, a cause with its effect. Rubric vocabulary adds nothing."""
         score = 1.0 * min(len(self.quantities), 3) + 0.8 * min(len(self.named), 3)
-        score += 0.15 * min(self.concrete_words, 6)
-        if self.causal and score > 0.3:
+        concrete = self.concrete_words >= 3
+        if self.action_result and concrete:
+            score += 0.5
+        if self.causal and concrete:
             score += 0.4
+        score += 0.05 * min(self.concrete_words, 6)
+        if score < 1.0 and self.generic_words > self.concrete_words:
+            score *= 0.5  # mostly rubric words: whatever else it has is probably decoration
         return round(score, 3)
 
     def fires(self, detector: str) -> bool:
@@ -175,7 +197,9 @@ class Detection:
         }[detector]
 
 
+@lru_cache(maxsize=20_000)
 def detect(sentence: str) -> Detection:
+    """Pure function of the sentence, memoised; callers must not mutate the result."""
     d = Detection()
     d.quantities = [m.group(0) for m in _QUANTITY.finditer(sentence)]
     if not d.quantities:
@@ -184,8 +208,10 @@ def detect(sentence: str) -> Detection:
     words = _WORD.findall(sentence)
     lowered = [w.lower() for w in words]
     named = [w for w in words if w.lower() in _TECH]
-    named += [m.group(0) for m in _CAPITALISED.finditer(sentence) if m.group(0).lower() not in _TECH]
+    named += [m.group(0) for m in _CAPITALISED.finditer(sentence) if m.group(0).lower() not in _TECH and m.group(0) not in _NOT_NAMES]
+    named += [m.group(1) for m in _PROPER.finditer(sentence) if m.group(1) not in _NOT_NAMES and m.group(1).lower() not in GENERIC]
     named += [m.group(0) for m in _CODE.finditer(sentence)]
+    named += [m.group(0) for m in _IDENT.finditer(sentence)]
     d.named = list(dict.fromkeys(named))
     d.generic_words = sum(1 for w in lowered if w in GENERIC)
     d.concrete_words = sum(1 for w in lowered if w not in GENERIC and w not in _STOP and len(w) > 3 and w not in _TECH)
@@ -196,6 +222,7 @@ def detect(sentence: str) -> Detection:
     d.risk = bool(_RISK.search(sentence))
     d.phased = bool(_PHASED.search(sentence))
     d.ownership = bool(_OWNER.search(sentence))
+    d.action_result = bool(_ACTION.search(sentence)) and bool(_RESULT.search(sentence))
     d.passive = bool(_PASSIVE.search(sentence))
     d.star = {part for part, rx in _STAR.items() if rx.search(sentence)}
     return d

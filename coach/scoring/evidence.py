@@ -72,12 +72,13 @@ class EvidenceScorer:
         self.embedder = embedder
         self.settings = settings
         self.info = ScorerInfo(name=NAME, version=settings.version)
+        # The embedder's own WordPiece vocabulary doubles as a dictionary for the gibberish check.
+        self._vocab = frozenset(embedder.lc._client.tokenizer.get_vocab())
 
     # -- abstention -------------------------------------------------------------------------------
 
     def _known_word_ratio(self, text: str) -> float:
-        tokenizer = self.embedder.lc._client.tokenizer  # the model's own WordPiece vocabulary
-        vocab = tokenizer.get_vocab()
+        vocab = self._vocab
         words = [w.lower() for w in re.findall(r"[A-Za-z]{2,}", text)]
         if not words:
             return 0.0
@@ -91,7 +92,7 @@ class EvidenceScorer:
             return f"too short to judge ({word_count(answer)} words; at least {a.min_words} needed)"
         if self._known_word_ratio(answer) < a.min_known_word_ratio:
             return "the answer does not read as language (gibberish)"
-        if question.strip():
+        if question.strip() and word_count(answer) <= 2 * word_count(question) + 10:
             qv, av = self.embedder.encode([question, answer])
             if float(qv @ av) >= a.pasted_question_similarity:
                 return "the answer repeats the question instead of answering it"

@@ -9,7 +9,8 @@ from ..errors import UserInputError
 MAX_ANSWER_CHARS = 20_000
 
 _FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|\n\s*\n|\n\s*(?=[-*•]\s|\d+[.)]\s)|\n(?=[A-Z])")
+# Sentence ends, blank lines and bullets split; a single newline is just a wrapped line.
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|\n\s*\n|\n\s*(?=[-*•]\s|\d+[.)]\s)")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(rubric|instructions?|prompt|above|previous|scoring|rules)\b"

@@ -1,0 +1,157 @@
+"""Record/replay cache for LLM calls, in one SQLite table.
+
+The eval harness replays recorded generations so that a prompt or scorer change is compared on
+the same model outputs, and re-records on purpose. The key covers everything that can change an
+output: backend, model identity, prompt id and file hash, the rendered text, every sampling
+setting including the seed, and a `repeat` index for several draws with one seed.
+
+Modes: "replay" (hit -> stored text, marked cached; miss -> call and store), "record" (always
+call and overwrite), "off" (pass through). Failed calls are never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from ..config import Settings, get_settings
+from ..errors import unknown_choice
+from .base import Generation, LLMBackend, RenderedPrompt, Sampling, check_style
+
+MODES: tuple[str, ...] = ("replay", "record", "off")
+_KEY_VERSION = 1  # bump when the key's ingredients change, so old rows simply stop matching
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY,
+    backend TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_id TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    sampling TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tokens INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    created_at REAL NOT NULL
+)
+"""
+
+
+def cache_key(backend: LLMBackend, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> str:
+    payload = {
+        "v": _KEY_VERSION,
+        "backend": backend.name,
+        "model": backend.model,
+        "style": prompt.style,
+        "prompt_id": prompt.prompt_id,
+        "prompt_hash": prompt.prompt_hash,
+        "text": prompt.text,
+        "messages": [[m.role, m.content] for m in prompt.messages],
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "max_tokens": sampling.max_tokens,
+        "stop": list(sampling.stop),
+        "seed": sampling.seed,
+        "repeat": repeat,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class CachedBackend(LLMBackend):
+    """Wraps any backend; looks and behaves like it, plus the cache."""
+
+    def __init__(
+        self,
+        inner: LLMBackend,
+        path: Path | None = None,
+        mode: str = "replay",
+        settings: Settings | None = None,
+    ):
+        if mode not in MODES:
+            raise unknown_choice("LLM cache mode", mode, MODES)
+        self.inner = inner
+        self.mode = mode
+        self.path = Path(path) if path else (settings or get_settings()).cache_dir / "llm.sqlite3"
+        self.name = inner.name
+        self.style = inner.style
+        self.hits = 0
+        self.misses = 0
+        if mode != "off":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute(_SCHEMA)
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def endpoint(self) -> str:
+        return self.inner.endpoint
+
+    def _connect(self) -> sqlite3.Connection:
+        # A short-lived connection per operation: no connection shared across threads, and
+        # `with` commits each write on its own.
+        return sqlite3.connect(self.path, timeout=30)
+
+    def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        return self.inner._generate(prompt, sampling)
+
+    def lookup(self, key: str) -> sqlite3.Row | None:
+        with self._connect() as db:
+            db.row_factory = sqlite3.Row
+            return db.execute("SELECT * FROM generations WHERE key = ?", (key,)).fetchone()
+
+    def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
+        if self.mode == "off":
+            return self.inner.generate(prompt, sampling, repeat=repeat)
+        check_style(self, prompt)
+        started = time.perf_counter()
+        key = cache_key(self.inner, prompt, sampling, repeat)
+        if self.mode == "replay":
+            row = self.lookup(key)
+            if row is not None:
+                self.hits += 1
+                return Generation(
+                    text=row["text"],
+                    backend=row["backend"],
+                    model=row["model"],
+                    prompt_id=row["prompt_id"],
+                    prompt_hash=row["prompt_hash"],
+                    sampling=sampling,
+                    cached=True,
+                    seconds=time.perf_counter() - started,
+                    tokens=row["tokens"],
+                    meta={"cache_key": key, "recorded_seconds": row["seconds"], "repeat": repeat},
+                )
+        self.misses += 1
+        gen = self.inner.generate(prompt, sampling, repeat=repeat)  # raises on failure: nothing stored
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    key,
+                    gen.backend,
+                    gen.model,
+                    gen.prompt_id,
+                    gen.prompt_hash,
+                    repeat,
+                    json.dumps(sampling.to_dict(), sort_keys=True),
+                    gen.text,
+                    gen.tokens,
+                    gen.seconds,
+                    time.time(),
+                ),
+            )
+        gen.meta = {**gen.meta, "cache_key": key, "repeat": repeat}
+        return gen
+
+    def __len__(self) -> int:
+        if self.mode == "off" or not self.path.exists():
+            return 0
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]

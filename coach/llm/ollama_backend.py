@@ -1,0 +1,102 @@
+"""A local Ollama server via langchain-ollama: OllamaLLM (raw completion) or ChatOllama.
+
+Sampling differs per call (seed, temperature, max tokens), and langchain-ollama takes those as
+model fields, so a fresh, cheap model object is built per call. The ollama client has no retries
+of its own; connection failures and timeouts are retried here, at most MAX_RETRIES times.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..config import Settings, get_settings
+from ..errors import BackendError
+from .base import LLMBackend, RenderedPrompt, Sampling, Style
+
+MAX_RETRIES = 2
+_BACKOFF_S = 0.5
+
+
+class OllamaBackend(LLMBackend):
+    name = "ollama"
+
+    def __init__(self, settings: Settings | None = None, style: Style | None = None):
+        self.settings = settings or get_settings()
+        self.style = style or self.settings.ollama_style
+        self.base_url = self.settings.ollama_base_url.rstrip("/")
+        self._model = self.settings.ollama_model
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url
+
+    def _build(self, sampling: Sampling):
+        fields = dict(
+            model=self._model,
+            base_url=self.base_url,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            num_predict=sampling.max_tokens,
+            seed=sampling.seed,
+            stop=list(sampling.stop) or None,
+            num_thread=self.settings.llm_threads,
+            client_kwargs={"timeout": self.settings.llm_timeout_s},
+            cache=False,
+        )
+        if self.style == "completion":
+            from langchain_ollama import OllamaLLM
+
+            # raw=True: send the text as is, without the model's chat template around it.
+            return OllamaLLM(**fields), {"raw": True}
+        from langchain_ollama import ChatOllama
+
+        return ChatOllama(**fields), {}
+
+    def _once(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        llm, extra = self._build(sampling)
+        if self.style == "completion":
+            result = llm.generate([prompt.text], **extra)
+            gen = result.generations[0][0]
+            return gen.text, int((gen.generation_info or {}).get("eval_count") or 0)
+        reply = llm.invoke([(m.role, m.content) for m in prompt.messages])
+        tokens = (reply.usage_metadata or {}).get("output_tokens", 0)
+        return str(reply.content), int(tokens)
+
+    def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        import httpx
+        from ollama import ResponseError
+
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                return self._once(prompt, sampling)
+            except (ConnectionError, httpx.TransportError) as err:
+                # Refused connections and timeouts may be a server still starting: retry a little.
+                if attempt == MAX_RETRIES:
+                    raise self._unreachable(err) from err
+                time.sleep(_BACKOFF_S * 2**attempt)
+            except ResponseError as err:
+                hint = (
+                    f"Pull the model with `ollama pull {self._model}` or fix COACH_OLLAMA_MODEL."
+                    if err.status_code == 404
+                    else "Check `ollama serve`'s log, or set COACH_BACKEND=embedded."
+                )
+                raise BackendError(f"The {self.describe()} answered HTTP {err.status_code}: {err.error}", hint) from err
+        raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _unreachable(self, err: Exception) -> BackendError:
+        import httpx
+
+        what = (
+            f"timed out after {self.settings.llm_timeout_s:g} s"
+            if isinstance(err, httpx.TimeoutException)
+            else "is unreachable"
+        )
+        return BackendError(
+            f"The {self.describe()} {what} ({MAX_RETRIES + 1} attempts): {type(err).__name__}.",
+            "Start it with `ollama serve` (and `ollama pull " + self._model + "`), fix COACH_OLLAMA_BASE_URL, "
+            "or set COACH_BACKEND=embedded.",
+        )

@@ -1,0 +1,136 @@
+"""Any OpenAI-compatible server (llama.cpp, vLLM, LM Studio, OpenAI itself) via langchain-openai.
+
+Two forms, chosen by COACH_OPENAI_STYLE: "completion" uses the /v1/completions endpoint (what a
+base model such as the bundled Gemma needs), "chat" uses /v1/chat/completions. Retries are
+bounded (openai's client retries connection errors, timeouts, 429 and 5xx with backoff), so a
+dead server fails in seconds rather than hanging a mock interview.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+from ..config import Settings, get_settings
+from ..errors import BackendError
+from .base import LLMBackend, RenderedPrompt, Sampling, Style
+
+MAX_RETRIES = 2
+
+
+def _api_key(settings: Settings) -> str:
+    # An explicit COACH_OPENAI_API_KEY wins; otherwise the conventional OPENAI_API_KEY; local
+    # servers ignore the key but the client insists on having one.
+    if "openai_api_key" in settings.model_fields_set or settings.openai_api_key != "none":
+        return settings.openai_api_key
+    return os.environ.get("OPENAI_API_KEY") or settings.openai_api_key
+
+
+class OpenAIBackend(LLMBackend):
+    name = "openai"
+
+    def __init__(self, settings: Settings | None = None, style: Style | None = None):
+        self.settings = settings or get_settings()
+        self.style = style or self.settings.openai_style
+        self.base_url = self.settings.openai_base_url.rstrip("/")
+        self._model = self.settings.openai_model
+        self._client = None
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url
+
+    def _build(self):
+        common = dict(
+            model=self._model,
+            base_url=self.base_url,
+            api_key=_api_key(self.settings),
+            timeout=self.settings.llm_timeout_s,
+            max_retries=MAX_RETRIES,
+            cache=False,  # the coach's own record/replay cache decides what is reused
+        )
+        if self.style == "completion":
+            from langchain_openai import OpenAI
+
+            return OpenAI(**common)
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(**common)
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = self._build()
+        return self._client
+
+    def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        params = dict(
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_tokens,
+            seed=sampling.seed,
+        )
+        stop = list(sampling.stop) or None
+        import httpx
+        import openai
+
+        try:
+            if self.style == "completion":
+                result = self.client.generate([prompt.text], stop=stop, **params)
+                text = result.generations[0][0].text
+                usage = (result.llm_output or {}).get("token_usage", {})
+                return text, int(usage.get("completion_tokens", 0))
+            if urlparse(self.base_url).hostname != "api.openai.com":
+                # langchain sends only `max_completion_tokens`, which several local servers
+                # (llama-cpp-python among them) ignore; without `max_tokens` they run to n_ctx.
+                params["extra_body"] = {"max_tokens": sampling.max_tokens}
+            messages = [(m.role, m.content) for m in prompt.messages]
+            reply = self.client.invoke(messages, stop=stop, **params)
+            tokens = (reply.usage_metadata or {}).get("output_tokens", 0)
+            return _content_text(reply.content), int(tokens)
+        except (openai.OpenAIError, httpx.HTTPError, ValueError) as err:
+            # ValueError: langchain raises it for an error object inside a 200 response.
+            raise self._explain(err) from err
+
+    def _explain(self, err: Exception) -> BackendError:
+        import openai
+
+        who = f"The {self.describe()}"
+        start = (
+            f"Start an OpenAI-compatible server there (for the bundled model: `python -m coach.llm.server "
+            f"--port {urlparse(self.base_url).port or 8000}`), fix COACH_OPENAI_BASE_URL, or set COACH_BACKEND=embedded."
+        )
+        tries = f"{MAX_RETRIES + 1} attempts"
+        if isinstance(err, openai.APITimeoutError):
+            return BackendError(
+                f"{who} timed out after {self.settings.llm_timeout_s:g} s ({tries}).",
+                "Check the server is not overloaded, raise COACH_LLM_TIMEOUT_S, or set COACH_BACKEND=embedded.",
+            )
+        if isinstance(err, openai.APIConnectionError):
+            return BackendError(f"{who} is unreachable ({tries}): {err}", start)
+        if isinstance(err, openai.APIStatusError):
+            hints = {
+                401: "Set COACH_OPENAI_API_KEY (or OPENAI_API_KEY) to a valid key.",
+                403: "Set COACH_OPENAI_API_KEY (or OPENAI_API_KEY) to a key with access to this model.",
+                404: "Check COACH_OPENAI_MODEL and that COACH_OPENAI_BASE_URL ends in /v1; for base models "
+                "set COACH_OPENAI_STYLE=completion.",
+            }
+            hint = hints.get(err.status_code, "Check the server's log; retry later or set COACH_BACKEND=embedded.")
+            return BackendError(f"{who} answered HTTP {err.status_code}: {_short(err)}", hint)
+        return BackendError(f"{who} failed: {type(err).__name__}: {_short(err)}", start)
+
+
+def _short(err: Exception, limit: int = 300) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _content_text(content) -> str:
+    # Chat replies are usually a string; some servers return a list of content parts.
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)

@@ -1,0 +1,73 @@
+"""Test doubles that ship with the package, so every test (and downstream tool) uses one copy.
+
+    backend = FakeBackend(["What breaks first at 10x?"])
+    gen = backend.generate(rendered, Sampling(seed=1))
+    backend.calls[0].prompt.text  # what the code under test asked
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from .errors import BackendError
+from .llm.base import LLMBackend, RenderedPrompt, Sampling, Style
+
+__test__ = False  # not a test module, despite the name
+
+Reply = Callable[[RenderedPrompt, Sampling], str]
+
+
+class Call(NamedTuple):
+    """One recorded call; unpacks as (prompt, sampling)."""
+
+    prompt: RenderedPrompt
+    sampling: Sampling
+
+
+class FakeBackend(LLMBackend):
+    """Replies from a queue (or a function of prompt and sampling) and records every call.
+
+    Runs out -> BackendError, like a real backend failing: a test never gets invented text.
+    """
+
+    __test__ = False
+    name = "fake"
+
+    def __init__(
+        self,
+        replies: Iterable[str] | Reply,
+        style: Style = "completion",
+        model: str = "fake-model",
+    ):
+        self.style = style
+        self._model = model
+        self._reply: Reply | None = replies if callable(replies) else None
+        self._queue: deque[str] = deque() if callable(replies) else deque(replies)
+        self.calls: list[Call] = []
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def endpoint(self) -> str:
+        return "in-memory"
+
+    @property
+    def remaining(self) -> int:
+        return len(self._queue)
+
+    def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        self.calls.append(Call(prompt, sampling))
+        if self._reply is not None:
+            text = self._reply(prompt, sampling)
+        elif self._queue:
+            text = self._queue.popleft()
+        else:
+            raise BackendError(
+                f"The fake backend has no replies left (call {len(self.calls)}, prompt {prompt.prompt_id!r}).",
+                "Give FakeBackend more replies, or check why the code under test calls the model again.",
+            )
+        return text, len(text.split())

@@ -1,0 +1,338 @@
+"""LLM backends: the real embedded model, a real llama.cpp server, error paths, the cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from coach.config import Settings, get_settings
+from coach.errors import BackendError, EmptyOutputError, PromptError, UserInputError
+from coach.llm import get_backend
+from coach.llm.base import Sampling
+from coach.llm.cache import CachedBackend
+from coach.prompts import load_prompt
+from coach.testing import FakeBackend
+
+# A realistic `question` prompt: real panel text and a grounding of the size retrieval returns.
+QUESTION_VARS = dict(
+    panel_name="System Design",
+    panel_goal="See whether the candidate can turn an ambiguous product need into a quantified, operable design.",
+    level="staff",
+    level_expectation="Drives the requirements, sizes every tier at peak with cost, and covers SLOs and rollout.",
+    grounding=(
+        "Capacity & Cost Modeling. Inputs: DAU 5M; Peak RPS 25k; read/write 80/20; payload 1.5KB; cache hit "
+        "85%. Derived DB write RPS: 25k * 0.2 = 5k. App CPU: 25k * 1.2 ms = 30 cores; at 60% target "
+        "utilisation that is 50 cores. Headroom policy: 30% spare at peak. Breakpoints: when the primary "
+        "database passes 70% CPU at peak, add read replicas; past 40k RPS, shard by tenant."
+    ),
+    examples="\n".join(
+        [
+            "Question 1 (capacity): A product with 5M daily users peaks at 25k RPS with an 85% cache hit rate. "
+            "Size the app, cache and database tiers, and tell me where the first breakpoint is?",
+            "Question 2 (consistency): Design per-tenant rate limiting of 1,000 requests per second across 40 "
+            "gateway instances in two regions. How accurate does the limit need to be?",
+            "Question 3 (resilience): Popular cache keys expire together every hour and database CPU spikes "
+            "to 95%. Redesign the caching layer so this cannot recur?",
+        ]
+    ),
+    focus="capacity",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _question(style="completion", settings=None):
+    return load_prompt("question", style, settings).render(**QUESTION_VARS)
+
+
+# --- test double and interface -------------------------------------------------------------
+
+
+def test_fake_backend_replays_queue_records_calls_and_then_fails():
+    backend = FakeBackend(["one?", "two?"])
+    prompt = _question()
+    first = backend.generate(prompt, Sampling(seed=1))
+    second = backend.generate(prompt, Sampling(seed=2))
+    assert [first.text, second.text] == ["one?", "two?"]
+    assert [c.sampling.seed for c in backend.calls] == [1, 2]
+    assert backend.calls[0].prompt is prompt
+    assert (first.backend, first.model, first.prompt_id) == ("fake", "fake-model", "question")
+    with pytest.raises(BackendError, match="no replies left"):
+        backend.generate(prompt, Sampling())
+
+
+def test_fake_backend_accepts_a_function():
+    backend = FakeBackend(lambda prompt, sampling: f"seed {sampling.seed}?")
+    assert backend.generate(_question(), Sampling(seed=9)).text == "seed 9?"
+
+
+def test_blank_output_is_an_error_not_a_result():
+    with pytest.raises(EmptyOutputError, match="fake backend .*empty output"):
+        FakeBackend(["  \n "]).generate(_question(), Sampling())
+
+
+def test_chat_prompt_to_a_completion_backend_is_refused():
+    with pytest.raises(PromptError, match="expects completion prompts"):
+        FakeBackend(["x"]).generate(_question("chat"), Sampling())
+
+
+def test_get_backend_by_setting_and_unknown_name():
+    assert get_backend().name == "embedded"  # created lazily: no model load here
+    assert get_backend(Settings(backend="openai", openai_style="completion")).style == "completion"
+    assert get_backend(Settings(backend="ollama")).style == "chat"
+    settings = get_settings()
+    settings.backend = "llamafile"  # type: ignore[assignment]  # as a bad CLI flag would
+    with pytest.raises(UserInputError, match="embedded, openai, ollama"):
+        get_backend(settings)
+    cached = get_backend(Settings(backend="openai", llm_cache="replay"))
+    assert isinstance(cached, CachedBackend) and cached.name == "openai"
+
+
+# --- record/replay cache -------------------------------------------------------------------
+
+
+@pytest.fixture
+def cache_path(tmp_path) -> Path:
+    return tmp_path / "cache" / "llm.sqlite3"
+
+
+def test_replay_returns_stored_text_without_calling_the_backend(cache_path):
+    inner = FakeBackend(["What is the first breakpoint?"])
+    cached = CachedBackend(inner, cache_path, mode="replay")
+    prompt, sampling = _question(), Sampling(seed=4)
+    first = cached.generate(prompt, sampling)
+    assert not first.cached and len(inner.calls) == 1
+    again = CachedBackend(inner, cache_path, mode="replay").generate(prompt, sampling)  # a new process
+    assert again.cached and again.text == first.text and len(inner.calls) == 1
+    assert (again.backend, again.model, again.prompt_hash) == ("fake", "fake-model", prompt.prompt_hash)
+
+
+def test_any_change_in_seed_repeat_or_prompt_misses(cache_path):
+    inner = FakeBackend(lambda p, s: f"reply {len(inner.calls)}")
+    cached = CachedBackend(inner, cache_path, mode="replay")
+    prompt = _question()
+    cached.generate(prompt, Sampling(seed=1))
+    assert cached.generate(prompt, Sampling(seed=1)).cached
+    assert not cached.generate(prompt, Sampling(seed=2)).cached
+    assert not cached.generate(prompt, Sampling(seed=1), repeat=1).cached
+    assert not cached.generate(prompt, Sampling(seed=1, temperature=0.2)).cached
+    assert not cached.generate(prompt, Sampling(seed=1, stop=("\n",))).cached
+    edited = load_prompt("question", "completion").render(**{**QUESTION_VARS, "focus": "cost"})
+    assert not cached.generate(edited, Sampling(seed=1)).cached
+    rehashed = replace(prompt, prompt_hash="0" * 12)  # same text, edited prompt file
+    assert not cached.generate(rehashed, Sampling(seed=1)).cached
+    assert len(inner.calls) == 7 and len(cached) == 7
+
+
+def test_record_mode_overwrites_and_off_mode_stores_nothing(cache_path):
+    prompt, sampling = _question(), Sampling(seed=5)
+    CachedBackend(FakeBackend(["old?"]), cache_path, mode="replay").generate(prompt, sampling)
+    recorded = CachedBackend(FakeBackend(["new?"]), cache_path, mode="record").generate(prompt, sampling)
+    assert recorded.text == "new?" and not recorded.cached
+    replayed = CachedBackend(FakeBackend([]), cache_path, mode="replay").generate(prompt, sampling)
+    assert replayed.text == "new?" and replayed.cached
+    off = CachedBackend(FakeBackend(["live?"]), cache_path, mode="off")
+    assert off.generate(prompt, sampling).text == "live?"
+    assert len(CachedBackend(FakeBackend([]), cache_path, mode="replay")) == 1
+
+
+def test_failures_are_not_cached_and_bad_mode_is_named(cache_path):
+    cached = CachedBackend(FakeBackend([]), cache_path, mode="replay")
+    with pytest.raises(BackendError):
+        cached.generate(_question(), Sampling())
+    assert len(cached) == 0
+    with pytest.raises(UserInputError, match="replay, record, off"):
+        CachedBackend(FakeBackend([]), cache_path, mode="rewind")
+
+
+def test_cache_defaults_to_the_data_dir():
+    cached = CachedBackend(FakeBackend(["q?"]))
+    cached.generate(_question(), Sampling())
+    assert cached.path == get_settings().cache_dir / "llm.sqlite3" and cached.path.exists()
+
+
+# --- error paths of the server backends ----------------------------------------------------
+
+
+def test_openai_unreachable_server_names_the_url():
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    backend = get_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=2))
+    with pytest.raises(BackendError) as err:
+        backend.generate(_question(), Sampling(max_tokens=8))
+    message = str(err.value)
+    assert "openai backend" in message and url in message and "unreachable (3 attempts)" in message
+    assert "COACH_BACKEND=embedded" in message
+
+
+class _SilentServer:
+    """Accepts TCP connections and never answers: a hung server, counted per connection."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                self.accepted.append(self.sock.accept()[0])
+            except OSError:
+                continue
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(2)
+        for conn in self.accepted:
+            conn.close()
+        self.sock.close()
+
+
+def test_openai_hung_server_times_out_after_bounded_retries():
+    server = _SilentServer()
+    try:
+        url = f"http://127.0.0.1:{server.port}/v1"
+        backend = get_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=0.5))
+        with pytest.raises(BackendError, match=r"timed out after 0\.5 s \(3 attempts\)") as err:
+            backend.generate(_question(), Sampling(max_tokens=8))
+        assert url in str(err.value)
+        assert len(server.accepted) == 3  # one try plus two retries, then it gives up
+    finally:
+        server.close()
+
+
+def test_ollama_unreachable_server_names_backend_and_url(monkeypatch):
+    import coach.llm.ollama_backend as ollama_backend
+
+    monkeypatch.setattr(ollama_backend, "_BACKOFF_S", 0.0)
+    url = f"http://127.0.0.1:{_free_port()}"
+    for style in ("chat", "completion"):
+        backend = get_backend(Settings(backend="ollama", ollama_base_url=url, ollama_style=style, llm_timeout_s=2))
+        with pytest.raises(BackendError) as err:
+            backend.generate(_question(style), Sampling(max_tokens=8))
+        message = str(err.value)
+        assert "ollama backend" in message and url in message and "unreachable" in message
+        assert "ollama serve" in message
+
+
+# --- the real embedded model ----------------------------------------------------------------
+
+
+def test_model_hash_is_remembered_in_a_sidecar(tmp_path):
+    from coach.llm import embedded
+
+    model = tmp_path / "tiny.gguf"
+    model.write_bytes(b"not really a model")
+    settings = get_settings()
+    real = embedded.file_sha256(model, settings)
+    sidecar = json.loads((settings.cache_dir / "model-sha256.json").read_text())
+    assert sidecar[str(model.resolve())]["sha256"] == real
+    # Same path, size and mtime: trusted without re-reading the file.
+    sidecar[str(model.resolve())]["sha256"] = "f" * 64
+    (settings.cache_dir / "model-sha256.json").write_text(json.dumps(sidecar))
+    embedded._HASHES.pop(embedded._fingerprint(model))  # as in a fresh process
+    assert embedded.file_sha256(model, settings) == "f" * 64
+    os.utime(model, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched: hash again
+    assert embedded.file_sha256(model, settings) == real
+
+
+def test_missing_model_path_is_a_backend_error(tmp_path):
+    backend = get_backend(Settings(model_path=tmp_path / "nope.gguf"))
+    with pytest.raises(BackendError, match="COACH_MODEL_PATH"):
+        backend.generate(_question(), Sampling())
+
+
+def test_repacking_switch():
+    from coach.llm.llama_patch import cpu_has_amx, repack_allowed
+
+    assert repack_allowed("on") and not repack_allowed("off")
+    assert repack_allowed("auto") == (not cpu_has_amx())
+
+
+@pytest.mark.slow
+def test_embedded_backend_is_reproducible_and_loaded_once():
+    backend = get_backend()
+    sampling = Sampling(temperature=0.7, max_tokens=32, seed=11, stop=load_prompt("question", "completion").stop)
+    prompt = _question()
+    first = backend.generate(prompt, sampling)
+    # A call in between leaves other state in the model's context; the result must not depend on it.
+    backend.generate(prompt, Sampling(temperature=0.7, max_tokens=8, seed=12))
+    again = get_backend().generate(prompt, sampling)  # another backend object, same process
+    assert first.text.strip() and first.text == again.text
+    assert first.backend == "embedded" and first.model.startswith("gemma-3-270m-q4_k_m@sha256:")
+    assert len(first.model.rsplit(":", 1)[1]) == 16 and first.tokens > 0
+    assert backend.llama is get_backend().llama
+
+
+# --- a real OpenAI-compatible server (llama.cpp) --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server on a free port, with the bundled Gemma.
+
+    Started through coach.llm.server: the same `llama_cpp.server` with the same arguments, plus the
+    AMX workaround without which it segfaults on the first request on AMX CPUs.
+    """
+    from coach.llm.embedded import resolve_model_path
+
+    port = _free_port()
+    cmd = [sys.executable, "-m", "coach.llm.server", "--model", str(resolve_model_path(Settings())),
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]  # fmt: skip
+    # The server logs ~100 KB while loading; a pipe nobody reads would fill up and stall it.
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama.cpp server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama.cpp server did not answer /v1/models within 60 s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.mark.slow
+def test_openai_backend_completion_against_a_real_server(llama_server):
+    settings = Settings(backend="openai", openai_style="completion", openai_base_url=llama_server, llm_timeout_s=120)
+    backend = get_backend(settings)
+    gen = backend.generate(_question(), Sampling(temperature=0.7, max_tokens=24, seed=3, stop=("\n",)))
+    assert gen.text.strip()
+    assert (gen.backend, gen.model, gen.prompt_id) == ("openai", settings.openai_model, "question")
+    assert gen.prompt_hash == load_prompt("question", "completion").hash and gen.tokens > 0
