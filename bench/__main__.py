@@ -52,6 +52,25 @@ def git_revision() -> str | None:
         return None
 
 
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(CPU seconds used by the whole machine, by this process and its children) so far; Linux only."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # all but idle and iowait
+    t = os.times()
+    return busy / os.sysconf("SC_CLK_TCK"), t.user + t.system + t.children_user + t.children_system
+
+
+def other_load(before, after, wall: float) -> float | None:
+    """Cores kept busy by other processes while a benchmark ran: its figures are only as clean as this is low."""
+    if before is None or after is None or wall <= 0:
+        return None
+    return round(max(0.0, (after[0] - before[0]) - (after[1] - before[1])) / wall, 2)
+
+
 def _value(v: float | None, unit: str) -> str:
     if v is None:
         return "n/a"
@@ -90,7 +109,7 @@ def main(argv: list[str]) -> int:
     }
     for name in names:
         print(f"\nrunning {name} ...", flush=True)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         try:
             result: Result = importlib.import_module(f"bench.{name}").run()
         except Exception as err:  # one broken benchmark must not hide the others' figures
@@ -99,6 +118,7 @@ def main(argv: list[str]) -> int:
             print(f"{name} failed: {type(err).__name__}: {err}", file=sys.stderr)
             continue
         result.seconds = time.perf_counter() - start
+        result.info["other_load_cores"] = other_load(cpu, _cpu_seconds(), result.seconds)
         report["benchmarks"][name] = result.to_dict()
         print_table(result)
     report["machine"]["load_avg_1m_end"] = machine_info()["load_avg_1m"]

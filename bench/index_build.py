@@ -23,6 +23,7 @@ from .common import (
 
 NAME = "index_build"
 NOOP_REPEATS = 5
+BUILD_REPEATS = 2
 _CLI_REPORT = re.compile(r"(\d+) added, (\d+) updated, (\d+) removed, (\d+) unchanged in ([\d.]+)s")
 
 
@@ -44,15 +45,19 @@ def run() -> Result:
 
     result = Result(NAME)
     with temp_data_dir() as data:
-        settings = settings_for(data)
-        embedder = warm_embedder(settings.embedding_model)
+        embedder = warm_embedder(settings_for(data).embedding_model)
         bare = bare_encoder(embedder)
 
-        build_s, (index, report) = timed(build_index, settings, embedder)
-        texts = [d.page_content for d in corpus_documents(get_corpus(settings.corpus_dir), index.chunker)]
-        bare_s, _ = timed(bare, texts)
-        result.add("build_s", "full build, in-process (embedder loaded)", build_s, "s", goal=30)
-        result.add("bare_encode_s", "bare sentence-transformers encode(chunk texts)", bare_s, "s")
+        builds, bares = [], []
+        for i in range(BUILD_REPEATS):  # alternated, fastest of each: the least disturbed by other load
+            settings = settings_for(data / f"build-{i}")
+            seconds, (index, report) = timed(build_index, settings, embedder)
+            builds.append(seconds)
+            texts = [d.page_content for d in corpus_documents(get_corpus(settings.corpus_dir), index.chunker)]
+            bares.append(timed(bare, texts)[0])
+        build_s, bare_s = min(builds), min(bares)
+        result.add("build_s", f"full build, in-process (embedder loaded; best of {BUILD_REPEATS})", build_s, "s", goal=30)
+        result.add("bare_encode_s", f"bare sentence-transformers encode(chunk texts; best of {BUILD_REPEATS})", bare_s, "s")
         result.add("build_vs_bare", "build / bare encode", ratio(build_s, bare_s), "x")
 
         noops = []
@@ -61,7 +66,7 @@ def run() -> Result:
             noops.append(seconds)
         result.add("noop_s", f"no-op re-index, in-process (median of {NOOP_REPEATS})", statistics.median(noops), "s", goal=2,
                    note="" if noop.embedded == 0 else f"re-embedded {noop.embedded} chunks")
-        noop_cli_s, noop_cli = _coach_index(data)
+        noop_cli_s, noop_cli = _coach_index(settings.data_dir)  # the last build
         result.add("noop_cli_s", "no-op `coach index -q`, subprocess wall", noop_cli_s, "s")
 
     with temp_data_dir() as cold_data:
@@ -71,6 +76,8 @@ def run() -> Result:
     result.info = {
         "chunks": len(texts),
         "chunk_chars": sum(len(t) for t in texts),
+        "build_runs_s": [round(s, 2) for s in builds],
+        "bare_runs_s": [round(s, 2) for s in bares],
         "build_report": {"added": report.added, "seconds": round(report.seconds, 3)},
         "noop_report_in_process": {"embedded": noop.embedded, "unchanged": noop.unchanged},
         "noop_runs_s": [round(s, 4) for s in noops],

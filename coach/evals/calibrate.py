@@ -21,10 +21,10 @@ from ..scoring.settings import load_scoring_settings
 from . import scoring
 
 GRID = {
-    "sim_floor": [0.18, 0.22, 0.26],
-    "sim_ceiling": [0.45, 0.5, 0.55],
-    "specificity_full": [1.0, 1.4, 1.8],
-    "scale": [0.6, 0.8, 1.0],  # multiplies the level thresholds
+    "sim_floor": [0.14, 0.18, 0.22],
+    "depth_weight": [0.2, 0.3, 0.4],
+    "failure_penalty": [8, 12],
+    "failure_cue_similarity": [0.55, 0.62],
 }
 
 
@@ -36,16 +36,10 @@ def search(panels: tuple[str, ...], base, embedder, corpus, fixtures):
     best = None
     for values in itertools.product(*GRID.values()):
         params = dict(zip(GRID, values))
-        ev = base.evidence.model_copy(
-            update={
-                "sim_floor": params["sim_floor"],
-                "sim_ceiling": params["sim_ceiling"],
-                "specificity_full": params["specificity_full"],
-                "level_thresholds": [round(t * params["scale"], 3) for t in base.evidence.level_thresholds],
-            }
-        )
-        settings = base.model_copy(update={"evidence": ev})
-        result = scoring.run(EvidenceScorer(embedder, settings), corpus, fixtures, panels, with_probes=False)
+        ev = base.evidence.model_copy(update={k: params[k] for k in ("sim_floor", "failure_cue_similarity")})
+        ov = base.overall.model_copy(update={k: params[k] for k in ("depth_weight", "failure_penalty")})
+        settings = base.model_copy(update={"evidence": ev, "overall": ov})
+        result = scoring.run(EvidenceScorer(embedder, settings, corpus), corpus, fixtures, panels, with_probes=False)
         score = objective(result.metrics)
         if best is None or score > best[0]:
             best = (score, params, result.metrics, settings)
@@ -66,7 +60,7 @@ def main() -> None:
     score, params, metrics, settings = search(fit, base, embedder, corpus, fixtures)
     print(f"best on {', '.join(fit)}: {params}\n  {metrics}")
     if held:
-        out = scoring.run(EvidenceScorer(embedder, settings), corpus, fixtures, held, with_probes=False)
+        out = scoring.run(EvidenceScorer(embedder, settings, corpus), corpus, fixtures, held, with_probes=False)
         print(f"held out ({', '.join(held)}): {out.metrics}")
 
 

@@ -38,7 +38,7 @@ def probes(answer: str) -> dict[str, str]:
         "injection-first": f"{INJECTION}\n\n{answer}",
         "padding": f"{FILLER}\n\n{answer}\n\n{FILLER}",
         "repetition": f"{answer}\n\n{answer}\n\n{answer}",
-        "reversed-order": " ".join(reversed(sentences)),
+        "reversed-order": "\n\n".join(reversed(sentences)),
     }
 
 

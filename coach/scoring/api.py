@@ -12,7 +12,9 @@ from .settings import load_scoring_settings
 
 def get_scorer(settings: Settings | None = None) -> EvidenceScorer:
     settings = settings or get_settings()
-    return EvidenceScorer(get_embedder(settings.embedding_model), load_scoring_settings(settings.corpus_dir))
+    return EvidenceScorer(
+        get_embedder(settings.embedding_model), load_scoring_settings(settings.corpus_dir), get_corpus(settings.corpus_dir)
+    )
 
 
 def score_answer(panel: str, answer: str, question: str = "", settings: Settings | None = None) -> Scorecard:

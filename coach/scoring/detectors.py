@@ -95,7 +95,8 @@ _OWNER = re.compile(
     r"I was (?:the|responsible|accountable|on the hook))\b"
 )
 _PASSIVE = re.compile(
-    r"\b(was assigned|were assigned|assigned (?:me|us|to me)|was decided|it was decided|was asked to|"
+    r"\b(?:is|are|was|were|be|been|being|gets?|got)\s+(?:\w+ed|made|done|put|set|built|run|given|taken|sent|kept|"
+    r"held|found|told|written|chosen|brought|shown|seen|known|led|paid|drawn|thrown)\b(?!\s+(?:to|that)\s+I\b)|\b(was assigned|were assigned|assigned (?:me|us|to me)|was decided|it was decided|was asked to|"
     r"were asked to|was told to|were told to|was given|the manager (?:decided|assigned|asked|told)|"
     r"management (?:decided|wanted)|was handled|got handled|was done|were done|the team (?:decided|did|handled))\b",
     re.IGNORECASE,
@@ -117,6 +118,12 @@ _ACTION = re.compile(r"\b(?:I|we)\s+(?:\w+ed|built|wrote|ran|set|took|made|cut|s
 _RESULT = re.compile(r"\b(dropped|fell|rose|went from|down to|up to|from .{1,25} to |reduced|cut|halved|doubled|"
                      r"saved|removed|eliminated|stopped|fixed|closed|shipped|unblocked|recovered|so (?:that|we|the)|"
                      r"which (?:meant|let|made|gave|cut|dropped)|and (?:it|that) (?:dropped|cut|fixed|stopped))\b", re.IGNORECASE)
+_VAGUE = re.compile(
+    r"\b(probably|maybe|perhaps|something like|some kind of|kind of|sort of|and so on|etc\.?|stuff|"
+    r"should (?:be|scale|work|handle) (?:fine|ok|okay|well)|just (?:add|use|scale|throw|put)|"
+    r"scales? (?:horizontally|fine|well)|later once|at some point|if needed|as needed|best practices?)\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _STOP = set(
     """a an the and or but if then so of to in on at by for with from into onto over under about as is are was were be
@@ -169,12 +176,14 @@ class Detection:
     generic_words: int = 0
 
     action_result: bool = False
+    number_words: int = 0
+    vague: bool = False
 
     @property
     def specificity(self) -> float:
         """How many checkable specifics the sentence carries: a number with its unit, a named
         component, an action with its result, a cause with its effect. Rubric vocabulary adds nothing."""
-        score = 1.0 * min(len(self.quantities), 3) + 0.8 * min(len(self.named), 3)
+        score = 1.0 * min(len(self.quantities), 3) + 0.6 * min(len(self.named), 3) + 0.4 * min(self.number_words, 2)
         concrete = self.concrete_words >= 3
         if self.action_result and concrete:
             score += 0.5
@@ -183,6 +192,8 @@ class Detection:
         score += 0.05 * min(self.concrete_words, 6)
         if score < 1.0 and self.generic_words > self.concrete_words:
             score *= 0.5  # mostly rubric words: whatever else it has is probably decoration
+        if self.vague:
+            score *= 0.5  # "it should scale fine", "something like Kafka": names without commitment
         return round(score, 3)
 
     def fires(self, detector: str) -> bool:
@@ -215,13 +226,14 @@ def detect(sentence: str) -> Detection:
     d.named = list(dict.fromkeys(named))
     d.generic_words = sum(1 for w in lowered if w in GENERIC)
     d.concrete_words = sum(1 for w in lowered if w not in GENERIC and w not in _STOP and len(w) > 3 and w not in _TECH)
-    if not d.quantities and _NUMBER_WORD.search(sentence):
-        d.concrete_words += 2
+    if not d.quantities:
+        d.number_words = len(_NUMBER_WORD.findall(sentence))
+    d.vague = bool(_VAGUE.search(sentence))
     d.causal = bool(_CAUSAL.search(sentence))
     d.tradeoff = bool(_TRADEOFF.search(sentence))
     d.risk = bool(_RISK.search(sentence))
     d.phased = bool(_PHASED.search(sentence))
-    d.ownership = bool(_OWNER.search(sentence))
+    d.ownership = bool(_OWNER.search(sentence)) or bool(re.search(r"\bI\b", sentence))
     d.action_result = bool(_ACTION.search(sentence)) and bool(_RESULT.search(sentence))
     d.passive = bool(_PASSIVE.search(sentence))
     d.star = {part for part, rx in _STAR.items() if rx.search(sentence)}

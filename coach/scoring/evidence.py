@@ -30,6 +30,7 @@ class PanelVectors:
 
     signal_rows: dict[str, np.ndarray]  # signal id -> (m, d) indicator + description vectors
     cue_rows: dict[str, np.ndarray]  # failure mode id -> (c, d) cue vectors
+    weak_rows: dict[str, np.ndarray]  # signal id -> (1, d) "what a weak answer looks like"
     topic: np.ndarray  # (t, d): everything on the panel, for the off-topic check
 
 
@@ -50,6 +51,8 @@ def _embed_panel(panel: Panel, embedder: Embedder) -> PanelVectors:
         for t in [*s.indicators, s.strong]:
             texts.append(t)
             owners.append(("signal", s.id))
+        texts.append(s.weak)
+        owners.append(("weak", s.id))
     for fm in panel.failure_modes:
         for cue in fm.cues:
             texts.append(cue)
@@ -58,19 +61,22 @@ def _embed_panel(panel: Panel, embedder: Embedder) -> PanelVectors:
     vecs = embedder.encode(texts + topic_texts)
     signal_rows: dict[str, list[np.ndarray]] = {}
     cue_rows: dict[str, list[np.ndarray]] = {}
+    weak_rows: dict[str, list[np.ndarray]] = {}
     for (kind, key), v in zip(owners, vecs[: len(texts)]):
-        (signal_rows if kind == "signal" else cue_rows).setdefault(key, []).append(v)
+        {"signal": signal_rows, "cue": cue_rows, "weak": weak_rows}[kind].setdefault(key, []).append(v)
     return PanelVectors(
         signal_rows={k: np.stack(v) for k, v in signal_rows.items()},
         cue_rows={k: np.stack(v) for k, v in cue_rows.items()},
+        weak_rows={k: np.stack(v) for k, v in weak_rows.items()},
         topic=np.concatenate([np.stack([v for v in vecs[: len(texts)]]), vecs[len(texts) :]]),
     )
 
 
 class EvidenceScorer:
-    def __init__(self, embedder: Embedder, settings: ScoringSettings):
+    def __init__(self, embedder: Embedder, settings: ScoringSettings, corpus=None):
         self.embedder = embedder
         self.settings = settings
+        self.corpus = corpus
         self.info = ScorerInfo(name=NAME, version=settings.version)
         # The embedder's own WordPiece vocabulary doubles as a dictionary for the gibberish check.
         self._vocab = frozenset(embedder.lc._client.tokenizer.get_vocab())
@@ -96,9 +102,19 @@ class EvidenceScorer:
             qv, av = self.embedder.encode([question, answer])
             if float(qv @ av) >= a.pasted_question_similarity:
                 return "the answer repeats the question instead of answering it"
-        if len(vecs) == 0 or float((vecs @ pv.topic.T).max()) < a.min_topic_similarity:
-            return "the answer is off-topic for this panel"
+        # On-topic means about engineering work of any panel: a technical story is a fine answer
+        # to a behavioral question. Mean of the three best sentences resists one lucky sentence.
+        best = np.sort((vecs @ self._topic(pv).T).max(axis=1))[::-1][:3] if len(vecs) else np.zeros(1)
+        if float(best.mean()) < a.min_topic_similarity:
+            return "the answer is off-topic for this interview"
         return ""
+
+    def _topic(self, pv: PanelVectors) -> np.ndarray:
+        if self.corpus is None:
+            return pv.topic
+        if "topic" not in self.__dict__:
+            self.__dict__["topic"] = np.concatenate([_panel_vectors(p, self.embedder).topic for p in self.corpus.panels.values()])
+        return self.__dict__["topic"]
 
     # -- scoring ------------------------------------------------------------------------------------
 
@@ -127,11 +143,18 @@ class EvidenceScorer:
 
         detections = [detect(s) for s in sentences]
         ev = self.settings.evidence
+        failure_modes, cue_sentences = self._failure_modes(panel, sentences, vecs, detections, pv)
         results: list[SignalResult] = []
+        best_relevance = np.zeros(len(sentences))
         for sig in panel.signals:
-            sims = (vecs @ pv.signal_rows[sig.id].T).max(axis=1)
+            # Contrast with the signal's "weak answer" description: a sentence that reads like the
+            # weak version of the signal is not evidence for it, however on-topic it is.
+            sims = (vecs @ pv.signal_rows[sig.id].T).max(axis=1) - ev.weak_contrast * (vecs @ pv.weak_rows[sig.id].T).max(axis=1)
             scored: list[tuple[float, int]] = []
             for i, (sim, d) in enumerate(zip(sims, detections)):
+                if i in cue_sentences:
+                    continue  # a sentence that shows a failure mode is never evidence of strength
+                best_relevance[i] = max(best_relevance[i], self._relevance(float(sim)))
                 e = self._sentence_evidence(float(sim), d, sig.detectors)
                 if e > 0:
                     scored.append((e, i))
@@ -139,7 +162,7 @@ class EvidenceScorer:
             top = scored[: ev.top_sentences]
             total = sum(e for e, _ in top)
             level = sum(1 for t in ev.level_thresholds if total >= t)
-            quotes = [sentences[i] for e, i in sorted(top, key=lambda t: t[1]) if e >= ev.level_thresholds[0] / 2]
+            quotes = [sentences[i] for _, i in sorted(top, key=lambda t: t[1])] if level else []
             results.append(
                 SignalResult(
                     id=sig.id,
@@ -152,41 +175,63 @@ class EvidenceScorer:
                     reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)",
                 )
             )
-        total_w = sum(s.weight for s in panel.signals)
-        overall = round(100 * sum(s.weight * r.level for s, r in zip(panel.signals, results)) / (4 * total_w))
+        overall, notes_extra = self._overall(panel, results, detections, best_relevance, len(failure_modes))
+        notes.extend(notes_extra)
         return Scorecard(
             panel=panel.slug,
             question=question,
             overall=overall,
             band=self.settings.bands.band(overall),
             signals=results,
-            failure_modes=self._failure_modes(panel, sentences, vecs, detections, pv),
+            failure_modes=failure_modes,
             scorer=self.info,
             notes=notes,
         )
 
+    def _overall(self, panel: Panel, results, detections, relevance, n_failures) -> tuple[int, list[str]]:
+        """Weighted signal levels, plus depth (specific, on-panel material across the whole answer),
+        minus a fixed penalty per failure mode shown. Every term only falls when evidence is
+        deleted, and failure-mode sentences are never evidence, so the score is monotone in evidence."""
+        o = self.settings.overall
+        total_w = sum(s.weight for s in panel.signals)
+        signal_part = sum(s.weight * r.level for s, r in zip(panel.signals, results)) / (4 * total_w)
+        # Only sentences carrying a real specific count: filler can't buy depth a little at a time.
+        depth = sum(min(d.specificity, 2.0) / 2.0 * r for d, r in zip(detections, relevance) if d.specificity >= o.depth_min_specificity)
+        depth_part = min(1.0, depth / o.depth_full)
+        raw = 100 * ((1 - o.depth_weight) * signal_part + o.depth_weight * depth_part) - o.failure_penalty * n_failures
+        notes = [f"{n_failures} failure mode(s) cost {o.failure_penalty * n_failures:g} points"] if n_failures else []
+        return int(round(max(0.0, min(100.0, raw)))), notes
+
+    def _relevance(self, sim: float) -> float:
+        ev = self.settings.evidence
+        return min(1.0, max(0.0, (sim - ev.sim_floor) / (ev.sim_ceiling - ev.sim_floor)))
+
     def _sentence_evidence(self, sim: float, d: Detection, detectors: list[str]) -> float:
         ev = self.settings.evidence
-        relevance = min(1.0, max(0.0, (sim - ev.sim_floor) / (ev.sim_ceiling - ev.sim_floor)))
+        relevance = self._relevance(sim)
         if relevance == 0.0:
             return 0.0
         specificity = min(1.0, d.specificity / ev.specificity_full)
         e = relevance * specificity
         if any(d.fires(x) for x in detectors):
             e *= 1 + ev.detector_bonus
-        if "ownership" in detectors and d.passive:
-            e *= ev.passive_penalty
+        if d.passive and not d.ownership:
+            # Nobody acts in "it was decided": weaker evidence of what the candidate did, and
+            # weakest for the ownership signal itself.
+            e *= ev.passive_penalty if "ownership" in detectors else (1 + ev.passive_penalty) / 2
         return round(e, 4)
 
-    def _failure_modes(self, panel: Panel, sentences, vecs, detections, pv: PanelVectors) -> list[FailureModeHit]:
-        hits = []
+    def _failure_modes(self, panel: Panel, sentences, vecs, detections, pv: PanelVectors) -> tuple[list[FailureModeHit], set[int]]:
+        """Failure modes whose cues a sentence echoes; a sentence dense with specifics is spared."""
+        hits, flagged = [], set()
         threshold = self.settings.evidence.failure_cue_similarity
         for fm in panel.failure_modes:
             sims = vecs @ pv.cue_rows[fm.id].T
-            quotes = [sentences[i] for i in range(len(sentences)) if sims[i].max() >= threshold and detections[i].specificity < 1.0]
-            if quotes:
-                hits.append(FailureModeHit(id=fm.id, name=fm.name, cues=quotes[:3]))
-        return hits
+            idx = [i for i in range(len(sentences)) if sims[i].max() >= threshold and detections[i].specificity < self.settings.evidence.failure_max_specificity]
+            if idx:
+                flagged.update(idx)
+                hits.append(FailureModeHit(id=fm.id, name=fm.name, cues=[sentences[i] for i in idx[:3]]))
+        return hits, flagged
 
     def _abstained(self, panel: Panel, question: str, reason: str, notes: list[str]) -> Scorecard:
         return Scorecard(

@@ -55,6 +55,9 @@ class Evidence(_Strict):
     level_thresholds: list[float] = Field(min_length=4, max_length=4)
     evidenced_level: int
     failure_cue_similarity: float
+    weak_contrast: float = 0.0
+    failure_max_specificity: float = 1.5
+
 
     @model_validator(mode="after")
     def _sane(self) -> Evidence:
@@ -65,10 +68,18 @@ class Evidence(_Strict):
         return self
 
 
+class Overall(_Strict):
+    depth_weight: float = Field(ge=0, le=1, description="share of the overall from depth across the answer")
+    depth_full: float = Field(gt=0, description="summed specific, on-panel sentences for full depth")
+    failure_penalty: float = Field(ge=0, description="points off per failure mode shown")
+    depth_min_specificity: float = Field(ge=0, description="sentences less specific than this add no depth")
+
+
 class ScoringSettings(_Strict):
     bands: Bands
     abstain: Abstain
     evidence: Evidence
+    overall: Overall
     source_hash: str = ""
 
     @property

@@ -1,0 +1,58 @@
+"""What a run was measured against. When metrics move, the diff of two fingerprints says why."""
+
+from __future__ import annotations
+
+from .. import __version__
+from ..config import Settings
+from ..corpus import Corpus
+from ..embeddings import model_fingerprint
+from ..prompts import list_prompts
+from ..scoring.settings import load_scoring_settings
+
+
+def fingerprint(settings: Settings, corpus: Corpus, backend_model: str, index_fingerprint: dict | None = None) -> dict:
+    """Every input that can move a metric, one key per component, so a diff names the culprit."""
+    fp = {
+        "corpus": corpus.hash,
+        "embedding_model": model_fingerprint(settings.embedding_model),
+        "scorer": load_scoring_settings(settings.corpus_dir).version,
+        "llm_model": backend_model,
+        "package": __version__,
+    }
+    for name, digest in sorted(corpus.file_hashes.items()):
+        fp[f"corpus:{name}"] = digest[:12]
+    for prompt in list_prompts(settings):
+        fp[f"prompt:{prompt.id}.{prompt.style}"] = prompt.hash
+    if index_fingerprint:
+        fp["index"] = "|".join(f"{k}={index_fingerprint[k]}" for k in sorted(index_fingerprint))
+    return fp
+
+
+def diff(old: dict, new: dict) -> list[dict]:
+    """Components whose identity changed between two fingerprints."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            out.append({"component": key, "old": old.get(key), "new": new.get(key)})
+    return out
+
+
+# Which suites can a change to each component move? Used to attribute drift and to pick the
+# suites worth re-running after a change.
+AFFECTS = {
+    "prompt:": ("questions", "followups", "sessions"),
+    "corpus:scoring.yaml": ("scoring", "sessions", "followups"),
+    "corpus:panels/": ("retrieval", "questions", "followups", "scoring", "sessions"),
+    "corpus:compendium.md": ("retrieval", "questions"),
+    "corpus:cases/": ("retrieval",),
+    "embedding_model": ("retrieval", "questions", "followups", "scoring", "sessions"),
+    "scorer": ("scoring", "sessions", "followups"),
+    "llm_model": ("questions", "followups", "sessions"),
+}
+
+
+def suites_affected(component: str) -> tuple[str, ...]:
+    for prefix, suites in AFFECTS.items():
+        if component.startswith(prefix):
+            return suites
+    return ()

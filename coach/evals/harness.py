@@ -1,0 +1,213 @@
+"""`coach eval`: run suites on fixed fixtures, compare with the backend's baseline, report drift.
+
+Every LLM call goes through the record/replay cache, so a second run with nothing changed is
+offline, deterministic and quiet; a changed prompt, model or sampling setting misses the cache
+and is generated afresh.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+from typing import Callable
+
+from ..config import Settings, get_settings
+from ..corpus import Corpus, get_corpus
+from ..errors import UserInputError
+from .base import SuiteResult
+from .baseline import Comparison, compare, load_baseline, load_rules, write_baseline
+from .fingerprint import fingerprint, suites_affected
+
+SUITES = ("retrieval", "questions", "followups", "scoring", "sessions")
+LLM_SUITES = ("questions", "followups", "sessions")
+
+
+@dataclass
+class Context:
+    """What suites need, created lazily so a scoring-only run never loads the LLM."""
+
+    settings: Settings
+    corpus: Corpus
+    backend_name: str
+    record: bool = False
+    repeat: int = 0
+    quick: bool = False
+    _cache: dict = field(default_factory=dict)
+
+    @property
+    def fixtures(self) -> Path:
+        return self.settings.evals_dir / "fixtures"
+
+    def backend(self):
+        if "backend" not in self._cache:
+            from ..llm import get_backend
+            from ..llm.cache import CachedBackend
+
+            inner = get_backend(self.settings.model_copy(update={"llm_cache": "off"}), self.backend_name)
+            self._cache["backend"] = CachedBackend(inner, mode="record" if self.record else "replay", settings=self.settings)
+        return self._cache["backend"]
+
+    def index(self):
+        if "index" not in self._cache:
+            from ..index import VectorIndex
+
+            idx = VectorIndex(self.settings)
+            idx.build(self.corpus, progress=False)  # incremental: embeds only what changed
+            self._cache["index"] = idx
+        return self._cache["index"]
+
+    def retriever(self):
+        from ..retrieve import Retriever
+
+        return Retriever(self.settings, self.index())
+
+    def scorer(self):
+        from ..scoring import get_scorer
+
+        return get_scorer(self.settings)
+
+
+def _retrieval(ctx: Context) -> SuiteResult:
+    from . import retrieval
+
+    return retrieval.run(ctx.retriever(), ctx.fixtures)
+
+
+def _scoring(ctx: Context) -> SuiteResult:
+    from . import scoring
+
+    return scoring.run(ctx.scorer(), ctx.corpus, ctx.fixtures, with_probes=not ctx.quick)
+
+
+def _questions(ctx: Context) -> SuiteResult:
+    from . import questions
+
+    return questions.run(ctx.backend(), ctx.settings, ctx.retriever(), per_panel=5 if ctx.quick else 30, repeat=ctx.repeat)
+
+
+def _followups(ctx: Context) -> SuiteResult:
+    from . import followups
+
+    return followups.run(ctx.backend(), ctx.settings, ctx.retriever(), repeat=ctx.repeat)
+
+
+def _sessions(ctx: Context) -> SuiteResult:
+    from . import sessions
+
+    return sessions.run(ctx.backend(), ctx.settings, ctx.retriever(), repeat=ctx.repeat)
+
+
+RUNNERS: dict[str, Callable[[Context], SuiteResult]] = {
+    "retrieval": _retrieval,
+    "questions": _questions,
+    "followups": _followups,
+    "scoring": _scoring,
+    "sessions": _sessions,
+}
+
+
+@dataclass
+class EvalRun:
+    backend: str
+    results: list[SuiteResult]
+    comparison: Comparison
+    fingerprint: dict
+    seconds: float
+    cache_hits: int = 0
+    cache_misses: int = 0
+    report_files: tuple[Path, ...] = ()
+    changelog: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.comparison.failed
+
+    def summary(self) -> dict:
+        return {"backend": self.backend, "fingerprint": self.fingerprint, "seconds": round(self.seconds, 1), "cache_hits": self.cache_hits, "cache_misses": self.cache_misses}
+
+
+def run_eval(
+    suites: list[str] | None = None,
+    backend: str | None = None,
+    report_dir: Path | None = None,
+    repeat: int = 1,
+    record: bool = False,
+    update_baseline: bool = False,
+    reason: str = "",
+    quick: bool = False,
+    settings: Settings | None = None,
+    progress: bool = True,
+) -> EvalRun:
+    settings = settings or get_settings()
+    chosen = list(suites or SUITES)
+    bad = [s for s in chosen if s not in RUNNERS]
+    if bad:
+        raise UserInputError(f"Unknown suite(s) {', '.join(bad)}.", f"Choose from: {', '.join(SUITES)}.")
+    if repeat < 1:
+        raise UserInputError("--repeat must be at least 1.", "Use --repeat 3 to see the spread of a non-deterministic backend.")
+    backend_name = backend or settings.backend
+    started = time.perf_counter()
+    corpus = get_corpus(settings.corpus_dir)
+    ctx = Context(settings, corpus, backend_name, record=record, quick=quick)
+
+    from tqdm import tqdm
+
+    results: list[SuiteResult] = []
+    for name in tqdm(chosen, desc="eval suites", unit="suite", disable=not progress):
+        runs = []
+        for r in range(repeat):
+            ctx.repeat = r
+            runs.append(RUNNERS[name](ctx))
+        results.append(_merge(runs) if repeat > 1 else runs[0])
+
+    model = ctx._cache["backend"].model if "backend" in ctx._cache else _backend_model(settings, backend_name)
+    index_fp = ctx._cache["index"].expected_fingerprint(corpus) if "index" in ctx._cache else None
+    fp = fingerprint(settings, corpus, model, index_fp)
+    baseline = load_baseline(settings.evals_dir, backend_name)
+    comp = compare(results, baseline, load_rules(settings.evals_dir / "floors.yaml"), fp)
+    for change in comp.fingerprint_changes:
+        change["suites"] = list(suites_affected(change["component"]))
+    cache = ctx._cache.get("backend")
+    run = EvalRun(
+        backend=backend_name,
+        results=results,
+        comparison=comp,
+        fingerprint=fp,
+        seconds=time.perf_counter() - started,
+        cache_hits=getattr(cache, "hits", 0),
+        cache_misses=getattr(cache, "misses", 0),
+    )
+    if report_dir is not None:
+        from .report import write_reports
+
+        history = load_baseline(settings.evals_dir, backend_name).get("history", [])
+        run.report_files = write_reports(Path(report_dir), run.summary(), results, comp, history)
+    if update_baseline:
+        run.changelog = write_baseline(settings.evals_dir, backend_name, results, fp, reason)
+    return run
+
+
+def _backend_model(settings: Settings, name: str) -> str:
+    """The model identity without loading it (scoring/retrieval-only runs)."""
+    if name == "embedded":
+        from ..llm.embedded import file_sha256, resolve_model_path
+
+        path = resolve_model_path(settings)
+        return f"{path.stem}@sha256:{file_sha256(path, settings)[:16]}"
+    return settings.openai_model if name == "openai" else settings.ollama_model
+
+
+def _merge(runs: list[SuiteResult]) -> SuiteResult:
+    """Mean of each metric over repeats, with its spread, and each failing case's failure rate."""
+    first = runs[0]
+    metrics = {k: round(mean(r.metrics[k] for r in runs), 4) for k in first.metrics}
+    spread = {k: {"mean": metrics[k], "min": min(r.metrics[k] for r in runs), "max": max(r.metrics[k] for r in runs)} for k in first.metrics}
+    counts: dict[str, int] = {}
+    for r in runs:
+        for f in r.failures:
+            counts[str(f.get("case"))] = counts.get(str(f.get("case")), 0) + 1
+    failures = [dict(f, fail_rate=round(counts[str(f.get("case"))] / len(runs), 2)) for f in runs[-1].failures]
+    details = dict(first.details, spread=spread, repeats=len(runs), case_fail_rates=counts)
+    return SuiteResult(first.name, metrics, first.per_panel, failures, details, sum(r.seconds for r in runs))
