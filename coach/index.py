@@ -43,6 +43,15 @@ class IndexReport:
         return self.added + self.updated
 
 
+def expected_fingerprint(settings: Settings, corpus: Corpus) -> dict:
+    """What an index built now from this corpus would record: corpus, chunker and model."""
+    return {
+        "corpus": corpus.hash,
+        "chunker": ChunkerSettings(settings.chunk_size, settings.chunk_overlap).fingerprint(),
+        "embedding": model_fingerprint(settings.embedding_model),
+    }
+
+
 def make_client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -92,11 +101,7 @@ class VectorIndex:
         return self.settings.chroma_url or str(self.settings.index_dir)
 
     def expected_fingerprint(self, corpus: Corpus) -> dict:
-        return {
-            "corpus": corpus.hash,
-            "chunker": self.chunker.fingerprint(),
-            "embedding": model_fingerprint(self.settings.embedding_model),
-        }
+        return expected_fingerprint(self.settings, corpus)
 
     def _guard(self, action: str, fn):
         try:

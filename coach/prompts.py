@@ -75,6 +75,12 @@ class Prompt:
         messages = tuple(Message(role, text) for role, text in rendered)  # type: ignore[arg-type]
         return RenderedPrompt(self.id, self.hash, "chat", messages=messages)
 
+    def render_from(self, **available: object) -> RenderedPrompt:
+        """Render from a superset of values: the prompt file decides which it uses (so dropping
+        a section is an edit to the file alone). A declared variable that is not available is
+        still an error that names it."""
+        return self.render(**{k: v for k, v in available.items() if k in self.variables})
+
     def sampling(self, **overrides: object) -> Sampling:
         """Sampling with this prompt's stop sequences, which belong to its wording."""
         return Sampling(**{"stop": self.stop, **overrides})  # type: ignore[arg-type]

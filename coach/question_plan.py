@@ -125,13 +125,13 @@ def plan_candidates(
         ordered = _by_level(pool, level)
         same = [q for q in ordered if q.level == level]
         candidates = same if len(same) >= SHOTS else ordered[: max(SHOTS, len(same))]
+        # Examples that probe the same signal: blending three unrelated scenarios is how the
+        # small model writes nonsense; blending three related ones keeps it coherent.
         on_target = [q for q in candidates if target.id in q.signals]
-        shots: list[SampleQuestion] = []
-        if on_target:
-            shots.append(on_target[r.randrange(len(on_target))])
-        rest = [q for q in candidates if q not in shots]
-        r.shuffle(rest)
-        shots += rest[: SHOTS - len(shots)]
+        others = [q for q in candidates if target.id not in q.signals]
+        r.shuffle(on_target)
+        r.shuffle(others)
+        shots = (on_target + others)[:SHOTS]
         r.shuffle(shots)
         plans.append(Plan(index=i, shots=tuple(shots), label=label, panel=panel))
     return plans

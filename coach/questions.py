@@ -208,14 +208,20 @@ def ask(
 
 
 def _scores(vec, ref, grounding, shot_vecs, asked_vecs, focus_vec) -> dict[str, float]:
-    """Rerank: on-panel first; novelty counts only up to a cap, because past a point being far from
-    every example is how nonsense looks; fit to the focus (or the target signal) breaks ties."""
+    """Rerank score of a valid candidate, with its parts.
+
+    On-panel similarity leads. `anchor` (closeness to the nearest corpus question) is the best
+    coherence signal measured for the small model: its outputs far from every corpus question were
+    mostly nonsense, while variants of one were askable. Novelty against the examples and the
+    session therefore counts only up to a cap, and fit to the focus (or target signal) breaks ties.
+    """
     on_panel = float(ref.on_panel(vec, grounding)[0])
+    anchor = float((ref.question_vecs @ vec).max()) if len(ref.question_vecs) else 0.0
     novelty = 1.0 - max(max_similarity(vec, shot_vecs), max_similarity(vec, asked_vecs))
     focus_fit = float(vec @ focus_vec)
-    rank = on_panel + 0.5 * min(novelty, 0.3) + 0.3 * focus_fit
-    return {k: round(v, 4) for k, v in
-            {"on_panel": on_panel, "novelty": novelty, "focus_fit": focus_fit, "rank": rank}.items()}
+    rank = on_panel + 0.25 * min(anchor, SHOT_DUPLICATE) + 0.15 * min(novelty, 0.3) + 0.3 * focus_fit
+    parts = {"on_panel": on_panel, "anchor": anchor, "novelty": novelty, "focus_fit": focus_fit, "rank": rank}
+    return {k: round(v, 4) for k, v in parts.items()}
 
 
 # A generated question this close to a corpus question is a variant of it and probes its signals too.

@@ -28,6 +28,10 @@ _LEAK = re.compile(
     r"|\bignore (?:the|all|any|your|previous)\b",
     re.IGNORECASE,
 )
+# Things interview questions do not contain but the model's rambling does: asides in parentheses,
+# scare quotes, quiz phrasing and filler abbreviations.
+_ASIDE = re.compile(r"\([^)]*\s[^)]*\)|[\"“”]|\bwhich of the following\b|\be\.g\.|\bi\.e\.|\betc\b|\btrue or false\b", re.IGNORECASE)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b)")
 _STOPWORDS = frozenset(
     "a an the and or of to in on at by for with from is are was were be it its this that you your do does "
     "how what when where which who why would will can could should i we they their our if as into than "
@@ -84,8 +88,16 @@ def garbage_problem(text: str) -> str | None:
     if any(ord(c) > 0x2FFF for c in text):
         return "unexpected characters"
     tokens = [w.lower().strip(".,;:") for w in words(text)]
-    if len(_NUMBER.findall(text)) > 6:
+    numbers = _NUMBER.findall(text)
+    if len(numbers) > 6:
         return "number soup"
+    if numbers and Counter(n.rstrip(".,") for n in numbers).most_common(1)[0][1] >= 3:
+        return "repeated number"
+    # A hit rate or a share above 100% is the model playing with digits, not a scenario.
+    if any(float(m.group(1)) > 100 for m in _PERCENT.finditer(text)):
+        return "impossible percentage"
+    if _ASIDE.search(text):
+        return "aside, quotes or quiz phrasing"
     for a, b in zip(tokens, tokens[1:]):
         if a == b and not a.isdigit():
             return f"repeated word {a!r}"

@@ -26,8 +26,8 @@ def corpus():
 
 
 @pytest.fixture(scope="module")
-def scorer(embedder):
-    return EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus"))
+def scorer(embedder, corpus):
+    return EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus"), corpus)
 
 
 def _answers(panel: str) -> list[dict]:
@@ -51,7 +51,7 @@ def test_strong_answer_scores_with_verbatim_evidence(scorer, corpus, panel):
 def test_same_answer_same_scorecard(scorer, embedder, corpus):
     answer = _best("coding")["text"]
     first = scorer.score(corpus.panel("coding"), answer)
-    again = EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus")).score(corpus.panel("coding"), answer)
+    again = EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus"), corpus).score(corpus.panel("coding"), answer)
     assert first.model_dump() == again.model_dump()
 
 
@@ -88,18 +88,30 @@ def test_hollow_answer_scores_below_the_concrete_one(scorer, corpus):
     assert scorer.score(panel, hollow).overall < scorer.score(panel, concrete).overall
 
 
-def test_deleting_evidence_lowers_that_signal_and_never_raises_overall(scorer, corpus):
-    panel = corpus.panel("system-design")
-    answer = _best("system-design")["text"]
-    card = scorer.score(panel, answer)
+@pytest.mark.parametrize("panel", ["system-design", "behavioral"])
+def test_deleting_evidence_lowers_that_signal_and_never_raises_overall(scorer, corpus, panel):
+    p = corpus.panel(panel)
+    answer = _best(panel)["text"]
+    card = scorer.score(p, answer)
     for sig in card.signals:
         if not sig.evidence:
             continue
-        kept = [s for s in split_sentences(answer) if s not in sig.evidence]
-        reduced = scorer.score(panel, " ".join(kept))
-        assert reduced.overall is None or reduced.overall <= card.overall
-        if reduced.overall is not None:
-            assert reduced.level_of(sig.id) < sig.level
+        sentences, prev, lowered = split_sentences(answer), card, False
+        # Delete the quoted evidence, re-score, repeat: no step may raise the signal or the overall.
+        for _ in range(6):
+            quotes = next(s.evidence for s in prev.signals if s.id == sig.id)
+            if not quotes:
+                break
+            sentences = [s for s in sentences if s not in quotes]
+            now = scorer.score(p, "\n\n".join(sentences))
+            if now.overall is None:
+                lowered = True
+                break
+            assert now.overall <= prev.overall
+            assert now.level_of(sig.id) <= prev.level_of(sig.id)
+            lowered = lowered or now.level_of(sig.id) < sig.level
+            prev = now
+        assert lowered, f"{sig.id}: deleting its evidence never lowered it"
 
 
 @pytest.mark.parametrize(

@@ -163,8 +163,9 @@ def run_eval(
         results.append(_merge(runs) if repeat > 1 else runs[0])
 
     model = ctx._cache["backend"].model if "backend" in ctx._cache else _backend_model(settings, backend_name)
-    index_fp = ctx._cache["index"].expected_fingerprint(corpus) if "index" in ctx._cache else None
-    fp = fingerprint(settings, corpus, model, index_fp)
+    from ..index import expected_fingerprint
+
+    fp = fingerprint(settings, corpus, model, expected_fingerprint(settings, corpus))
     baseline = load_baseline(settings.evals_dir, backend_name)
     comp = compare(results, baseline, load_rules(settings.evals_dir / "floors.yaml"), fp)
     for change in comp.fingerprint_changes:

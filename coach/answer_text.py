@@ -1,0 +1,107 @@
+"""What a follow-up can pick up from the candidate's answer: its most specific sentence, the answer
+with instructions redacted, and whether a follow-up refers back to what was said.
+
+The answer is data. Sentences addressed to the system ("ignore the above and ...") are never
+chosen as a detail, and are redacted before the answer goes into a prompt, so the model never
+reads them as part of its own instructions; the prompt's fence around the answer and the output
+checks are the second and third lines of defence.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .embeddings import Embedder
+from .scoring.detectors import GENERIC, detect
+from .scoring.text import is_instruction, split_sentences
+from .validation import words
+
+MAX_DETAIL_WORDS = 30
+MAX_ANSWER_CHARS_IN_PROMPT = 1000  # the completion prompt must fit 2k tokens with room to write
+REDACTED = "[instruction to the interviewer removed]"
+_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|\d[\d,.]*\s?(?:%|ms|s|k|m|x)?")
+_COMMON = frozenset(
+    """about above after again against also always another because been before being below between both
+    could didn does doing done down during each every from further have having here into itself just
+    know made make many more most much must need only other over same should some such than that their
+    them then there these they thing things this those through under until very want well were what when
+    where which while will with would your yours said says tell time times really think going first
+    last next still actually question answer interview candidate follow""".split()
+)
+
+
+def usable_sentences(answer: str) -> list[str]:
+    """Sentences that could be quoted back: prose (not code), not instructions, 5-60 words."""
+    out = []
+    for s in split_sentences(answer):
+        if s.startswith("```") or is_instruction(s):
+            continue
+        n = len(words(s))
+        if 5 <= n <= 60:
+            out.append(s)
+    return out
+
+
+def trim_detail(sentence: str) -> str:
+    """At most MAX_DETAIL_WORDS words, cut at a clause boundary when there is one."""
+    ws = sentence.split()
+    if len(ws) <= MAX_DETAIL_WORDS:
+        return sentence.strip()
+    head = " ".join(ws[:MAX_DETAIL_WORDS])
+    cut = max(head.rfind(";"), head.rfind(","), head.rfind(":"))
+    return (head[:cut] if cut > len(head) // 2 else head).rstrip(",;: ") + " ..."
+
+
+def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> str:
+    """The sentence of the answer a follow-up on this signal should build on: specific (numbers,
+    named components, causes) and about the signal. '' when nothing in the answer is usable."""
+    sentences = usable_sentences(answer)
+    if not sentences:
+        return ""
+    vecs = embedder.encode(sentences + [signal_text])
+    sims = vecs[:-1] @ vecs[-1]
+    scores = [min(detect(s).specificity, 3.0) / 3.0 + float(sim) for s, sim in zip(sentences, sims)]
+    return trim_detail(sentences[int(np.argmax(scores))])
+
+
+def prompt_answer(answer: str) -> str:
+    """The answer as the prompt shows it: instructions redacted, trimmed to fit the context."""
+    parts = []
+    for s in split_sentences(answer):
+        parts.append(REDACTED if is_instruction(s) else s)
+    text = " ".join(parts)
+    if len(text) > MAX_ANSWER_CHARS_IN_PROMPT:
+        text = text[:MAX_ANSWER_CHARS_IN_PROMPT].rsplit(" ", 1)[0] + " ..."
+    return text
+
+
+def terms(text: str) -> set[str]:
+    """Specific terms of a text: numbers, and content words that are neither common nor rubric words."""
+    out = set()
+    for m in _TERM.finditer(text):
+        t = m.group(0).lower().rstrip(".,")
+        if t[0].isdigit():
+            out.add(t.replace(" ", ""))
+        elif len(t) >= 4 and t not in _COMMON and t not in GENERIC:
+            out.add(t)
+    return out
+
+
+def shared_terms(follow_up: str, answer: str, prompt_parts: list[str]) -> list[str]:
+    """Terms the follow-up takes from the answer and not from anything else in its prompt."""
+    given = set().union(*(terms(p) for p in prompt_parts)) if prompt_parts else set()
+    return sorted((terms(follow_up) & terms(answer)) - given)
+
+
+def refers_to(follow_up: str, answer: str, prompt_parts: list[str]) -> tuple[bool, list[str]]:
+    """A follow-up refers to the answer when it picks up a number or two specific words from it."""
+    shared = shared_terms(follow_up, answer, prompt_parts)
+    return (any(t[0].isdigit() for t in shared) or len(shared) >= 2 or any(_is_named(t, answer) for t in shared)), shared
+
+
+def _is_named(term: str, answer: str) -> bool:
+    # A component the candidate named (Redis, PagerDuty, customer_id) counts on its own.
+    m = re.search(rf"\b{re.escape(term)}\b", answer, re.IGNORECASE)
+    return bool(m) and bool(detect(m.group(0)).named)
