@@ -49,6 +49,14 @@ class Context:
             self._cache["backend"] = CachedBackend(inner, mode="record" if self.record else "replay", settings=self.settings)
         return self._cache["backend"]
 
+    def llm(self):
+        """The cached backend, tagged with the repeat number so each repeat is its own sample."""
+        backend = self.backend()
+        return backend if self.repeat == 0 else _Repeat(backend, self.repeat)
+
+    def size(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
     def index(self):
         if "index" not in self._cache:
             from ..index import VectorIndex
@@ -84,19 +92,32 @@ def _scoring(ctx: Context) -> SuiteResult:
 def _questions(ctx: Context) -> SuiteResult:
     from . import questions
 
-    return questions.run(ctx.backend(), ctx.settings, ctx.retriever(), per_panel=5 if ctx.quick else 30, repeat=ctx.repeat)
+    return questions.run(ctx.llm(), ctx.retriever(), per_panel=ctx.size(30, 5))
 
 
 def _followups(ctx: Context) -> SuiteResult:
     from . import followups
 
-    return followups.run(ctx.backend(), ctx.settings, ctx.retriever(), repeat=ctx.repeat)
+    return followups.run(ctx.llm(), ctx.settings, per_panel=None if not ctx.quick else 3)
 
 
 def _sessions(ctx: Context) -> SuiteResult:
     from . import sessions
 
-    return sessions.run(ctx.backend(), ctx.settings, ctx.retriever(), repeat=ctx.repeat)
+    return sessions.run(ctx.llm(), ctx.retriever())
+
+
+class _Repeat:
+    """Forwards to a backend with a fixed repeat index (part of the replay-cache key)."""
+
+    def __init__(self, inner, repeat: int):
+        self._inner, self._repeat = inner, repeat
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def generate(self, prompt, sampling, repeat: int = 0):
+        return self._inner.generate(prompt, sampling, repeat=self._repeat)
 
 
 RUNNERS: dict[str, Callable[[Context], SuiteResult]] = {
