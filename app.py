@@ -2,50 +2,120 @@
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import lru_cache, wraps
 
 import gradio as gr
 
 from coach.config import get_settings
-from coach.errors import CoachError
-from coach.models import PANEL_SLUGS
+from coach.errors import BackendError, CoachError
+from coach.llm import LLMBackend, get_backend
+from coach.models import LEVELS, PANEL_SLUGS
 from coach.retrieve import Retriever
 from coach.scoring import score_answer
-from coach.ui_format import hits_rows, scorecard_markdown
+from coach.session import MockSession
+from coach.ui_format import backend_failure, hits_rows, scorecard_markdown, session_view
 
-_retriever: Retriever | None = None
+
+# Loaded on first use and shared by every browser tab: the embedder, the index and the LLM load once.
+@lru_cache(maxsize=1)
+def _retriever() -> Retriever:
+    return Retriever(get_settings())
 
 
-def _get_retriever() -> Retriever:
-    global _retriever
-    if _retriever is None:
-        _retriever = Retriever(get_settings())
-    return _retriever
+@lru_cache(maxsize=1)
+def _backend() -> LLMBackend:
+    return get_backend(get_settings())
 
 
 def shows_errors(fn):
-    """A CoachError becomes a visible error in the page, with its hint; never a made-up result."""
+    """A CoachError becomes a visible error naming what failed, with its hint; never a made-up result."""
 
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except BackendError as err:
+            backend = get_settings().backend
+            raise gr.Error(backend_failure(err, backend), title=f"{backend} LLM backend failed", duration=None) from err
         except CoachError as err:
             raise gr.Error(str(err), title=type(err).__name__) from err
 
     return wrapper
 
 
+def _load(session_id: str) -> MockSession:
+    if not session_id:
+        raise gr.Error("Start a session first.")
+    return MockSession.load(session_id, backend=_backend(), retriever=_retriever())
+
+
+@shows_errors
+def start(panel: str, level: str, questions: int, followups: int, seed: int | None):
+    session = MockSession.start(panel, level, questions=int(questions), followups=int(followups),
+                                seed=None if seed is None else int(seed), backend=_backend(), retriever=_retriever())
+    return session.id, *session_view(session), gr.update(visible=False)
+
+
+@shows_errors
+def answer(session_id: str, text: str):
+    session = _load(session_id)
+    try:
+        session.answer(text)
+        problem = ""
+    except BackendError as err:  # the answer and its scorecard are saved; only the next prompt is missing
+        problem = backend_failure(err, get_settings().backend) + " Your answer is saved: press Retry."
+        gr.Warning(problem, duration=None)
+    return *session_view(session, problem), "", gr.update(visible=bool(problem))
+
+
+@shows_errors
+def retry(session_id: str):
+    session = _load(session_id)
+    _ = session.current_prompt  # generates the missing prompt, or raises BackendError again
+    return *session_view(session), gr.update(visible=False)
+
+
 @shows_errors
 def search(query: str, panel: str, k: int) -> list[list]:
     if not query.strip():
         raise gr.Error("Type what you are looking for first.")
-    return hits_rows(_get_retriever().search(query, panel=None if panel == "any" else panel, k=int(k)))
+    return hits_rows(_retriever().search(query, panel=None if panel == "any" else panel, k=int(k)))
 
 
 @shows_errors
-def score(panel: str, question: str, answer: str) -> str:
-    return scorecard_markdown(score_answer(panel, answer, question))
+def score(panel: str, question: str, answer_text: str) -> str:
+    return scorecard_markdown(score_answer(panel, answer_text, question))
+
+
+def mock_tab() -> None:
+    session_id = gr.State("")
+    with gr.Row(equal_height=True):
+        panel = gr.Dropdown(list(PANEL_SLUGS), value="system-design", label="Panel", elem_id="mock-panel")
+        level = gr.Dropdown(list(LEVELS), value="staff", label="Level", elem_id="mock-level")
+        questions = gr.Slider(1, 10, value=3, step=1, label="Questions", elem_id="mock-questions", min_width=200)
+        followups = gr.Slider(0, 3, value=1, step=1, label="Follow-ups", elem_id="mock-followups", min_width=200)
+        seed = gr.Number(value=get_settings().seed, precision=0, label="Seed", elem_id="mock-seed", min_width=90, scale=0)
+        go = gr.Button("Start interview", variant="primary", elem_id="mock-start", scale=0, min_width=160)
+    status = gr.Markdown("Choose a panel and press **Start interview**.", elem_id="mock-status")
+    with gr.Row():
+        with gr.Column(scale=3):
+            chat = gr.Chatbot(label="Interview", height=560, elem_id="mock-chat", sanitize_html=True, allow_tags=False,
+                              latex_delimiters=[], feedback_options=None, buttons=["copy_all"])
+            reply = gr.Textbox(label="Your answer", lines=4, elem_id="mock-answer",
+                               placeholder="Answer as you would in the interview, in full sentences.")
+            with gr.Row():
+                send = gr.Button("Send answer", variant="primary", elem_id="mock-send")
+                again = gr.Button("Retry the next question", elem_id="mock-retry", visible=False)
+        with gr.Column(scale=2):
+            gr.Markdown("### Signal coverage")
+            coverage = gr.Markdown("*No session yet.*", elem_id="mock-coverage", latex_delimiters=[])
+            gr.Markdown("### Last answer")
+            card = gr.Markdown("*Answer the question to see its scorecard.*", elem_id="mock-scorecard", latex_delimiters=[])
+    view = [chat, coverage, card, status]
+    llm = {"concurrency_id": "llm", "concurrency_limit": 1}  # one model, one generation at a time
+    go.click(start, [panel, level, questions, followups, seed], [session_id, *view, again], **llm)
+    send.click(answer, [session_id, reply], [*view, reply, again], **llm)
+    again.click(retry, [session_id], [*view, again], **llm)
 
 
 def build() -> gr.Blocks:
@@ -53,7 +123,7 @@ def build() -> gr.Blocks:
         gr.Markdown("# Staff interview coach")
         with gr.Tabs():
             with gr.Tab("Mock interview", id="mock"):
-                gr.Markdown("TODO")
+                mock_tab()
             with gr.Tab("Score an answer", id="score"):
                 with gr.Row():
                     s_panel = gr.Dropdown(list(PANEL_SLUGS), value="system-design", label="Panel", elem_id="score-panel")

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .corpus import get_corpus
 from .models import Panel
 from .retrieve import Hit
 from .scoring.scorecard import Scorecard
 
+if TYPE_CHECKING:
+    from .session import MockSession, Summary, Turn
+
 QUOTE_CHARS = 220
 LEVEL_BAR = {None: "n/a", 0: "○○○○ 0/4", 1: "●○○○ 1/4", 2: "●●○○ 2/4", 3: "●●●○ 3/4", 4: "●●●● 4/4"}
+# Plain symbols, not emoji: they render in every font, headless browsers included.
 COVERAGE_BADGE = {
-    "evidenced": "✅ evidenced",
-    "weak": "🟡 weak",
-    "missing": "🔴 not shown",
-    "insufficient evidence": "❔ insufficient evidence",
-    "not yet asked": "⚪ not yet asked",
+    "evidenced": "● evidenced",
+    "weak": "◐ weak",
+    "missing": "○ not shown",
+    "insufficient evidence": "? insufficient evidence",
+    "not yet asked": "○ not yet asked",
 }
 
 # Punctuation Markdown (and the LaTeX renderer) acts on anywhere in a line; a backslash makes it literal.
@@ -55,31 +60,38 @@ def quote(text: str, limit: int = QUOTE_CHARS) -> str:
 
 
 def headline(card: Scorecard) -> str:
-    """'**62/100 · hire**' or '**Not scored:** <reason>'."""
+    """'**Overall 62/100 · hire**' or '**Not scored:** <reason>.' (Markdown)."""
     if card.abstained or card.overall is None:
         return f"**Not scored:** {one_line(card.abstain_reason or 'insufficient evidence')}."
     return f"**Overall {card.overall}/100 · {card.band}**"
 
 
 def scorecard_markdown(card: Scorecard, compact: bool = False) -> str:
-    """A scorecard as Markdown: headline, then one table row per signal with its quoted evidence.
+    """A scorecard as Markdown: the headline, then each signal's level with its quoted evidence.
 
-    `compact` keeps one quote per signal and leaves out what a strong answer would show.
+    The full form is a table that also says what a strong answer would show; `compact` is a list
+    with one quote per signal, for a narrow column or a chat message.
     """
     lines = [headline(card)]
     if card.abstained:
         lines.append("\nEvery signal: insufficient evidence. Answer the question in full sentences and try again.")
-    lines += ["", "| signal | level | evidence |" if compact else "| signal | level | evidence | a strong answer shows |"]
-    lines.append("|---|---|---|" if compact else "|---|---|---|---|")
+        if compact:
+            return "\n".join(lines)
+    lines.append("")
+    if not compact:
+        lines += ["| signal | level | evidence | a strong answer shows |", "|---|---|---|---|"]
+    shown: set[str] = set()
     for s in card.signals:
-        quotes = s.evidence[:1] if compact else s.evidence
-        evidence = "<br>".join(quote(q) for q in quotes) or f"*{s.status}*"
-        level = f"{LEVEL_BAR.get(s.level, '?')} · {s.status}" if s.level is not None else s.status
-        row = f"| {one_line(s.name)} | {level} | {evidence} |"
-        if not compact:
-            strong = one_line(s.strong_answer_includes) if not card.abstained and (s.level or 0) < 3 else ""
-            row += f" {strong} |"
-        lines.append(row)
+        if compact:  # one quote each, preferring one not already shown for an earlier signal
+            pick = next((q for q in s.evidence if q not in shown), s.evidence[0] if s.evidence else None)
+            shown.add(pick)
+            first = f"<br>{quote(pick)}" if pick else ""
+            lines.append(f"- **{one_line(s.name)}**: {LEVEL_BAR.get(s.level, 'n/a')} · {s.status}{first}")
+            continue
+        evidence = "<br>".join(quote(q) for q in s.evidence) or "—"
+        strong = one_line(s.strong_answer_includes) if not card.abstained and (s.level or 0) < 3 else ""
+        cell = f"{LEVEL_BAR.get(s.level, 'n/a')}<br>{s.status}".replace(" ", "\u00a0")  # bar and x/4 stay together
+        lines.append(f"| {one_line(s.name)} | {cell} | {evidence} | {strong} |")
     if card.failure_modes:
         lines += ["", "**Failure modes spotted:**"]
         lines += [f"- {one_line(f.name)}: {quote(f.cues[0], 160)}" if f.cues else f"- {one_line(f.name)}" for f in card.failure_modes]
@@ -129,3 +141,92 @@ def question_markdown(text: str, kind: str = "question", is_fallback: bool = Fal
 def hits_rows(hits: Iterable[Hit], chars: int = 300) -> list[list]:
     """Search hits as rows for a table: score, id, kind, where, text."""
     return [[h.score, h.id, h.kind, h.label, h.text[:chars]] for h in hits]
+
+
+def scorecard_title(card: Scorecard) -> str:
+    """A plain-text one-liner (no Markdown), e.g. for a collapsed chat message."""
+    if card.abstained or card.overall is None:
+        text = f"Scorecard: not scored ({card.abstain_reason or 'insufficient evidence'})"
+    else:
+        text = f"Scorecard: {card.overall}/100 · {card.band}"
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def turn_markdown(turn: Turn, questions_total: int) -> str:
+    """The interviewer's message for one turn: the question or follow-up, labelled."""
+    if turn.kind == "follow-up":
+        detail = f"probes: {turn.follow_up.signal_name}" if turn.follow_up else ""
+    else:
+        detail = f"question {turn.question_number} of {questions_total}"
+    return question_markdown(turn.text, turn.kind, turn.is_fallback, detail)
+
+
+def transcript(session: MockSession) -> list[dict]:
+    """The session as chat messages: each prompt, the candidate's answer (escaped), a collapsible
+    compact scorecard, and the wrap-up once finished."""
+    messages: list[dict] = []
+    for turn in session.turns:
+        messages.append({"role": "assistant", "content": turn_markdown(turn, session.questions_total)})
+        if turn.answer is not None:
+            messages.append({"role": "user", "content": escape(turn.answer)})
+        if turn.scorecard is not None:
+            messages.append({"role": "assistant", "content": scorecard_markdown(turn.scorecard, compact=True),
+                             "metadata": {"title": scorecard_title(turn.scorecard), "status": "done"}})
+    if session.finished:
+        messages.append({"role": "assistant", "content": "That is the end of the interview. Thank you.\n\n"
+                         + summary_markdown(session.summary())})
+    return messages
+
+
+def summary_markdown(summary: Summary) -> str:
+    """The wrap-up: mean score, what was asked, and per signal its coverage, best level and evidence."""
+    overall = f"**{summary.overall:.0f}/100** (mean of the scored answers)" if summary.overall is not None else "**not scored** (no answer could be scored)"
+    lines = [
+        f"### Wrap-up: {summary.panel}, {summary.level} level",
+        f"Overall {overall} · {_count(summary.questions_asked, 'question')}, {_count(summary.follow_ups_asked, 'follow-up')}"
+        + (f", {summary.fallbacks} of them from the question banks" if summary.fallbacks else ""),
+        "",
+    ]
+    for s in summary.signals:
+        best = f" · best {LEVEL_BAR[s.best_level]}" if s.best_level is not None else ""
+        evidence = f"<br>{quote(s.evidence[0])}" if s.evidence else ""
+        lines.append(f"- **{one_line(s.name)}**: {COVERAGE_BADGE.get(s.status, s.status)}{best}{evidence}")
+    gaps = [s.name for s in summary.signals if s.status != "evidenced"]
+    if gaps:
+        lines += ["", "**Practise next:** " + ", ".join(one_line(g) for g in gaps) + "."]
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def session_status(session: MockSession) -> str:
+    """One line above the chat: which session, and how far along it is."""
+    where = "finished" if session.finished else f"question {max((t.question_number for t in session.turns), default=1)} of {session.questions_total}"
+    return f"Session `{session.id}` · {session.panel} · {session.level} · seed {session.seed} · {where}"
+
+
+class SessionView(NamedTuple):
+    """What the mock-interview tab shows for a session."""
+
+    messages: list[dict]
+    coverage: str
+    scorecard: str
+    status: str
+
+
+def session_view(session: MockSession, problem: str = "") -> SessionView:
+    """Everything the page shows about `session`; `problem` is a failure to report above the chat."""
+    panel = get_corpus(session.settings.corpus_dir).panel(session.panel)
+    scored = [t for t in session.turns if t.scorecard is not None]
+    card = scorecard_markdown(scored[-1].scorecard, compact=True) if scored else "*Answer the question to see its scorecard.*"
+    status = session_status(session)
+    if problem:
+        status += f"\n\n⚠ **{one_line(problem)}**"
+    return SessionView(transcript(session), coverage_markdown(session.coverage, panel), card, status)
+
+
+def backend_failure(err: Exception, backend: str) -> str:
+    """A backend failure as the user should read it: which backend, what happened, what to do."""
+    return f"The {backend} LLM backend failed, so no question was invented. {err}"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,11 +49,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(built_settings, tmp_path_factory):
-    """`python app.py` on a free port, on a private copy of the built index; yields its URL."""
-    data = tmp_path_factory.mktemp("app-data")
-    shutil.copytree(built_settings.index_dir, data / "index")
+@contextmanager
+def serve_app(data: Path, **extra_env: str):
+    """`python app.py` on a free port with COACH_DATA_DIR=`data`; yields its URL once the page answers."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
     env.update(
@@ -62,33 +61,47 @@ def app_url(built_settings, tmp_path_factory):
         TRANSFORMERS_OFFLINE="1",
         GRADIO_ANALYTICS_ENABLED="False",
         PYTHONUNBUFFERED="1",
+        **extra_env,
     )
-    log = (data / "app.log").open("w")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + STARTUP_S
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{(data / 'app.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not answer within {STARTUP_S} s:\n{(data / 'app.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
+    log_path = data / "app.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + STARTUP_S
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as resp:
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"app.py did not answer within {STARTUP_S} s:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _private_data_dir(built_settings, tmp_path_factory) -> Path:
+    """A copy of the built index: sessions written by the app stay out of the shared one."""
+    data = tmp_path_factory.mktemp("app-data")
+    shutil.copytree(built_settings.index_dir, data / "index")
+    return data
+
+
+@pytest.fixture(scope="module")
+def app_url(built_settings, tmp_path_factory):
+    with serve_app(_private_data_dir(built_settings, tmp_path_factory)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -103,17 +116,25 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
+@contextmanager
+def open_page(browser, url: str):
+    """A fresh browser context on the app; `page.dialogs` collects any alert() that fires."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
-    dialogs: list[str] = []
-    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    pg.goto(app_url, wait_until="domcontentloaded")
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.goto(url, wait_until="domcontentloaded")
     pg.get_by_role("tab", name="Mock interview").wait_for(timeout=30_000)
-    pg.dialogs = dialogs
-    yield pg
-    context.close()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with open_page(browser, app_url) as pg:
+        yield pg
 
 
 def _open_tab(page, name: str) -> None:
@@ -129,10 +150,10 @@ def test_search_tab_returns_results(page):
     _open_tab(page, "Search the corpus")
     page.locator("#query textarea").fill("how do I alert before the error budget is gone")
     page.locator("#search").click()
-    rows = page.locator("#results tbody tr")
-    rows.first.wait_for(timeout=60_000)
-    assert rows.count() >= 1
-    assert "error budget" in page.locator("#results").inner_text().lower() or "burn" in page.locator("#results").inner_text().lower()
+    results = page.locator("#results")
+    results.get_by_role("gridcell").first.wait_for(timeout=60_000)
+    assert results.get_by_role("row").count() >= 2  # header + at least one hit
+    assert "budget" in results.inner_text().lower()
 
 
 def test_score_tab_scores_a_concrete_answer_and_abstains_on_gibberish(page):
@@ -150,3 +171,75 @@ def test_score_tab_scores_a_concrete_answer_and_abstains_on_gibberish(page):
     page.locator("#score-go").click()
     card.get_by_text("Not scored").wait_for(timeout=60_000)
     assert "/100" not in card.inner_text()
+
+
+def _start_interview(page, panel: str, questions: int, followups: int) -> None:
+    _choose(page, "mock-panel", panel)
+    for elem_id, value in (("mock-questions", questions), ("mock-followups", followups)):
+        box = page.locator(f"#{elem_id} input[type=number]")
+        box.fill(str(value))
+        box.press("Enter")
+    page.locator("#mock-start").click()
+    page.locator("#mock-chat .message").first.wait_for(timeout=MODEL_WAIT_MS)
+
+
+def _send(page, text: str) -> None:
+    page.locator("#mock-answer textarea").fill(text)
+    page.locator("#mock-send").click()
+
+
+def _wait_text(page, selector: str, pattern: str, timeout: int = MODEL_WAIT_MS) -> str:
+    """Wait until the element's text matches the regex `pattern`; returns the text."""
+    page.wait_for_function(
+        "([sel, pat]) => new RegExp(pat).test(document.querySelector(sel)?.innerText ?? '')",
+        arg=[selector, pattern],
+        timeout=timeout,
+    )
+    return page.locator(selector).inner_text()
+
+
+def test_mock_interview_asks_scores_maps_coverage_and_follows_up(page, tmp_path_factory):
+    _start_interview(page, "system-design", questions=2, followups=1)
+    chat = page.locator("#mock-chat")
+    first = chat.locator(".message").first.inner_text()
+    assert "?" in first and "question 1 of 2" in first
+    assert "system-design" in page.locator("#mock-status").inner_text()
+    coverage = page.locator("#mock-coverage").inner_text()
+    assert "Requirements and success criteria" in coverage and "not yet asked" in coverage
+
+    _send(page, CONCRETE_ANSWER)
+    text = _wait_text(page, "#mock-scorecard", r"Overall \d+/100|Not scored")
+    _wait_text(page, "#mock-chat", r"Follow-up:|question 2 of 2")  # the next interviewer message
+    if "Not scored" not in text:
+        assert "/4 ·" in text and "“" in text  # per-signal levels with quoted evidence
+    assert "Scorecard: " in chat.inner_text()
+    assert "shard the posts table by user id" in chat.inner_text()  # the answer, in the transcript
+    coverage = page.locator("#mock-coverage").inner_text()
+    assert "evidenced" in coverage or "weak" in coverage
+    shot = tmp_path_factory.mktemp("screenshots") / "mock-interview.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
+
+def test_mock_interview_shows_html_in_an_answer_as_text_and_wraps_up(page):
+    _start_interview(page, "behavioral", questions=1, followups=0)
+    _send(page, XSS)
+    chat = page.locator("#mock-chat")
+    chat.get_by_text("Wrap-up").wait_for(timeout=MODEL_WAIT_MS)
+    assert "<img src=x onerror=alert(1)>" in chat.inner_text()  # shown as the characters typed
+    assert chat.locator("img").count() == 0  # ...and never turned into an element
+    assert page.locator("#mock-scorecard img").count() == 0
+    assert page.dialogs == []
+    assert "finished" in page.locator("#mock-status").inner_text()
+
+
+def test_a_backend_failure_is_an_error_naming_the_backend_not_a_question(browser, built_settings, tmp_path_factory):
+    closed = _free_port()  # nothing listens there
+    data = _private_data_dir(built_settings, tmp_path_factory)
+    with serve_app(data, COACH_BACKEND="openai", COACH_OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1") as url:
+        with open_page(browser, url) as page:
+            page.locator("#mock-start").click()
+            error = page.get_by_text("openai LLM backend failed").first
+            error.wait_for(timeout=MODEL_WAIT_MS)
+            assert f"127.0.0.1:{closed}" in page.locator("body").inner_text()
+            assert page.locator("#mock-chat .message").count() == 0  # no invented question

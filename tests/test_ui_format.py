@@ -9,6 +9,7 @@ from coach.corpus import get_corpus
 from coach.retrieve import Hit
 from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
 from coach.ui_format import (
+    backend_failure,
     coverage_markdown,
     escape,
     headline,
@@ -17,6 +18,8 @@ from coach.ui_format import (
     question_markdown,
     quote,
     scorecard_markdown,
+    scorecard_title,
+    session_view,
 )
 
 XSS = '<img src=x onerror=alert(1)> & "q"'
@@ -77,16 +80,24 @@ def test_one_line_and_quote_fit_a_table_cell():
 def test_scorecard_markdown_shows_overall_levels_and_quoted_evidence():
     md = scorecard_markdown(_card())
     assert md.startswith("**Overall 62/100 · hire**")
-    assert "●●○○ 2/4 · weak" in md and "●●●● 4/4 · evidenced" in md
+    assert "| ●●○○\u00a02/4<br>weak |" in md and "| ●●●●\u00a04/4<br>evidenced |" in md
     assert "“We shard by user id \\| region.”" in md
     assert "Chooses partition keys deliberately." in md  # weak signal: what a strong answer shows
     assert "Does the arithmetic" not in md  # strong signal: no advice
     assert "Hand-waving" in md and "note:" in md and "scorer: evidence" in md
 
 
+def test_compact_scorecard_prefers_quotes_not_shown_yet():
+    card = _card(evidence=("20k writes per second at peak.",))
+    card.signals[1].evidence = ["20k writes per second at peak.", "We shard by user id."]
+    md = scorecard_markdown(card, compact=True)
+    assert md.count("“20k writes per second at peak.”") == 1 and "“We shard by user id.”" in md
+
+
 def test_scorecard_markdown_compact_keeps_one_quote_and_no_advice():
     md = scorecard_markdown(_card(evidence=("First quote here.", "Second quote here.")), compact=True)
     assert "First quote" in md and "Second quote" not in md
+    assert "- **Data model, partitioning and consistency**: ●●○○ 2/4 · weak<br>“First quote here.”" in md
     assert "a strong answer shows" not in md and "note:" not in md
 
 
@@ -94,7 +105,14 @@ def test_abstention_is_shown_honestly():
     card = _card(abstained=True)
     assert headline(card).startswith("**Not scored:** too short to judge")
     md = scorecard_markdown(card)
-    assert "insufficient evidence" in md and "/100" not in md and "●" not in md
+    assert "insufficient evidence" in md and "/100" not in md and "●" not in md and "n/a" in md
+    compact = scorecard_markdown(card, compact=True)
+    assert "Not scored" in compact and "|" not in compact  # no table of empty rows
+
+
+def test_scorecard_title_is_plain_text():
+    assert scorecard_title(_card()) == "Scorecard: 62/100 · hire"
+    assert scorecard_title(_card(abstained=True)) == "Scorecard: not scored (too short to judge (5 words; at least 20 needed))"
 
 
 def test_scorecard_evidence_is_escaped():
@@ -113,8 +131,8 @@ def test_coverage_markdown_follows_panel_order_and_accepts_objects():
     md = coverage_markdown({second.id: "weak", first.id: Entry()}, panel)
     rows = md.splitlines()[2:]
     assert len(rows) == len(panel.signals)
-    assert "✅ evidenced (3/4)" in rows[0] and "🟡 weak" in rows[1]
-    assert all("⚪ not yet asked" in r for r in rows[2:])
+    assert "● evidenced (3/4)" in rows[0] and "◐ weak" in rows[1]
+    assert all("○ not yet asked" in r for r in rows[2:])
     assert coverage_markdown({}) == "*No session yet.*"
 
 
@@ -131,3 +149,40 @@ def test_question_markdown_labels_fallbacks_and_follow_ups():
 def test_hits_rows(chars):
     hit = Hit(id="c1", text="some chunk text", score=0.5, kind="compendium", section=3, section_title="SLOs")
     assert hits_rows([hit], chars) == [[0.5, "c1", "compendium", "§3 SLOs", "some chunk text"[:chars]]]
+
+
+def test_session_view_of_a_real_session_labels_fallbacks_escapes_answers_and_wraps_up(retriever, built_settings, tmp_path):
+    """A real MockSession whose model only writes nonsense: every prompt comes from the banks, labelled."""
+    from coach.session import MockSession
+    from coach.testing import FakeBackend
+
+    backend = FakeBackend(lambda prompt, sampling: "banana")
+    settings = built_settings.model_copy(update={"data_dir": tmp_path})  # sessions here, the index stays shared
+    session = MockSession.start("behavioral", "staff", questions=1, followups=1, seed=3,
+                                settings=settings, backend=backend, retriever=retriever)
+    view = session_view(session)
+    assert [m["role"] for m in view.messages] == ["assistant"]
+    assert "*(from the question bank; question 1 of 1)*" in view.messages[0]["content"]
+    assert "○ not yet asked" in view.coverage and "Session `" in view.status
+
+    answer = ("I led the migration of our billing service to a new database in 2023. " * 2) + XSS
+    session.answer(answer)
+    view = session_view(session, problem="the backend is down")
+    roles = [m["role"] for m in view.messages]
+    assert roles[:3] == ["assistant", "user", "assistant"]
+    assert "<img" not in view.messages[1]["content"] and "&lt;img" in view.messages[1]["content"]
+    assert view.messages[2]["metadata"]["title"] == scorecard_title(session.turns[0].scorecard)
+    assert "⚠ **the backend is down**" in view.status
+    assert not session.finished  # one follow-up per question: the weakest signal gets probed
+    assert "Follow-up:" in view.messages[-1]["content"] and "from the follow-up bank" in view.messages[-1]["content"]
+    session.answer("I wrote the rollback plan myself and we measured error rates for two weeks after the cutover, " * 2)
+    view = session_view(session)
+    assert "### Wrap-up: behavioral, staff level" in view.messages[-1]["content"]
+    assert "finished" in view.status
+
+
+def test_backend_failure_names_the_backend():
+    from coach.errors import BackendError
+
+    text = backend_failure(BackendError("The openai backend at http://127.0.0.1:9/v1 is unreachable."), "openai")
+    assert text.startswith("The openai LLM backend failed, so no question was invented.") and "127.0.0.1:9" in text
