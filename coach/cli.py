@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from . import cli_eval, cli_index, cli_score  # noqa: F401  (registers commands)
+from . import cli_eval, cli_index, cli_interview, cli_score  # noqa: F401  (registers commands)
 from .cli_app import app
 from .errors import CoachError
 

@@ -154,8 +154,8 @@ def fallback_choice(
     shot_ids: set[str],
     ref: PanelReference,
 ) -> SampleQuestion | None:
-    """The corpus question that suits the session best: not asked yet, preferably not one of the
-    examples just shown, at the session's level, probing the least-covered signal."""
+    """The corpus question that suits the session best: not asked yet, probing the target (the
+    least-covered) signal, at the session's level; among equals, one the prompts did not show."""
     pool = _unasked(panel, asked_texts, asked_vecs, ref)
     if not pool:
         return None
@@ -168,5 +168,5 @@ def fallback_choice(
     jitter = {q.id: r.random() for q in pool}
     return min(
         pool,
-        key=lambda q: (q.id in shot_ids, q.level != level, target.id not in q.signals, gap(q), jitter[q.id]),
+        key=lambda q: (target.id not in q.signals, q.level != level, gap(q), q.id in shot_ids, jitter[q.id]),
     )

@@ -14,17 +14,29 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from .config import Settings, get_settings
-from .errors import BackendError, EmptyOutputError, UserInputError, unknown_choice
+from .corpus import get_corpus
+from .embeddings import Embedder
+from .errors import EmptyOutputError, UserInputError, unknown_choice
 from .llm import LLMBackend, get_backend
-from .models import LEVELS, Panel, SampleQuestion
-from .prompts import load_prompt
-from .question_plan import Plan, choose_target, fallback_choice, grounding_for, plan_candidates
-from .reference import ON_PANEL_THRESHOLD, SESSION_DUPLICATE, SHOT_DUPLICATE, PanelReference, encode, max_similarity, panel_reference
+from .models import LEVELS, Panel, SampleQuestion, Signal
+from .prompts import Prompt, load_prompt
+from .question_plan import choose_target, fallback_choice, grounding_for, plan_candidates
+from .reference import (
+    COHERENCE_FLOOR,
+    ON_PANEL_THRESHOLD,
+    SESSION_DUPLICATE,
+    SHOT_DUPLICATE,
+    PanelReference,
+    encode,
+    max_similarity,
+    panel_reference,
+)
 from .retrieve import Retriever
 from .seeding import derive
 from .validation import clean, surface_problem
@@ -32,7 +44,7 @@ from .validation import clean, surface_problem
 MAX_FOCUS_CHARS = 500
 CANDIDATES = 4  # per batch; one retry batch follows when none passes
 BATCHES = 2
-TEMPERATURE = 0.7
+TEMPERATURE = 0.6
 MAX_TOKENS = 60
 PROMPT_ID = "question"
 
@@ -94,20 +106,61 @@ def question_problem(
     shot_texts: Sequence[str],
     asked_vecs: np.ndarray,
     asked_texts: Sequence[str],
+    generated: bool = True,
+    min_anchor: float = 0.0,
 ) -> str | None:
     """Every check a shown question must pass; None when it passes. Used for candidates, for
-    fallbacks, and by the eval that re-checks what was shown."""
+    fallbacks, and by the eval that re-checks what was shown.
+
+    A generated question must not copy an example or any other corpus question: a copy shown as
+    "generated" would hide a fallback. A fallback (`generated=False`) *is* a corpus question,
+    labelled as one, so only the other checks apply to it. `min_anchor` is the coherence floor
+    (see reference.COHERENCE_FLOOR) for questions written by a small base model.
+    """
     problem = surface_problem(text)
     if problem:
         return problem
     norm = text.lower().strip()
-    if any(norm == s.lower().strip() for s in shot_texts) or max_similarity(vec, shot_vecs) >= SHOT_DUPLICATE:
-        return "copies a few-shot example"
+    if generated:
+        if any(norm == s.lower().strip() for s in shot_texts) or max_similarity(vec, shot_vecs) >= SHOT_DUPLICATE:
+            return "copies a few-shot example"
+        anchor = max_similarity(vec, ref.question_vecs)
+        if anchor >= SHOT_DUPLICATE:
+            return "copies a corpus question"
+        if anchor < min_anchor:
+            return "unlike any corpus question"
     if any(norm == a.lower().strip() for a in asked_texts) or max_similarity(vec, asked_vecs) >= SESSION_DUPLICATE:
         return "repeats a question already asked"
     if float(ref.on_panel(vec, grounding)[0]) < ON_PANEL_THRESHOLD:
         return "off-panel"
     return None
+
+
+@dataclass
+class _Ask:
+    """Everything one call to `ask` works with, so the steps below share it instead of passing
+    a dozen arguments around."""
+
+    panel: Panel
+    level: str
+    focus: str | None
+    seed: int
+    backend: LLMBackend
+    prompt: Prompt
+    ref: PanelReference
+    embedder: Embedder
+    target: Signal
+    grounding: list[str]
+    grounding_text: str
+    focus_vec: np.ndarray
+    asked_texts: list[str]
+    asked_vecs: np.ndarray
+    min_anchor: float
+    tried: int = 0
+    empties: int = 0
+    rejections: Counter = field(default_factory=Counter)
+    shots_used: dict[str, SampleQuestion] = field(default_factory=dict)
+    last_empty: EmptyOutputError | None = None
 
 
 def ask(
@@ -122,92 +175,87 @@ def ask(
     coverage: Mapping[str, str] | None = None,
     retriever: Retriever | None = None,
     candidates: int = CANDIDATES,
+    min_anchor: float | None = None,
 ) -> Question:
     """One new question for `panel`, never repeating `asked` (texts already asked this session).
 
     `coverage` (signal id -> "evidenced" / "weak" / "not yet asked") steers the question to the
     least-covered signal; `seed` (default: settings.seed) makes the result reproducible on the
-    embedded backend. Raises UserInputError for bad input and BackendError when the model fails.
+    embedded backend. `min_anchor` overrides the coherence floor, which applies by default to base
+    (completion) models only: an instruct model may write questions unlike any in the corpus.
+    Raises UserInputError for bad input and BackendError when the model fails.
     """
     settings = settings or get_settings()
+    get_corpus(settings.corpus_dir).panel(panel)  # unknown panel -> error listing the valid ones
     check_level(level)
     focus = check_focus(focus)
     retriever = retriever if retriever is not None else Retriever(settings)
-    p = retriever.corpus.panel(panel)  # unknown panel -> error listing the valid ones
     # `is None`, not `or`: a record/replay CachedBackend has a length and is falsy while empty.
     backend = backend if backend is not None else get_backend(settings)
-    seed = settings.seed if seed is None else seed
-    prompt = load_prompt(PROMPT_ID, backend.style, settings)
-    ref = panel_reference(retriever, panel)
+    p = retriever.corpus.panel(panel)
     embedder = retriever.index.embedder
-
-    asked_texts = [a for a in asked if a and a.strip()]
-    asked_vecs = encode(embedder, asked_texts)
+    seed = settings.seed if seed is None else seed
     target = choose_target(p, coverage, focus, seed, embedder)
-    grounding_hits, grounding_text = grounding_for(retriever, p, target, focus)
-    grounding = [h.id for h in grounding_hits]
-    focus_vec = embedder.encode_one(focus or f"{target.name}. {target.strong}")
-
-    tried, rejections, empties = 0, Counter(), 0
-    shots_used: dict[str, SampleQuestion] = {}
-    last_empty: EmptyOutputError | None = None
+    hits, grounding_text = grounding_for(retriever, p, target, focus)
+    asked_texts = [a for a in asked if a and a.strip()]
+    run = _Ask(
+        panel=p, level=level, focus=focus, seed=seed, backend=backend,
+        prompt=load_prompt(PROMPT_ID, backend.style, settings), ref=panel_reference(retriever, panel),
+        embedder=embedder, target=target, grounding=[h.id for h in hits], grounding_text=grounding_text,
+        focus_vec=embedder.encode_one(focus or f"{target.name}. {target.strong}"),
+        asked_texts=asked_texts, asked_vecs=encode(embedder, asked_texts),
+        min_anchor=(COHERENCE_FLOOR if backend.style == "completion" else 0.0) if min_anchor is None else min_anchor,
+    )
     for batch in range(BATCHES):
-        plans = plan_candidates(p, level, target, focus, seed, batch, candidates, asked_texts, asked_vecs, ref)
-        accepted: list[tuple[float, Plan, str, dict]] = []
-        texts: list[tuple[Plan, str, int]] = []
-        for plan in plans:
-            shots_used.update({s.id: s for s in plan.shots})
-            rendered = prompt.render(
-                panel_name=p.name,
-                panel_goal=p.goal,
-                level=level,
-                level_expectation=getattr(p.level_expectations, level),
-                grounding=grounding_text,
-                examples=plan.examples(backend.style),
-                focus=plan.label,
-            )
-            cand_seed = derive(seed, panel, level, "candidate", batch, plan.index)
-            sampling = prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=cand_seed)
-            tried += 1
-            try:
-                gen = backend.generate(rendered, sampling)
-            except EmptyOutputError as err:
-                empties += 1
-                last_empty = err
-                rejections["empty"] += 1
-                continue
-            texts.append((plan, clean(gen.text), cand_seed))
-        if not texts:
-            continue
-        shot_texts = [s.text for s in shots_used.values()]
-        shot_vecs = encode(embedder, shot_texts)
-        vecs = encode(embedder, [t for _, t, _ in texts])
-        for (plan, text, cand_seed), vec in zip(texts, vecs):
-            problem = question_problem(text, vec, ref, grounding, shot_vecs, shot_texts, asked_vecs, asked_texts)
-            if problem:
-                rejections[problem.split(" (")[0]] += 1
-                continue
-            scores = _scores(vec, ref, grounding, shot_vecs, asked_vecs, focus_vec)
-            accepted.append((scores["rank"], plan, text, {"seed": cand_seed, "scores": scores, "vec": vec}))
+        accepted = _batch(run, batch, candidates)
         if accepted:
-            accepted.sort(key=lambda a: -a[0])
-            _, plan, text, info = accepted[0]
+            rank, text, cand_seed, scores, vec = max(accepted, key=lambda a: a[0])
             return Question(
-                text=text,
-                panel=panel,
-                level=level,
-                provenance=_provenance(
-                    backend, prompt, seed, grounding, _target_signals(target, info["vec"], ref, p), shots_used,
-                    tried, len(accepted), rejections, info["scores"], candidate_seed=info["seed"],
-                ),
+                text=text, panel=panel, level=level,
+                provenance=_provenance(run, _target_signals(run, vec), len(accepted), scores, candidate_seed=cand_seed),
             )
-    if empties == tried and last_empty is not None:
-        raise last_empty  # the backend answers nothing at all: a failure, not a bad draw
-    return _fallback(p, level, target, coverage, seed, asked_texts, asked_vecs, shots_used, grounding, ref,
-                     embedder, backend, prompt, tried, rejections, focus_vec)
+    if run.tried and run.empties == run.tried and run.last_empty is not None:
+        raise run.last_empty  # the backend answers nothing at all: a failure, not a bad draw
+    return _fallback(run, coverage)
 
 
-def _scores(vec, ref, grounding, shot_vecs, asked_vecs, focus_vec) -> dict[str, float]:
+def _batch(run: _Ask, batch: int, n: int) -> list[tuple[float, str, int, dict, np.ndarray]]:
+    """Generate one batch of candidates (each from its own examples and seed) and keep the valid
+    ones with their rerank scores. A backend failure propagates from here."""
+    plans = plan_candidates(run.panel, run.level, run.target, run.focus, run.seed, batch, n,
+                            run.asked_texts, run.asked_vecs, run.ref)
+    texts: list[tuple[str, int]] = []
+    for plan in plans:
+        run.shots_used.update({s.id: s for s in plan.shots})
+        rendered = run.prompt.render_from(
+            panel_name=run.panel.name, panel_goal=run.panel.goal, level=run.level,
+            level_expectation=getattr(run.panel.level_expectations, run.level), grounding=run.grounding_text,
+            examples=plan.examples(run.backend.style), focus=plan.label,
+        )
+        cand_seed = derive(run.seed, run.panel.slug, run.level, "candidate", batch, plan.index)
+        run.tried += 1
+        try:
+            gen = run.backend.generate(rendered, run.prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=cand_seed))
+        except EmptyOutputError as err:
+            run.empties, run.last_empty = run.empties + 1, err
+            run.rejections["empty"] += 1
+            continue
+        texts.append((clean(gen.text), cand_seed))
+    shot_texts = [s.text for s in run.shots_used.values()]
+    shot_vecs = encode(run.embedder, shot_texts)
+    accepted = []
+    for (text, cand_seed), vec in zip(texts, encode(run.embedder, [t for t, _ in texts])):
+        problem = question_problem(text, vec, run.ref, run.grounding, shot_vecs, shot_texts, run.asked_vecs,
+                                   run.asked_texts, min_anchor=run.min_anchor)
+        if problem:
+            run.rejections[problem.split(" (")[0]] += 1
+            continue
+        scores = _scores(run, vec, shot_vecs)
+        accepted.append((scores["rank"], text, cand_seed, scores, vec))
+    return accepted
+
+
+def _scores(run: _Ask, vec: np.ndarray, shot_vecs: np.ndarray) -> dict[str, float]:
     """Rerank score of a valid candidate, with its parts.
 
     On-panel similarity leads. `anchor` (closeness to the nearest corpus question) is the best
@@ -215,10 +263,10 @@ def _scores(vec, ref, grounding, shot_vecs, asked_vecs, focus_vec) -> dict[str, 
     mostly nonsense, while variants of one were askable. Novelty against the examples and the
     session therefore counts only up to a cap, and fit to the focus (or target signal) breaks ties.
     """
-    on_panel = float(ref.on_panel(vec, grounding)[0])
-    anchor = float((ref.question_vecs @ vec).max()) if len(ref.question_vecs) else 0.0
-    novelty = 1.0 - max(max_similarity(vec, shot_vecs), max_similarity(vec, asked_vecs))
-    focus_fit = float(vec @ focus_vec)
+    on_panel = float(run.ref.on_panel(vec, run.grounding)[0])
+    anchor = max_similarity(vec, run.ref.question_vecs)
+    novelty = 1.0 - max(max_similarity(vec, shot_vecs), max_similarity(vec, run.asked_vecs))
+    focus_fit = float(vec @ run.focus_vec)
     rank = on_panel + 0.25 * min(anchor, SHOT_DUPLICATE) + 0.15 * min(novelty, 0.3) + 0.3 * focus_fit
     parts = {"on_panel": on_panel, "anchor": anchor, "novelty": novelty, "focus_fit": focus_fit, "rank": rank}
     return {k: round(v, 4) for k, v in parts.items()}
@@ -228,61 +276,42 @@ def _scores(vec, ref, grounding, shot_vecs, asked_vecs, focus_vec) -> dict[str, 
 VARIANT_SIMILARITY = 0.7
 
 
-def _target_signals(target, vec: np.ndarray, ref: PanelReference, p: Panel) -> list[str]:
-    out = [target.id]
-    qid, sim = ref.nearest_corpus_question(vec)
+def _target_signals(run: _Ask, vec: np.ndarray) -> list[str]:
+    out = [run.target.id]
+    qid, sim = run.ref.nearest_corpus_question(vec)
     if sim >= VARIANT_SIMILARITY:
-        nearest = next(q for q in p.sample_questions if q.id == qid)
+        nearest = next(q for q in run.panel.sample_questions if q.id == qid)
         out += [s for s in nearest.signals if s not in out]
     return out[:3]
 
 
-def _provenance(backend, prompt, seed, grounding, signals, shots_used, tried, accepted, rejections, scores,
-                candidate_seed=None, source=None) -> QuestionProvenance:
+def _provenance(run: _Ask, signals: list[str], accepted: int, scores: dict, candidate_seed=None, source=None) -> QuestionProvenance:
     return QuestionProvenance(
-        grounding=list(grounding),
-        signals=signals,
-        shots=list(shots_used),
-        source=source,
-        backend=backend.name,
-        model=backend.model,
-        prompt_id=prompt.id,
-        prompt_hash=prompt.hash,
-        seed=seed,
-        candidate_seed=candidate_seed,
-        candidates_tried=tried,
-        candidates_accepted=accepted,
-        rejections=dict(rejections),
-        scores=scores,
+        grounding=list(run.grounding), signals=signals, shots=list(run.shots_used), source=source,
+        backend=run.backend.name, model=run.backend.model, prompt_id=run.prompt.id, prompt_hash=run.prompt.hash,
+        seed=run.seed, candidate_seed=candidate_seed, candidates_tried=run.tried, candidates_accepted=accepted,
+        rejections=dict(run.rejections), scores=scores,
     )
 
 
-def _fallback(p, level, target, coverage, seed, asked_texts, asked_vecs, shots_used, grounding, ref, embedder,
-              backend, prompt, tried, rejections, focus_vec) -> Question:
-    chosen = fallback_choice(p, level, target, coverage, seed, asked_texts, asked_vecs, set(shots_used), ref)
+def _fallback(run: _Ask, coverage: Mapping[str, str] | None) -> Question:
+    chosen = fallback_choice(run.panel, run.level, run.target, coverage, run.seed, run.asked_texts, run.asked_vecs,
+                             set(run.shots_used), run.ref)
     if chosen is None:
         raise UserInputError(
-            f"Every question of the {p.name} panel has already been asked in this session.",
+            f"Every question of the {run.panel.name} panel has already been asked in this session.",
             "Start a new session, or ask on another panel.",
         )
-    vec = embedder.encode_one(chosen.text)
-    shot_texts = [s.text for s in shots_used.values()]
-    reason = (
-        f"none of {tried} generated candidates passed validation ("
-        + ", ".join(f"{n} {why}" for why, n in rejections.most_common())
-        + ")"
+    vec = run.embedder.encode_one(chosen.text)
+    reason = "none of {} generated candidates passed validation ({})".format(
+        run.tried, ", ".join(f"{n} {why}" for why, n in run.rejections.most_common())
     )
+    signals = sorted(chosen.signals, key=lambda s: s != run.target.id)
+    scores = _scores(run, vec, encode(run.embedder, [s.text for s in run.shots_used.values()]))
     return Question(
-        text=chosen.text,
-        panel=p.slug,
-        level=level,
-        is_fallback=True,
-        fallback_reason=reason,
-        provenance=_provenance(
-            backend, prompt, seed, grounding, sorted(chosen.signals, key=lambda s: s != target.id), shots_used, tried, 0, rejections,
-            _scores(vec, ref, grounding, encode(embedder, shot_texts), asked_vecs, focus_vec), source=chosen.id,
-        ),
+        text=chosen.text, panel=run.panel.slug, level=run.level, is_fallback=True, fallback_reason=reason,
+        provenance=_provenance(run, signals, 0, scores, source=chosen.id),
     )
 
 
-__all__ = ["Question", "QuestionProvenance", "ask", "check_focus", "check_level", "question_problem", "BackendError"]
+__all__ = ["Question", "QuestionProvenance", "ask", "check_focus", "check_level", "question_problem"]

@@ -24,6 +24,14 @@ from .retrieve import Retriever, build_filter
 # whole compendium sections (0.964 accuracy against 0.929-0.955).
 ON_PANEL_THRESHOLD = 0.26
 TOP_K = 5
+# Coherence floor for questions written by a small base model: closeness (cosine) to the nearest
+# corpus question of the panel. Its outputs far from every corpus question were nearly always
+# nonsense ("a multi-region read-path in a 100m2 building"), its askable ones were variants or
+# blends of corpus questions. Calibrated on evals/fixtures/questions/askable.yaml (63 generated
+# questions judged by whether a Staff interviewer would ask them as written; numbers there):
+# at 0.70, 8 of 13 questions at or above the floor are askable and 3 of 50 below it.
+COHERENCE_FLOOR = 0.70
+
 # Near-duplicates. Distinct sample questions of one panel are at most 0.51-0.67 similar (cosine,
 # all seven panels). A generated question at or above SHOT_DUPLICATE of a few-shot example is that
 # example with other numbers or a word changed (measured 0.96-1.00); variants that move the

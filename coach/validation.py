@@ -25,7 +25,7 @@ _LEAK = re.compile(
     r"|\bstrong (?:senior |staff |principal )?answer\b|\binterview questions\b|\bcandidate'?s answer\b"
     r"|\banswer:|\bverbatim\b|\bbetween the markers\b|\b(?:your|the|my|these|above) instructions\b|\bsystem prompt\b"
     r"|\bas an ai\b|\blanguage model\b|\bi am an? (?:ai|assistant|interviewer|language)\b"
-    r"|\bignore (?:the|all|any|your|previous)\b",
+    r"|\bignore (?:the|all|any|your|previous)\b|\bhere (?:is|are) (?:my|the|your)\b|^(?:sure|certainly|of course)\b",
     re.IGNORECASE,
 )
 # Things interview questions do not contain but the model's rambling does: asides in parentheses,

@@ -4,7 +4,7 @@ Per panel, a few simulated sessions ask questions one after another (each ask se
 asked before and which signals were already targeted, as a session does), on whatever backend
 is passed in: the harness passes a record/replay CachedBackend so a re-run costs nothing.
 
-    python -m coach.evals.questions --calibrate   # the on-panel threshold from its fixture
+    python -m coach.evals.questions --calibrate   # on-panel threshold and coherence floor, on their fixtures
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ import numpy as np
 from ..llm import LLMBackend
 from ..models import PANEL_SLUGS
 from ..questions import Question, ask, question_problem
-from ..reference import ON_PANEL_THRESHOLD, SESSION_DUPLICATE, SHOT_DUPLICATE, panel_reference
+from ..reference import COHERENCE_FLOOR, ON_PANEL_THRESHOLD, SESSION_DUPLICATE, SHOT_DUPLICATE, panel_reference
 from ..retrieve import Retriever
 from ..seeding import derive
 from .base import SuiteResult, load_fixture
 
 LEVELS_BY_SESSION = ("staff", "principal", "senior")
 ON_PANEL_FIXTURE = Path("questions") / "on_panel.yaml"
+ASKABLE_FIXTURE = Path("questions") / "askable.yaml"
 
 
 def run(
@@ -38,6 +39,7 @@ def run(
 ) -> SuiteResult:
     started = time.perf_counter()
     embedder = retriever.index.embedder
+    min_anchor = COHERENCE_FLOOR if backend.style == "completion" else 0.0  # as ask() applies it
     shown: list[dict] = []
     per_panel_metrics: dict[str, dict[str, float]] = {}
     failures: list[dict] = []
@@ -55,7 +57,7 @@ def run(
                 t0 = time.perf_counter()
                 q = ask(slug, level, seed=derive(seed, slug, s, i), asked=asked, backend=backend,
                         settings=retriever.settings, coverage=coverage, retriever=retriever)
-                rows.append(_row(q, s, i, asked, time.perf_counter() - t0, ref, sample, embedder))
+                rows.append(_row(q, s, i, asked, time.perf_counter() - t0, ref, sample, embedder, min_anchor))
                 asked.append(q.text)
                 coverage.update({sid: "weak" for sid in q.provenance.signals if coverage.get(sid) != "evidenced"})
         m = _metrics(rows, embedder)
@@ -77,7 +79,7 @@ def run(
         "raw_acceptance_rate": round(totals["accepted"] / totals["tried"], 4) if totals["tried"] else 0.0,
         "fallback_rate": round(sum(r["fallback"] for r in shown) / n, 4),
         "shown_valid_rate": round(sum(not r["problem"] for r in shown) / n, 4),
-        "session_duplicates": float(sum(m["session_duplicates"] for m in per_panel_metrics.values())),
+        "duplicates_in_session": float(sum(m["duplicates_in_session"] for m in per_panel_metrics.values())),
         "novelty_vs_corpus": round(float(np.mean([r["novelty_vs_corpus"] for r in gen])), 4) if gen else 0.0,
         "corpus_copies": round(sum(r["novelty_vs_corpus"] <= 1 - SHOT_DUPLICATE for r in gen) / len(gen), 4) if gen else 0.0,
         "distinct_across_seeds": round(float(np.mean([m["distinct_across_seeds"] for m in per_panel_metrics.values()])), 4),
@@ -96,11 +98,13 @@ def run(
     )
 
 
-def _row(q: Question, session: int, index: int, asked: list[str], seconds: float, ref, sample: dict, embedder) -> dict:
+def _row(q: Question, session: int, index: int, asked: list[str], seconds: float, ref, sample: dict, embedder,
+         min_anchor: float) -> dict:
     pv = q.provenance
     vec = embedder.encode_one(q.text)
     shots = [sample[i] for i in pv.shots if i in sample]
-    problem = question_problem(q.text, vec, ref, pv.grounding, _enc(embedder, shots), shots, _enc(embedder, asked), asked)
+    problem = question_problem(q.text, vec, ref, pv.grounding, _enc(embedder, shots), shots, _enc(embedder, asked), asked,
+                               generated=not q.is_fallback, min_anchor=min_anchor)
     surface_or_dup = sum(v for k, v in pv.rejections.items() if k not in ("off-panel",))
     return {
         "panel": q.panel,
@@ -142,7 +146,7 @@ def _metrics(rows: list[dict], embedder) -> dict[str, float]:
         "fallback_rate": round(sum(r["fallback"] for r in rows) / n, 4),
         "shown_valid_rate": round(sum(not r["problem"] for r in rows) / n, 4),
         "raw_acceptance_rate": round(sum(r["accepted"] for r in rows) / max(1, sum(r["tried"] for r in rows)), 4),
-        "session_duplicates": float(dups),
+        "duplicates_in_session": float(dups),
         "distinct_across_seeds": round(distinct, 4),
     }
 
@@ -186,18 +190,49 @@ def on_panel_calibration(retriever: Retriever, fixtures_dir: Path, threshold: fl
     )
 
 
+def coherence_calibration(retriever: Retriever, fixtures_dir: Path, floor: float = COHERENCE_FLOOR) -> SuiteResult:
+    """How the coherence floor separates generated questions judged askable from the rest."""
+    started = time.perf_counter()
+    fx = load_fixture(fixtures_dir / ASKABLE_FIXTURE)["panels"]
+    embedder = retriever.index.embedder
+    rows = []
+    for slug, items in fx.items():
+        ref = panel_reference(retriever, slug)
+        vecs = embedder.encode([i["text"] for i in items])
+        rows += [(float((ref.question_vecs @ v).max()), bool(i["askable"]), slug, i["text"]) for i, v in zip(items, vecs)]
+    above = [r for r in rows if r[0] >= floor]
+    below = [r for r in rows if r[0] < floor]
+    return SuiteResult(
+        name="coherence",
+        metrics={
+            "floor": floor,
+            "questions": float(len(rows)),
+            "askable": float(sum(r[1] for r in rows)),
+            "askable_share_above_floor": round(sum(r[1] for r in above) / len(above), 4) if above else 0.0,
+            "askable_share_below_floor": round(sum(r[1] for r in below) / len(below), 4) if below else 0.0,
+            "askable_kept": round(sum(r[1] for r in above) / max(1, sum(r[1] for r in rows)), 4),
+            "share_above_floor": round(len(above) / len(rows), 4) if rows else 0.0,
+        },
+        failures=[{"suite": "coherence", "panel": slug, "case": "askable" if ok else "not askable", "score": round(a, 3), "text": t}
+                  for a, ok, slug, t in rows if ok != (a >= floor)],
+        seconds=time.perf_counter() - started,
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Calibrate the on-panel threshold on its fixture.")
-    parser.add_argument("--calibrate", action="store_true", help="print the on-panel calibration")
+    parser = argparse.ArgumentParser(description="Calibrate the on-panel threshold and the coherence floor.")
+    parser.add_argument("--calibrate", action="store_true", help="print both calibrations")
     args = parser.parse_args()
     if args.calibrate:
         from ..config import get_settings
 
         settings = get_settings()
-        result = on_panel_calibration(Retriever(settings), settings.evals_dir / "fixtures")
-        print(result.metrics)
-        for f in result.failures:
-            print(f"  misjudged {f['panel']} {f['case']} ({f['score']}): {f['text']}")
+        retriever = Retriever(settings)
+        for result in (on_panel_calibration(retriever, settings.evals_dir / "fixtures"),
+                       coherence_calibration(retriever, settings.evals_dir / "fixtures")):
+            print(result.name, result.metrics)
+            for f in result.failures:
+                print(f"  misjudged {f['panel']} {f['case']} ({f['score']}): {f['text']}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,88 @@
+"""Session suite: scripted mock interviews end to end. On every panel a strong candidate must
+finish above a weak one, whatever the questions and follow-ups turned out to be.
+
+Fixtures: `evals/fixtures/sessions/<panel>.yaml`, whose scripts name graded answers of the
+scoring fixtures by id (or give literal text).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from ..config import Settings
+from ..llm import LLMBackend
+from ..models import PANEL_SLUGS
+from ..retrieve import Retriever
+from ..session import MockSession
+from ..store import SessionStore
+from .base import SuiteResult, load_fixture
+from .scoring import load_scoring_fixtures
+
+
+def load_scripts(fixtures_dir: Path, slug: str) -> dict:
+    """The panel's session fixture with every script resolved to answer texts."""
+    fx = load_fixture(fixtures_dir / "sessions" / f"{slug}.yaml")
+    graded = {a["id"]: a["text"] for a in load_scoring_fixtures(fixtures_dir, (slug,))[slug]["answers"]}
+    fx["candidates"] = {name: [graded.get(a, a) for a in answers] for name, answers in fx["candidates"].items()}
+    return fx
+
+
+def run_script(slug: str, answers: list[str], fx: dict, backend: LLMBackend, retriever: Retriever,
+               store: SessionStore, level: str = "staff") -> MockSession:
+    """Drive one session with a scripted candidate: answers in order, until the session or the
+    script ends."""
+    session = MockSession.start(slug, level, questions=fx["questions"], followups=fx["followups"], seed=fx["seed"],
+                                settings=retriever.settings, backend=backend, retriever=retriever, store=store)
+    for answer in answers:
+        if session.finished:
+            break
+        session.answer(answer)
+    return session
+
+
+def run(backend: LLMBackend, retriever: Retriever, panels: tuple[str, ...] = PANEL_SLUGS) -> SuiteResult:
+    started = time.perf_counter()
+    settings: Settings = retriever.settings
+    fixtures_dir = settings.evals_dir / "fixtures"
+    per_panel: dict[str, dict[str, float]] = {}
+    failures: list[dict] = []
+    details: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:  # eval sessions stay out of the user's session list
+        store = SessionStore(Path(tmp) / "sessions.sqlite3")
+        for slug in panels:
+            fx = load_scripts(fixtures_dir, slug)
+            results = {}
+            for name, answers in fx["candidates"].items():
+                s = run_script(slug, answers, fx, backend, retriever, store)
+                summary = s.summary()
+                results[name] = summary
+                details[f"{slug}/{name}"] = {
+                    "overall": summary.overall, "coverage": summary.coverage,
+                    "turns": [{"kind": t.kind, "text": t.text, "fallback": t.is_fallback,
+                               "overall": t.scorecard.overall if t.scorecard else None} for t in s.turns],
+                }
+            strong, weak = results["strong"].overall, results["weak"].overall
+            ok = strong is not None and (weak is None or strong > weak)
+            per_panel[slug] = {
+                "strong_overall": strong if strong is not None else -1.0,
+                "weak_overall": weak if weak is not None else -1.0,
+                "margin": round((strong or 0) - (weak or 0), 1),
+                "strong_evidenced": float(sum(v == "evidenced" for v in results["strong"].coverage.values())),
+                "weak_evidenced": float(sum(v == "evidenced" for v in results["weak"].coverage.values())),
+                "fallbacks": float(results["strong"].fallbacks + results["weak"].fallbacks),
+            }
+            if not ok:
+                failures.append({"suite": "sessions", "panel": slug, "case": "strong-vs-weak",
+                                 "problem": f"strong candidate {strong} is not above weak candidate {weak}"})
+    n = len(per_panel) or 1
+    metrics = {
+        "strong_above_weak_rate": round(sum(m["strong_overall"] > m["weak_overall"] for m in per_panel.values()) / n, 4),
+        "mean_margin": round(sum(m["margin"] for m in per_panel.values()) / n, 2),
+        "min_margin": min((m["margin"] for m in per_panel.values()), default=0.0),
+        "fallbacks_per_session": round(sum(m["fallbacks"] for m in per_panel.values()) / (2 * n), 3),
+    }
+    return SuiteResult(name="sessions", metrics=metrics, per_panel=per_panel, failures=failures,
+                       details={"backend": backend.name, "model": backend.model, "sessions": details},
+                       seconds=time.perf_counter() - started)

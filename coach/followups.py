@@ -1,0 +1,260 @@
+"""Adaptive follow-ups: probe the weakest signal the answer has not shown, building on what the
+candidate actually said.
+
+    fu = follow_up("system-design", question, answer, coverage={"capacity-math": "evidenced"})
+    fu.text, fu.signal, fu.refers_to_answer, fu.is_fallback
+
+The signal comes from the evidence scorer's per-signal result; the follow-up is generated from the
+panel's tagged follow-ups for that signal plus a concrete sentence from the answer, checked like a
+question, and replaced (labelled) by a tagged follow-up when no candidate passes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, Field
+
+from .answer_text import pick_detail, prompt_answer, refers_to
+from .config import Settings, get_settings
+from .corpus import get_corpus
+from .embeddings import get_embedder
+from .errors import EmptyOutputError, UserInputError
+from .llm import LLMBackend, get_backend
+from .models import Panel, Signal
+from .prompts import Prompt, load_prompt
+from .questions import Question, check_level
+from .reference import SHOT_DUPLICATE, encode, max_similarity
+from .scoring import Scorecard, score_answer
+from .seeding import derive, rng
+from .validation import shares_run, surface_problem
+
+CANDIDATES = 3  # per batch; one retry batch follows when none passes
+BATCHES = 2
+TEMPERATURE = 0.7
+MAX_TOKENS = 48
+EXAMPLES = 3
+PROMPT_ID = "followup"
+# Generated follow-ups are shorter than questions: "What happens when the hit rate drops to 60%?"
+MIN_WORDS, MAX_WORDS = 6, 45
+
+
+class FollowUpProvenance(BaseModel):
+    examples: list[str] = Field(description="ids of the tagged follow-ups shown to the model")
+    source: str | None = Field(default=None, description="the tagged follow-up id, for a fallback")
+    backend: str
+    model: str
+    prompt_id: str
+    prompt_hash: str
+    seed: int
+    candidate_seed: int | None = None
+    candidates_tried: int = 0
+    candidates_accepted: int = 0
+    rejections: dict[str, int] = Field(default_factory=dict)
+
+
+class FollowUp(BaseModel):
+    text: str
+    panel: str
+    signal: str = Field(description="id of the signal the follow-up probes")
+    signal_name: str
+    is_fallback: bool = False
+    fallback_reason: str = ""
+    answer_detail: str = Field(default="", description="the sentence of the answer it was asked to build on")
+    refers_to_answer: bool = False
+    shared_terms: list[str] = Field(default_factory=list, description="what it picks up from the answer")
+    provenance: FollowUpProvenance
+
+
+def weakest_signal(
+    panel: Panel,
+    card: Scorecard,
+    coverage: Mapping[str, str] | None = None,
+    question_signals: Sequence[str] = (),
+    avoid: Sequence[str] = (),
+) -> Signal | None:
+    """The signal to probe next: not evidenced in this answer nor earlier in the session, lowest
+    level first (no evidence counts as 0), then the signals the question targeted, then panel
+    order. None when every signal is covered."""
+    coverage = coverage or {}
+    order = {s.id: i for i, s in enumerate(panel.signals)}
+    open_: list[tuple[int, bool, int, Signal]] = []
+    for result in card.signals:
+        if result.status == "evidenced" or coverage.get(result.id) == "evidenced" or result.id in avoid:
+            continue
+        open_.append((result.level or 0, result.id not in question_signals, order[result.id], panel.signal(result.id)))
+    return min(open_, key=lambda t: t[:3])[3] if open_ else None
+
+
+def follow_up(
+    panel: str,
+    question: str | Question,
+    answer: str,
+    coverage: Mapping[str, str] | None = None,
+    level: str = "staff",
+    seed: int | None = None,
+    backend: LLMBackend | None = None,
+    settings: Settings | None = None,
+    *,
+    scorecard: Scorecard | None = None,
+    avoid: Sequence[str] = (),
+    asked: Sequence[str] = (),
+    question_signals: Sequence[str] | None = None,
+) -> FollowUp:
+    """One follow-up to `answer`, the candidate's reply to `question`.
+
+    `coverage` is the session's signal map, `avoid` the signals already probed after this
+    question, `asked` every text already put to the candidate, `question_signals` the signals the
+    question targeted (read from a Question's provenance when not given). `scorecard` saves
+    scoring the answer again when the caller has already done so."""
+    settings = settings or get_settings()
+    check_level(level)
+    if not answer or not answer.strip():
+        raise UserInputError("The answer is empty.", "Answer the question first; a follow-up builds on what was said.")
+    p = get_corpus(settings.corpus_dir).panel(panel)
+    backend = backend if backend is not None else get_backend(settings)  # not `or`: a cache may be falsy
+    seed = settings.seed if seed is None else seed
+    q_text = question.text if isinstance(question, Question) else question
+    if question_signals is not None:
+        q_signals = list(question_signals)
+    else:
+        q_signals = question.provenance.signals if isinstance(question, Question) else []
+    card = scorecard if scorecard is not None else score_answer(panel, answer, q_text, settings)
+    signal = weakest_signal(p, card, coverage, q_signals, avoid) or weakest_signal(p, card, None, q_signals)
+    if signal is None:  # everything evidenced: probe depth on the lowest-scored signal
+        signal = min(p.signals, key=lambda s: (card.level_of(s.id) or 0, [x.id for x in p.signals].index(s.id)))
+    embedder = get_embedder(settings.embedding_model)
+    prompt = load_prompt(PROMPT_ID, backend.style, settings)
+    tagged = [f for f in p.follow_ups if f.signal == signal.id]
+    r = rng(seed, panel, "followup-examples", signal.id)
+    examples = r.sample(tagged, min(EXAMPLES, len(tagged)))
+    detail = pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)
+    shown_answer = prompt_answer(answer)
+    rendered = prompt.render_from(
+        panel_name=p.name,
+        level=level,
+        question=q_text,
+        answer=shown_answer,
+        signal_name=signal.name,
+        signal_strong=signal.strong,
+        example_followups=_format_examples(examples, backend.style),
+        answer_detail=detail or "(nothing specific)",
+    )
+    fixed = _fixed_text(prompt)
+    example_texts = [f.text for f in examples]
+    example_vecs = encode(embedder, example_texts)
+    blocked = [q_text, *asked]
+    blocked_vecs = encode(embedder, blocked)
+    prompt_parts = [q_text, signal.name, signal.strong, *example_texts]
+
+    sig_vec = embedder.encode_one(f"{signal.name}. {signal.strong}")
+    tried, rejections, empties = 0, Counter(), 0
+    last_empty: EmptyOutputError | None = None
+    for batch in range(BATCHES):
+        valid: list[tuple[float, str, int, list[str], bool]] = []
+        for i in range(CANDIDATES):
+            cand_seed = derive(seed, panel, "followup", signal.id, batch, i)
+            tried += 1
+            try:
+                gen = backend.generate(rendered, prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=cand_seed))
+            except EmptyOutputError as err:
+                empties, last_empty = empties + 1, err
+                rejections["empty"] += 1
+                continue
+            text = " ".join(gen.text.split())
+            problem = followup_problem(text, embedder, example_texts, example_vecs, blocked, blocked_vecs, answer, fixed)
+            if problem:
+                rejections[problem.split(" (")[0]] += 1
+                continue
+            refers, shared = refers_to(text, answer, prompt_parts)
+            # Fit to the signal first; picking up what the candidate said is what makes it a follow-up.
+            rank = float(embedder.encode_one(text) @ sig_vec) + 0.3 * refers + 0.1 * min(len(shared), 3)
+            valid.append((rank, text, cand_seed, shared, refers))
+        if valid:
+            rank, text, cand_seed, shared, refers = max(valid, key=lambda v: v[0])
+            return FollowUp(
+                text=text, panel=panel, signal=signal.id, signal_name=signal.name, answer_detail=detail,
+                refers_to_answer=refers, shared_terms=shared,
+                provenance=_provenance(backend, prompt, seed, examples, tried, len(valid), rejections, cand_seed),
+            )
+    if tried and empties == tried and last_empty is not None:
+        raise last_empty  # nothing at all from the backend: a failure, not a bad draw
+    return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts)
+
+
+def followup_problem(text, embedder, example_texts, example_vecs, blocked, blocked_vecs, answer, fixed) -> str | None:
+    """Every check a shown follow-up passes; None when it passes."""
+    problem = surface_problem(text, MIN_WORDS, MAX_WORDS)
+    if problem:
+        return problem
+    if any(shares_run(text, part, 5) for part in fixed):
+        return "echoes the prompt"
+    if shares_run(text, answer, 12):
+        return "copies the answer"
+    vec = embedder.encode_one(text)
+    norm = text.lower()
+    if any(norm == e.lower() for e in example_texts) or max_similarity(vec, example_vecs) >= SHOT_DUPLICATE:
+        return "copies an example follow-up"
+    if any(norm == b.lower() for b in blocked) or max_similarity(vec, blocked_vecs) >= SHOT_DUPLICATE:
+        return "repeats a question already asked"
+    return None
+
+
+def recheck(fu: FollowUp, question: str, answer: str, asked: Sequence[str] = (), settings: Settings | None = None,
+            style: str = "completion") -> str | None:
+    """Run the shown follow-up through the same checks again (for evals); None when it passes."""
+    settings = settings or get_settings()
+    embedder = get_embedder(settings.embedding_model)
+    panel = get_corpus(settings.corpus_dir).panel(fu.panel)
+    if fu.is_fallback and any(f.text == fu.text for f in panel.follow_ups):
+        # A curated follow-up from the corpus may be an instruction ("Walk me through the
+        # restart."); the checks exist to catch the model, so only the repeat check applies.
+        asked_norm = {a.lower().strip() for a in (question, *asked)}
+        return "repeats a question already asked" if fu.text.lower().strip() in asked_norm else None
+    examples = [f.text for f in panel.follow_ups if f.id in fu.provenance.examples]
+    blocked = [question, *asked]
+    fixed = _fixed_text(load_prompt(PROMPT_ID, style, settings))  # type: ignore[arg-type]
+    return followup_problem(fu.text, embedder, examples, encode(embedder, examples), blocked, encode(embedder, blocked), answer, fixed)
+
+
+def _format_examples(examples, style: str) -> str:
+    if style == "chat":
+        return "\n".join(f"- {f.text}" for f in examples)
+    return "\n".join(f"Follow-up: {f.text}" for f in examples)
+
+
+def _fixed_text(prompt: Prompt) -> list[str]:
+    """The prompt's own wording (its instructions), without the variables: what must never be echoed."""
+    import string
+
+    out = []
+    for _, template in prompt.parts:
+        for literal, *_ in string.Formatter().parse(template):
+            out.extend(line for line in literal.splitlines() if len(line.split()) >= 5)
+    return out
+
+
+def _provenance(backend, prompt, seed, examples, tried, accepted, rejections, cand_seed=None, source=None) -> FollowUpProvenance:
+    return FollowUpProvenance(
+        examples=[f.id for f in examples], source=source, backend=backend.name, model=backend.model,
+        prompt_id=prompt.id, prompt_hash=prompt.hash, seed=seed, candidate_seed=cand_seed,
+        candidates_tried=tried, candidates_accepted=accepted, rejections=dict(rejections),
+    )
+
+
+def _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts) -> FollowUp:
+    """A tagged follow-up for the signal: not yet asked, a question over an instruction, seeded."""
+    asked_norm = {a.lower().strip() for a in asked}
+    pool = [f for f in tagged if f.text.lower().strip() not in asked_norm] or tagged
+    r = rng(seed, p.slug, "followup-fallback", signal.id)
+    chosen = min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), r.random()))
+    refers, shared = refers_to(chosen.text, answer, [t for t in prompt_parts if t not in {e.text for e in examples}])
+    reason = "none of {} generated candidates passed validation ({})".format(
+        tried, ", ".join(f"{n} {why}" for why, n in rejections.most_common())
+    )
+    return FollowUp(
+        text=chosen.text, panel=p.slug, signal=signal.id, signal_name=signal.name, is_fallback=True,
+        fallback_reason=reason, answer_detail=detail, refers_to_answer=refers, shared_terms=shared,
+        provenance=_provenance(backend, prompt, seed, examples, tried, 0, rejections, source=chosen.id),
+    )

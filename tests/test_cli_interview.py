@@ -1,0 +1,117 @@
+"""`coach ask` and `coach mock` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from coach.config import get_settings
+from coach.testing import FakeBackend
+
+GOOD = (" In the service you know best, pick the slowest dependency on the request path. What happens to your thread"
+        " pools and queues when it takes ten times longer?")
+ANSWERS = [
+    "I own the checkout service. In 2023 I led the migration from a single Postgres primary to regional read "
+    "replicas; p95 latency in APAC fell from 480 ms to 140 ms and I wrote the ADR that rejected sharding by user.",
+    "The trade-off was replica lag of about 150 ms, so I routed read-after-write requests to the primary with a "
+    "session token and measured stale reads at 0.02%, which product agreed was acceptable.",
+    "Next I would add a canary at 1%, then 10%, with an abort on error rate above 0.5%.",
+]
+
+
+def _main(args, monkeypatch, capsys) -> tuple[int, str, str]:
+    from coach.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["coach", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def with_index(built_settings, monkeypatch):
+    monkeypatch.setenv("COACH_DATA_DIR", str(built_settings.data_dir))
+    get_settings.cache_clear()
+    return built_settings
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    backend = FakeBackend(lambda prompt, sampling: GOOD if prompt.prompt_id == "question" else " And then what happened to the latency?")
+    monkeypatch.setattr("coach.questions.get_backend", lambda settings=None: backend)
+    monkeypatch.setattr("coach.session.get_backend", lambda settings=None: backend)
+    return backend
+
+
+def test_ask_json_has_the_question_and_its_provenance(with_index, fake, monkeypatch, capsys):
+    code, out, err = _main(["ask", "--panel", "architecture-deep-dive", "--level", "principal", "--seed", "4", "--json"],
+                           monkeypatch, capsys)
+    assert code == 0, err
+    q = json.loads(out)
+    assert q["text"] == GOOD.strip() and q["is_fallback"] is False and q["level"] == "principal"
+    pv = q["provenance"]
+    assert pv["grounding"] and pv["signals"] and pv["backend"] == "fake" and pv["seed"] == 4
+    assert {"prompt_id", "prompt_hash", "model", "candidates_tried", "candidates_accepted", "shots"} <= set(pv)
+
+
+def test_ask_errors_name_what_is_valid(with_index, fake, monkeypatch, capsys):
+    code, _, err = _main(["ask", "--panel", "systems"], monkeypatch, capsys)
+    assert code == 2 and "system-design" in err and "bar-raiser" in err
+    code, _, err = _main(["ask", "--panel", "coding", "--level", "junior"], monkeypatch, capsys)
+    assert code == 2 and "senior, staff, principal" in err
+    code, _, err = _main(["ask", "--panel", "coding", "--focus", "x" * 600], monkeypatch, capsys)
+    assert code == 2 and "500" in err
+    assert fake.calls == []
+
+
+def test_mock_refuses_a_bad_script(with_index, fake, tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("answers: nope\n")
+    code, _, err = _main(["mock", "--panel", "coding", "--script", str(bad), "--out", str(tmp_path / "o")], monkeypatch, capsys)
+    assert code == 2 and "list of answers" in err
+    code, _, err = _main(["mock", "--panel", "coding", "--script", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")],
+                         monkeypatch, capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_mock_writes_transcript_and_session_record(with_index, fake, tmp_path, monkeypatch, capsys):
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(ANSWERS))
+    code, out, err = _main(["mock", "--panel", "architecture-deep-dive", "--script", str(script), "--out", str(tmp_path / "run"),
+                            "--questions", "2", "--followups", "1", "--seed", "3"], monkeypatch, capsys)
+    assert code == 0, err
+    record = json.loads((tmp_path / "run" / "session.json").read_text())
+    assert record["answers_used"] == 3 and len(record["turns"]) >= 3
+    assert record["turns"][0]["kind"] == "question" and record["turns"][0]["answer"] == ANSWERS[0]
+    assert record["turns"][0]["scorecard"]["signals"] and record["turns"][1]["kind"] == "follow-up"
+    assert set(record["summary"]["coverage"].values()) <= {"evidenced", "weak", "not yet asked"}
+    transcript = (tmp_path / "run" / "transcript.md").read_text()
+    assert "## Question 1" in transcript and "## Summary" in transcript and "**Score:**" in transcript
+    assert "script ran out" in transcript and "script ran out" in out  # 3 answers for up to 4 prompts
+
+
+@pytest.mark.slow
+def test_mock_end_to_end_with_the_embedded_model(built_settings, tmp_path):
+    script = tmp_path / "script.yaml"
+    script.write_text(yaml.safe_dump({"answers": ANSWERS}))
+    env = dict(os.environ, COACH_DATA_DIR=str(built_settings.data_dir))
+    out = subprocess.run(
+        [sys.executable, "-m", "coach", "mock", "--panel", "behavioral", "--script", str(script), "--out", str(tmp_path / "run"),
+         "--questions", "1", "--followups", "1", "--seed", "5"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    record = json.loads((tmp_path / "run" / "session.json").read_text())
+    turns = record["turns"]
+    assert turns[0]["question"]["provenance"]["backend"] == "embedded"
+    assert all(t["text"].strip() for t in turns) and all(t["answer"] for t in turns)
+    assert record["summary"]["finished"] and (tmp_path / "run" / "transcript.md").exists()

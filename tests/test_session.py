@@ -1,0 +1,124 @@
+"""The mock session: the loop, persistence across restarts, failures mid-session, determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+from coach.errors import BackendError, UserInputError
+from coach.session import MockSession, list_sessions
+from coach.store import SessionStore
+from coach.testing import FakeBackend
+
+QUESTION = " Your payments API has no SLOs and the pager fires twenty times a week; which SLIs do you define first, and what pages?"
+FOLLOW_UP = " You said you would page on errors; what burn rate over which window wakes someone at 3 a.m.?"
+WEAK = "We would add monitoring later and alert on CPU. It should scale fine because Kubernetes autoscales the pods for us."
+STRONG = ("Before I draw anything: the journey that must not break is checkout, so success means p95 under 250 ms. "
+          "At 25k peak RPS with 20% writes that is 5k writes per second; with an 85% hit rate Postgres still sees 3k reads. "
+          "I would page when the burn rate exceeds 14 over one hour, which is about 43 minutes of error budget a month.")
+
+
+def _reply(prompt, sampling):
+    # Vary with the seed so no two prompts in a session repeat each other.
+    base = QUESTION if prompt.prompt_id == "question" else FOLLOW_UP
+    return base.replace("twenty", f"{20 + sampling.seed % 50}").replace("3 a.m.", f"{1 + sampling.seed % 5} a.m.")
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SessionStore(tmp_path / "sessions.sqlite3")
+
+
+def _start(retriever, store, backend=None, **kw):
+    kw.setdefault("questions", 2)
+    kw.setdefault("followups", 1)
+    return MockSession.start("system-design", settings=retriever.settings, backend=backend or FakeBackend(_reply),
+                             retriever=retriever, store=store, **kw)
+
+
+def test_question_answer_follow_up_next_question_summary(retriever, store):
+    s = _start(retriever, store, seed=5)
+    first = s.current_prompt
+    assert first.kind == "question" and first.question_number == 1 and first.answer is None
+    turn = s.answer(WEAK)
+    assert turn is first and turn.scorecard is not None and turn.answer == WEAK
+    follow = s.current_prompt
+    assert follow.kind == "follow-up" and follow.question_number == 1
+    assert s.coverage[follow.follow_up.signal] != "evidenced"
+    s.answer(STRONG)
+    assert s.current_prompt.kind == "question" and s.current_prompt.question_number == 2
+    s.answer(STRONG)
+    if not s.finished:  # a second follow-up only when the answer left a signal uncovered
+        assert s.current_prompt.kind == "follow-up"
+        s.answer(WEAK)
+    assert s.finished and s.current_prompt is None
+    summary = s.summary()
+    assert summary.finished and summary.questions_asked == 2 and summary.follow_ups_asked in (1, 2)
+    assert set(summary.coverage) == {sig.id for sig in retriever.corpus.panel("system-design").signals}
+    assert set(summary.coverage.values()) <= {"evidenced", "weak", "not yet asked"}
+    assert len(summary.answers) == len(s.turns) and summary.overall is not None
+    with pytest.raises(UserInputError, match="no question waiting"):
+        s.answer(STRONG)
+
+
+def test_follow_ups_stop_when_nothing_is_left_to_probe_and_zero_follow_ups_means_none(retriever, store):
+    s = _start(retriever, store, followups=0, questions=2, seed=1)
+    s.answer(WEAK)
+    assert s.current_prompt.kind == "question"
+
+
+def test_saved_turn_by_turn_and_carries_on_after_a_restart(retriever, store):
+    s = _start(retriever, store, seed=9)
+    s.answer(WEAK)
+    pending = s.current_prompt.text
+    again = MockSession.load(s.id, settings=retriever.settings, backend=FakeBackend(_reply), retriever=retriever, store=store)
+    assert [t.text for t in again.turns] == [t.text for t in s.turns]
+    assert again.turns[0].answer == WEAK and again.turns[0].scorecard == s.turns[0].scorecard
+    assert again.current_prompt.text == pending and again.coverage == s.coverage
+    while not again.finished:
+        again.answer(STRONG)
+    listed = {row["id"]: row for row in store.list()}
+    assert listed[s.id]["status"] == "finished" and listed[s.id]["answered"] == len(again.turns)
+    with pytest.raises(UserInputError, match="No session"):
+        MockSession.load("nope", settings=retriever.settings, store=store)
+
+
+def test_a_backend_failure_loses_no_answer_and_the_session_resumes(retriever, store):
+    flaky = FakeBackend(_reply)
+    s = _start(retriever, store, backend=flaky, seed=2, followups=0)
+    flaky._reply = None  # from now on the backend fails (no replies queued)
+    with pytest.raises(BackendError):
+        s.answer(STRONG)
+    reloaded = MockSession.load(s.id, settings=retriever.settings, backend=FakeBackend(_reply), retriever=retriever, store=store)
+    assert reloaded.turns[0].answer == STRONG and len(reloaded.turns) == 1 and not reloaded.finished
+    assert reloaded.current_prompt.kind == "question" and reloaded.current_prompt.question_number == 2
+
+
+def test_bad_input_is_refused(retriever, store):
+    with pytest.raises(UserInputError, match="system-design"):
+        MockSession.start("systems", settings=retriever.settings, backend=FakeBackend([]), store=store)
+    with pytest.raises(UserInputError, match="out of range"):
+        _start(retriever, store, questions=0)
+    s = _start(retriever, store)
+    with pytest.raises(UserInputError, match="empty"):
+        s.answer("   ")
+
+
+def test_list_sessions_reads_the_settings_database(retriever, tmp_path):
+    settings = retriever.settings.model_copy(update={"data_dir": tmp_path / "other"})
+    assert list_sessions(settings) == []
+
+
+@pytest.mark.slow
+def test_real_model_same_seed_and_answers_give_the_same_session(retriever, store):
+    from coach.llm import get_backend
+
+    backend = get_backend(retriever.settings)
+    runs = []
+    for _ in range(2):
+        s = MockSession.start("behavioral", settings=retriever.settings, backend=backend, retriever=retriever,
+                              store=store, questions=1, followups=1, seed=21)
+        for answer in (WEAK, STRONG):
+            if not s.finished:
+                s.answer(answer)
+        runs.append([(t.kind, t.text, t.scorecard.overall if t.scorecard else None) for t in s.turns])
+    assert runs[0] == runs[1] and len(runs[0]) == 2
