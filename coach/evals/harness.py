@@ -34,6 +34,7 @@ class Context:
     record: bool = False
     repeat: int = 0
     quick: bool = False
+    panels: tuple[str, ...] | None = None  # restrict panel-based suites (drift proofs use two)
     _cache: dict = field(default_factory=dict)
 
     @property
@@ -86,12 +87,16 @@ def _retrieval(ctx: Context) -> SuiteResult:
 def _scoring(ctx: Context) -> SuiteResult:
     from . import scoring
 
+    if ctx.panels:
+        return scoring.run(ctx.scorer(), ctx.corpus, ctx.fixtures, ctx.panels, with_probes=False)
     return scoring.run(ctx.scorer(), ctx.corpus, ctx.fixtures, with_probes=not ctx.quick)
 
 
 def _questions(ctx: Context) -> SuiteResult:
     from . import questions
 
+    if ctx.panels:
+        return questions.run(ctx.llm(), ctx.retriever(), panels=ctx.panels, per_panel=3)
     return questions.run(ctx.llm(), ctx.retriever(), per_panel=ctx.size(30, 5))
 
 
@@ -160,6 +165,7 @@ def run_eval(
     quick: bool = False,
     settings: Settings | None = None,
     progress: bool = True,
+    panels: tuple[str, ...] | None = None,
 ) -> EvalRun:
     settings = settings or get_settings()
     chosen = list(suites or SUITES)
@@ -171,7 +177,7 @@ def run_eval(
     backend_name = backend or settings.backend
     started = time.perf_counter()
     corpus = get_corpus(settings.corpus_dir)
-    ctx = Context(settings, corpus, backend_name, record=record, quick=quick)
+    ctx = Context(settings, corpus, backend_name, record=record, quick=quick, panels=panels)
 
     from tqdm import tqdm
 

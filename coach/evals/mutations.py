@@ -139,7 +139,12 @@ def workspace(settings: Settings, root: Path) -> Settings:
     )
 
 
-def prove(mutations: tuple[Mutation, ...] = MUTATIONS, settings: Settings | None = None, quick: bool = True) -> tuple[list[MutationResult], bool]:
+PROOF_PANELS = ("system-design", "coding", "behavioral")
+
+
+def prove(
+    mutations: tuple[Mutation, ...] = MUTATIONS, settings: Settings | None = None, quick: bool = True, panels: tuple[str, ...] | None = PROOF_PANELS
+) -> tuple[list[MutationResult], bool]:
     """Run each mutation against a fresh baseline. Returns the results and whether a repeat run of
     the unmutated workspace was quiet (no metric moved, no input changed)."""
     settings = settings or get_settings()
@@ -148,8 +153,9 @@ def prove(mutations: tuple[Mutation, ...] = MUTATIONS, settings: Settings | None
     with tempfile.TemporaryDirectory(prefix="coach-drift-") as tmp:
         base = workspace(settings, Path(tmp) / "base")
         suites = sorted({s for m in mutations for s in m.suites})
-        run_eval(suites, settings=base, update_baseline=True, reason="drift proof baseline", quick=quick, progress=False)
-        again = run_eval(suites, settings=base, quick=quick, progress=False)
+        kw = {"quick": quick, "progress": False, "panels": panels}
+        run_eval(suites, settings=base, update_baseline=True, reason="drift proof baseline", **kw)
+        again = run_eval(suites, settings=base, **kw)
         quiet = not again.comparison.drift
         for i, m in enumerate(mutations):
             ws_root = Path(tmp) / f"m{i}"
@@ -157,7 +163,7 @@ def prove(mutations: tuple[Mutation, ...] = MUTATIONS, settings: Settings | None
             overrides = m.apply(ws_root)
             if overrides:
                 ws = ws.model_copy(update=overrides)
-            run = run_eval(list(m.suites), settings=ws, quick=quick, progress=False)
+            run = run_eval(list(m.suites), settings=ws, **kw)
             moved = [f"{c.suite}.{c.metric} {c.baseline} -> {c.value}" for c in run.comparison.moved]
             changed = [c["component"] for c in run.comparison.fingerprint_changes]
             results.append(MutationResult(m.name, bool(moved), any(c.startswith(m.component) for c in changed), moved, changed))
