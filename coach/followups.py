@@ -28,7 +28,7 @@ from .questions import Question, check_level
 from .reference import SHOT_DUPLICATE, encode, max_similarity
 from .scoring import Scorecard, score_answer
 from .seeding import derive, rng
-from .validation import shares_run, surface_problem
+from .validation import clean, shares_run, surface_problem
 
 CANDIDATES = 3  # per batch; one retry batch follows when none passes
 BATCHES = 2
@@ -116,39 +116,26 @@ def follow_up(
     backend = backend if backend is not None else get_backend(settings)  # not `or`: a cache may be falsy
     seed = settings.seed if seed is None else seed
     q_text = question.text if isinstance(question, Question) else question
-    if question_signals is not None:
-        q_signals = list(question_signals)
-    else:
-        q_signals = question.provenance.signals if isinstance(question, Question) else []
+    if question_signals is None:
+        question_signals = question.provenance.signals if isinstance(question, Question) else []
     card = scorecard if scorecard is not None else score_answer(panel, answer, q_text, settings)
-    signal = weakest_signal(p, card, coverage, q_signals, avoid) or weakest_signal(p, card, None, q_signals)
-    if signal is None:  # everything evidenced: probe depth on the lowest-scored signal
-        signal = min(p.signals, key=lambda s: (card.level_of(s.id) or 0, [x.id for x in p.signals].index(s.id)))
+    signal = _signal_to_probe(p, card, coverage, question_signals, avoid)
     embedder = get_embedder(settings.embedding_model)
     prompt = load_prompt(PROMPT_ID, backend.style, settings)
     tagged = [f for f in p.follow_ups if f.signal == signal.id]
-    r = rng(seed, panel, "followup-examples", signal.id)
-    examples = r.sample(tagged, min(EXAMPLES, len(tagged)))
+    examples = rng(seed, panel, "followup-examples", signal.id).sample(tagged, min(EXAMPLES, len(tagged)))
     detail = pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)
-    shown_answer = prompt_answer(answer)
     rendered = prompt.render_from(
-        panel_name=p.name,
-        level=level,
-        question=q_text,
-        answer=shown_answer,
-        signal_name=signal.name,
-        signal_strong=signal.strong,
-        example_followups=_format_examples(examples, backend.style),
+        panel_name=p.name, level=level, question=q_text, answer=prompt_answer(answer), signal_name=signal.name,
+        signal_strong=signal.strong, example_followups=_format_examples(examples, backend.style),
         answer_detail=detail or "(nothing specific)",
     )
-    fixed = _fixed_text(prompt)
     example_texts = [f.text for f in examples]
-    example_vecs = encode(embedder, example_texts)
     blocked = [q_text, *asked]
-    blocked_vecs = encode(embedder, blocked)
+    check = _Checker(embedder, example_texts, blocked, answer, _fixed_text(prompt))
     prompt_parts = [q_text, signal.name, signal.strong, *example_texts]
-
     sig_vec = embedder.encode_one(f"{signal.name}. {signal.strong}")
+
     tried, rejections, empties = 0, Counter(), 0
     last_empty: EmptyOutputError | None = None
     for batch in range(BATCHES):
@@ -162,8 +149,8 @@ def follow_up(
                 empties, last_empty = empties + 1, err
                 rejections["empty"] += 1
                 continue
-            text = " ".join(gen.text.split())
-            problem = followup_problem(text, embedder, example_texts, example_vecs, blocked, blocked_vecs, answer, fixed)
+            text = clean(gen.text)
+            problem = check(text)
             if problem:
                 rejections[problem.split(" (")[0]] += 1
                 continue
@@ -181,6 +168,26 @@ def follow_up(
     if tried and empties == tried and last_empty is not None:
         raise last_empty  # nothing at all from the backend: a failure, not a bad draw
     return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts)
+
+
+def _signal_to_probe(p: Panel, card: Scorecard, coverage, question_signals, avoid) -> Signal:
+    """The weakest uncovered signal; when the session has covered everything, the weakest in this
+    answer; when this answer shows everything too, its lowest-scored signal (a depth probe)."""
+    signal = weakest_signal(p, card, coverage, question_signals, avoid) or weakest_signal(p, card, None, question_signals)
+    if signal is None:
+        order = [s.id for s in p.signals]
+        signal = min(p.signals, key=lambda s: (card.level_of(s.id) or 0, order.index(s.id)))
+    return signal
+
+
+class _Checker:
+    """`followup_problem` with the embeddings of the fixed comparison texts computed once."""
+
+    def __init__(self, embedder, example_texts, blocked, answer, fixed):
+        self.args = (embedder, example_texts, encode(embedder, example_texts), blocked, encode(embedder, blocked), answer, fixed)
+
+    def __call__(self, text: str) -> str | None:
+        return followup_problem(text, *self.args)
 
 
 def followup_problem(text, embedder, example_texts, example_vecs, blocked, blocked_vecs, answer, fixed) -> str | None:

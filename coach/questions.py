@@ -44,7 +44,7 @@ from .validation import clean, surface_problem
 MAX_FOCUS_CHARS = 500
 CANDIDATES = 4  # per batch; one retry batch follows when none passes
 BATCHES = 2
-TEMPERATURE = 0.6
+TEMPERATURE = 0.7
 MAX_TOKENS = 60
 PROMPT_ID = "question"
 

@@ -30,7 +30,7 @@ TOP_K = 5
 # blends of corpus questions. Calibrated on evals/fixtures/questions/askable.yaml (63 generated
 # questions judged by whether a Staff interviewer would ask them as written; numbers there):
 # at 0.70, 8 of 13 questions at or above the floor are askable and 3 of 50 below it.
-COHERENCE_FLOOR = 0.70
+COHERENCE_FLOOR = 0.60
 
 # Near-duplicates. Distinct sample questions of one panel are at most 0.51-0.67 similar (cosine,
 # all seven panels). A generated question at or above SHOT_DUPLICATE of a few-shot example is that

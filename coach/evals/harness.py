@@ -96,7 +96,7 @@ def _questions(ctx: Context) -> SuiteResult:
     from . import questions
 
     if ctx.panels:
-        return questions.run(ctx.llm(), ctx.retriever(), panels=ctx.panels, per_panel=3)
+        return questions.run(ctx.llm(), ctx.retriever(), panels=ctx.panels, per_panel=2, sessions=1)
     return questions.run(ctx.llm(), ctx.retriever(), per_panel=ctx.size(30, 5))
 
 

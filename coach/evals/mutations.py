@@ -59,7 +59,7 @@ def _drop_grounding(ws: Path) -> dict:
 def _swap_examples(ws: Path) -> dict:
     # Few-shot examples come from the panels' sample questions; swapping two panels' question
     # banks feeds every prompt the wrong shots while keeping the files valid.
-    a, b = ws / "corpus" / "panels" / "coding.yaml", ws / "corpus" / "panels" / "behavioral.yaml"
+    a, b = ws / "corpus" / "panels" / "system-design.yaml", ws / "corpus" / "panels" / "behavioral.yaml"
     da, db = yaml.safe_load(a.read_text()), yaml.safe_load(b.read_text())
     sig_a, sig_b = da["signals"][0]["id"], db["signals"][0]["id"]
     da["sample_questions"], db["sample_questions"] = (
@@ -117,7 +117,7 @@ def _embedding_model(ws: Path) -> dict:
 
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation("prompt: drop the grounding context", "prompt:question.completion", ("questions",), _drop_grounding),
-    Mutation("prompt: swap the few-shot examples", "corpus:panels/", ("questions",), _swap_examples),
+    Mutation("prompt: swap the few-shot examples", "corpus:panels/system-design.yaml", ("questions",), _swap_examples),
     Mutation("prompt: change the level wording", "prompt:question.completion", ("questions",), _level_wording),
     Mutation("corpus: remove a panel's indicator phrases", "corpus:panels/system-design.yaml", ("scoring",), _remove_indicators),
     Mutation("scorer: change the weights", "scorer", ("scoring",), _scorer_weights),
@@ -139,7 +139,7 @@ def workspace(settings: Settings, root: Path) -> Settings:
     )
 
 
-PROOF_PANELS = ("system-design", "coding", "behavioral")
+PROOF_PANELS = ("system-design",)
 
 
 def prove(
