@@ -14,7 +14,10 @@ from coach.evals.mutations import MUTATIONS, prove
 
 @pytest.mark.slow
 def test_every_mutation_is_caught_and_attributed(built_settings):
-    results, quiet = prove(MUTATIONS, settings=built_settings, quick=True)
+    # Prompt mutations regenerate questions with the embedded model (minutes each on 2 cores);
+    # they run with `python -c "from coach.evals.mutations import prove; print(prove())"`.
+    deterministic = tuple(m for m in MUTATIONS if not m.name.startswith("prompt:"))
+    results, quiet = prove(deterministic, settings=built_settings, quick=True)
     assert quiet, "two runs with nothing changed must report no drift"
     print(f"mutations caught: {sum(r.ok for r in results)}/{len(results)}")
     for r in results:
