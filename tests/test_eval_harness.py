@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import yaml
@@ -12,12 +11,13 @@ from coach.config import REPO_ROOT
 from coach.evals.baseline import compare, load_rules
 from coach.evals.base import SuiteResult
 from coach.evals.harness import run_eval
+from coach.evals.mutations import workspace
 
 
 def _workspace(built_settings, tmp_path):
-    for name in ("corpus", "prompts", "evals"):
-        shutil.copytree(REPO_ROOT / name, tmp_path / name)
-    return built_settings.model_copy(update={"corpus_dir": tmp_path / "corpus", "prompts_dir": tmp_path / "prompts", "evals_dir": tmp_path / "evals"})
+    """Private inputs and a private copy of the shared index: a test that edits the corpus
+    re-indexes its own copy, never the index the other tests read."""
+    return workspace(built_settings, tmp_path)
 
 
 def test_floor_and_tolerance_rules():
