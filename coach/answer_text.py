@@ -46,9 +46,9 @@ def usable_sentences(answer: str) -> list[str]:
 
 def trim_detail(sentence: str) -> str:
     """At most MAX_DETAIL_WORDS words, cut at a clause boundary when there is one."""
-    ws = sentence.split()
+    ws = " ".join(sentence.split()).split()
     if len(ws) <= MAX_DETAIL_WORDS:
-        return sentence.strip()
+        return " ".join(ws)
     head = " ".join(ws[:MAX_DETAIL_WORDS])
     cut = max(head.rfind(";"), head.rfind(","), head.rfind(":"))
     return (head[:cut] if cut > len(head) // 2 else head).rstrip(",;: ") + " ..."
@@ -64,6 +64,38 @@ def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> str:
     sims = vecs[:-1] @ vecs[-1]
     scores = [min(detect(s).specificity, 3.0) / 3.0 + float(sim) for s, sim in zip(sentences, sims)]
     return trim_detail(sentences[int(np.argmax(scores))])
+
+
+_CLAUSE = re.compile(r"\s*(?:;|:|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+)\s*")
+_PRONOUNS = {
+    "i": "you", "i'm": "you're", "i'd": "you'd", "i've": "you've", "i'll": "you'll", "me": "you", "my": "your",
+    "mine": "yours", "myself": "yourself", "we": "you", "we're": "you're", "we'd": "you'd", "we've": "you've",
+    "we'll": "you'll", "us": "you", "our": "your", "ours": "yours", "ourselves": "yourselves",
+}
+_PRONOUN = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PRONOUNS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+MAX_POINT_WORDS = 18
+_AND = re.compile(r"\s+(?:and|but)\s+")
+# Quotes, asides and code do not survive being said back in a question.
+_UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->")
+_LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
+
+
+def point_from(detail: str) -> str:
+    """The detail as the interviewer says it back ("you said ..."): its most specific clause of
+    4-18 words, in the second person. '' when no clause is short enough to quote naturally."""
+    clauses = [c.strip(" .,;:") for c in _CLAUSE.split(" ".join(detail.split())) if c]
+    # A long clause splits once more at "and"/"but"; a clause cut off by trimming is never quoted.
+    clauses = [part for c in clauses for part in (_AND.split(c) if len(c.split()) > MAX_POINT_WORDS else [c])]
+    clauses = [_LEAD.sub("", c) for c in clauses if not c.endswith("...")]
+    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c)]
+    if not clauses:
+        return ""
+    best = max(clauses, key=lambda c: (detect(c).specificity, -abs(len(c.split()) - 10)))
+    swapped = _PRONOUN.sub(lambda m: _PRONOUNS[m.group(0).lower()], best)
+    first = swapped.split()[0]
+    if first[0].isupper() and not (first.isupper() or any(ch.isupper() for ch in first[1:]) or detect(first).named):
+        swapped = first[0].lower() + swapped[1:]
+    return swapped
 
 
 def prompt_answer(answer: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
-from .answer_text import pick_detail, prompt_answer, refers_to
+from .answer_text import pick_detail, point_from, prompt_answer, refers_to
 from .config import Settings, get_settings
 from .corpus import get_corpus
 from .embeddings import get_embedder
@@ -125,14 +125,19 @@ def follow_up(
     tagged = [f for f in p.follow_ups if f.signal == signal.id]
     examples = rng(seed, panel, "followup-examples", signal.id).sample(tagged, min(EXAMPLES, len(tagged)))
     detail = pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)
+    point = point_from(detail)
+    if not point:  # nothing short and specific to say back: a generated follow-up would be generic
+        return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, 0, Counter(), detail, answer,
+                         [q_text, signal.name, signal.strong], reason="the answer has no short, specific point to build on")
     rendered = prompt.render_from(
         panel_name=p.name, level=level, question=q_text, answer=prompt_answer(answer), signal_name=signal.name,
         signal_strong=signal.strong, example_followups=_format_examples(examples, backend.style),
-        answer_detail=detail or "(nothing specific)",
+        answer_detail=detail, answer_point=point,
     )
+    prefill = _prefill(rendered)
     example_texts = [f.text for f in examples]
     blocked = [q_text, *asked]
-    check = _Checker(embedder, example_texts, blocked, answer, _fixed_text(prompt))
+    check = _Checker(embedder, example_texts, blocked, answer, _fixed_text(prompt), quoted=prefill)
     prompt_parts = [q_text, signal.name, signal.strong, *example_texts]
     sig_vec = embedder.encode_one(f"{signal.name}. {signal.strong}")
 
@@ -149,7 +154,7 @@ def follow_up(
                 empties, last_empty = empties + 1, err
                 rejections["empty"] += 1
                 continue
-            text = clean(gen.text)
+            text = clean(f"{prefill} {gen.text}")
             problem = check(text)
             if problem:
                 rejections[problem.split(" (")[0]] += 1
@@ -180,24 +185,39 @@ def _signal_to_probe(p: Panel, card: Scorecard, coverage, question_signals, avoi
     return signal
 
 
+def _prefill(rendered) -> str:
+    """What the completion prompt already wrote of the follow-up: the text after the label on its
+    last line ("Follow-up: You said ...;"). The shown follow-up is that plus the model's words."""
+    if rendered.style != "completion":
+        return ""
+    last = rendered.text.rsplit("\n", 1)[-1]
+    return last.split(":", 1)[1].strip() if ":" in last else ""
+
+
 class _Checker:
     """`followup_problem` with the embeddings of the fixed comparison texts computed once."""
 
-    def __init__(self, embedder, example_texts, blocked, answer, fixed):
+    def __init__(self, embedder, example_texts, blocked, answer, fixed, quoted=""):
         self.args = (embedder, example_texts, encode(embedder, example_texts), blocked, encode(embedder, blocked), answer, fixed)
+        self.quoted = quoted
 
     def __call__(self, text: str) -> str | None:
-        return followup_problem(text, *self.args)
+        return followup_problem(text, *self.args, quoted=self.quoted)
 
 
-def followup_problem(text, embedder, example_texts, example_vecs, blocked, blocked_vecs, answer, fixed) -> str | None:
-    """Every check a shown follow-up passes; None when it passes."""
+def followup_problem(text, embedder, example_texts, example_vecs, blocked, blocked_vecs, answer, fixed,
+                     quoted: str = "") -> str | None:
+    """Every check a shown follow-up passes; None when it passes. `quoted` is the part that says the
+    answer back on purpose ("You said ..."); only the rest must not copy the answer."""
     problem = surface_problem(text, MIN_WORDS, MAX_WORDS)
     if problem:
         return problem
     if any(shares_run(text, part, 5) for part in fixed):
         return "echoes the prompt"
-    if shares_run(text, answer, 12):
+    own = text[len(quoted):] if quoted and text.startswith(quoted) else text
+    if quoted and len(own.split()) < 4:
+        return "no question after the quote"
+    if shares_run(own, answer, 8):
         return "copies the answer"
     vec = embedder.encode_one(text)
     norm = text.lower()
@@ -222,7 +242,9 @@ def recheck(fu: FollowUp, question: str, answer: str, asked: Sequence[str] = (),
     examples = [f.text for f in panel.follow_ups if f.id in fu.provenance.examples]
     blocked = [question, *asked]
     fixed = _fixed_text(load_prompt(PROMPT_ID, style, settings))  # type: ignore[arg-type]
-    return followup_problem(fu.text, embedder, examples, encode(embedder, examples), blocked, encode(embedder, blocked), answer, fixed)
+    quoted = fu.text.split(";", 1)[0] + ";" if fu.text.startswith("You said ") and ";" in fu.text else ""
+    return followup_problem(fu.text, embedder, examples, encode(embedder, examples), blocked, encode(embedder, blocked),
+                            answer, fixed, quoted=quoted)
 
 
 def _format_examples(examples, style: str) -> str:
@@ -250,14 +272,15 @@ def _provenance(backend, prompt, seed, examples, tried, accepted, rejections, ca
     )
 
 
-def _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts) -> FollowUp:
+def _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts,
+              reason: str | None = None) -> FollowUp:
     """A tagged follow-up for the signal: not yet asked, a question over an instruction, seeded."""
     asked_norm = {a.lower().strip() for a in asked}
     pool = [f for f in tagged if f.text.lower().strip() not in asked_norm] or tagged
     r = rng(seed, p.slug, "followup-fallback", signal.id)
     chosen = min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), r.random()))
     refers, shared = refers_to(chosen.text, answer, [t for t in prompt_parts if t not in {e.text for e in examples}])
-    reason = "none of {} generated candidates passed validation ({})".format(
+    reason = reason or "none of {} generated candidates passed validation ({})".format(
         tried, ", ".join(f"{n} {why}" for why, n in rejections.most_common())
     )
     return FollowUp(

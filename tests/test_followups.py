@@ -52,16 +52,18 @@ def test_weakest_signal_lowest_level_then_question_targets_then_panel_order(retr
 def test_generated_follow_up_builds_on_the_answer(retriever):
     answer = ("We front the catalog with Redis and a 30 second TTL, and Postgres takes the misses. "
               "When the hit rate fell to 70% during the sale, Postgres CPU went to 95% and we added two replicas.")
-    reply = " You said Postgres CPU went to 95% when the hit rate fell; what would you have done at 40k RPS?"
+    reply = " what does the database see at 40k RPS if the hit rate falls further?"
     backend = FakeBackend(lambda p, s: reply)
     fu = follow_up("system-design", _question(retriever, "system-design", "sd-q04"), answer, seed=3,
                    backend=backend, settings=retriever.settings)
-    assert fu.text == reply.strip() and not fu.is_fallback
-    assert fu.refers_to_answer and "postgres" in fu.shared_terms
-    assert fu.answer_detail and fu.answer_detail in answer
-    assert fu.signal in {s.id for s in retriever.corpus.panel("system-design").signals}
+    # The prompt starts the follow-up by saying a point of the answer back; the model finishes it.
     prompt = backend.calls[0].prompt.text
-    assert fu.answer_detail in prompt and "<<<ANSWER" in prompt and prompt.endswith("Follow-up:")
+    prefill = prompt.rsplit("\n", 1)[-1].removeprefix("Follow-up: ")
+    assert prefill.startswith("You said ") and prefill.endswith(";") and not fu.is_fallback
+    assert fu.text == f"{prefill}{reply}" and fu.refers_to_answer and fu.shared_terms
+    assert fu.answer_detail and fu.answer_detail in " ".join(answer.split())
+    assert fu.signal in {s.id for s in retriever.corpus.panel("system-design").signals}
+    assert fu.answer_detail in prompt and "<<<ANSWER" in prompt
     assert all(f"Follow-up: {t}" in prompt for t in [f.text for f in retriever.corpus.panel("system-design").follow_ups
                                                        if f.id in fu.provenance.examples])
 
@@ -71,7 +73,7 @@ def test_invalid_candidates_fall_back_to_a_tagged_follow_up_for_the_signal(retri
     fu = follow_up("behavioral", _question(retriever, "behavioral", qid), text, seed=1,
                    backend=FakeBackend(lambda p, s: " and then the team was happy"), settings=retriever.settings)
     tagged = {f.id: f for f in retriever.corpus.panel("behavioral").follow_ups}
-    assert fu.is_fallback and "6 generated candidates" in fu.fallback_reason
+    assert fu.is_fallback and fu.fallback_reason
     assert tagged[fu.provenance.source].signal == fu.signal and fu.text == tagged[fu.provenance.source].text
     assert recheck(fu, "", text, settings=retriever.settings) is None
 
@@ -130,3 +132,19 @@ def test_real_model_injection_in_the_answer_neither_leaks_nor_changes_role(retri
     assert fu.text.endswith("?") and recheck(fu, question, answer, settings=retriever.settings) is None, fu.text
     lowered = fu.text.lower()
     assert not any(w in lowered for w in ("instruction", "system prompt", "assistant", "verbatim", "<<<"))
+
+
+@pytest.mark.parametrize(
+    ("detail", "point"),
+    [
+        ("We had about 60 Kafka topics shared across nine teams, and producers changed formats without warning.",
+         "you had about 60 Kafka topics shared across nine teams"),
+        ("And we'd add monitoring later once it's running.", "you'd add monitoring later once it's running"),
+        ('The logs said "retry" and nothing else.', ""),
+        ("Fine.", ""),
+    ],
+)
+def test_the_point_said_back_is_a_short_specific_clause_in_the_second_person(detail, point):
+    from coach.answer_text import point_from
+
+    assert point_from(detail) == point
