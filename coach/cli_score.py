@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -35,12 +36,16 @@ def render_scorecard(card: Scorecard) -> str:
         lines.append(f"Question: {card.question}")
     if card.abstained:
         lines.append(f"Overall: not scored — {card.abstain_reason}.")
-        lines.append("Every signal: insufficient evidence. Answer the question in full sentences and score again.")
+        if all(s.scored_by == "evidence" for s in card.signals):  # the answer itself gave too little
+            lines.append("Every signal: insufficient evidence. Answer the question in full sentences and score again.")
     else:
         lines.append(f"Overall: {card.overall}/100  ({card.band})")
     lines.append("")
     for s in card.signals:
-        lines.append(f"{LEVEL_BAR.get(s.level, '  ?  ')} {s.name}  [{s.status}]")
+        by = f"  (by {s.scored_by})" if card.scorer.name != "evidence" else ""
+        lines.append(f"{LEVEL_BAR.get(s.level, '  ?  ')} {s.name}  [{s.status}]{by}")
+        if s.scored_by == "judge" and s.reason:
+            lines.append(f"        why: {s.reason}")
         for q in s.evidence:
             lines.append(f"        “{q if len(q) < 220 else q[:217] + '...'}”")
         if not card.abstained and (s.level or 0) < 3:
@@ -62,11 +67,14 @@ def score(
     question: str = typer.Option("", "--question", "-q", help="The question the answer responds to."),
     answer_file: str = typer.Option(..., "--answer-file", "-f", help="Text file with the answer, or - for stdin."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON scorecard."),
+    scorer: Optional[str] = typer.Option(
+        None, "--scorer", help="evidence (offline), judge or combined (need COACH_BACKEND=openai or ollama); default COACH_SCORER."
+    ),
 ) -> None:
     """Score an answer against the panel's evaluation signals, quoting the evidence."""
     from .scoring import score_answer
 
-    card = score_answer(panel, read_answer(answer_file), question)
+    card = score_answer(panel, read_answer(answer_file), question, scorer=scorer)
     if as_json:
         _echo_json(card.contract())
     else:

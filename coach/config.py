@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         default="off", description="record/replay every LLM call in cache_dir/llm.sqlite3"
     )
 
+    scorer: Literal["evidence", "judge", "combined"] = Field(
+        default="evidence",
+        description="'judge' and 'combined' ask an instruction-following LLM (COACH_BACKEND=openai or ollama)",
+    )
+    judge_structured_output: bool = Field(
+        default=True, description="send the judge's reply schema to the backend, for constrained decoding"
+    )
+
     chroma_url: str | None = Field(default=None, description="http://host:port of a Chroma server")
     collection: str = "staff-coach"
     embedding_model: str = Field(

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
@@ -71,3 +72,10 @@ class FakeBackend(LLMBackend):
                 "Give FakeBackend more replies, or check why the code under test calls the model again.",
             )
         return text, len(text.split())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for servers started in tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

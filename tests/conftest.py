@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from coach.config import REPO_ROOT, Settings, get_settings  # noqa: E402
+from coach.testing import free_port  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +63,45 @@ def corpus_copy(tmp_path) -> Path:
     dest = tmp_path / "corpus"
     shutil.copytree(REPO_ROOT / "corpus", dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server on a free port, with the bundled Gemma.
+
+    Started through coach.llm.server: the same `llama_cpp.server` with the same arguments, plus the
+    AMX workaround without which it segfaults on the first request on AMX CPUs.
+    """
+    from coach.llm.embedded import resolve_model_path
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "coach.llm.server", "--model", str(resolve_model_path(Settings())),
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]  # fmt: skip
+    # The server logs ~100 KB while loading; a pipe nobody reads would fill up and stall it.
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama.cpp server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama.cpp server did not answer /v1/models within 60 s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from coach.llm import get_backend
 from coach.llm.base import Sampling
 from coach.llm.cache import CachedBackend
 from coach.prompts import load_prompt
-from coach.testing import FakeBackend
+from coach.testing import FakeBackend, free_port
 
 # A realistic `question` prompt: real panel text and a grounding of the size retrieval returns.
 QUESTION_VARS = dict(
@@ -47,12 +44,6 @@ QUESTION_VARS = dict(
     ),
     focus="capacity",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _question(style="completion", settings=None):
@@ -169,7 +160,7 @@ def test_cache_defaults_to_the_data_dir():
 
 
 def test_openai_unreachable_server_names_the_url():
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     backend = get_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=2))
     with pytest.raises(BackendError) as err:
         backend.generate(_question(), Sampling(max_tokens=8))
@@ -224,7 +215,7 @@ def test_ollama_unreachable_server_names_backend_and_url(monkeypatch):
     import coach.llm.ollama_backend as ollama_backend
 
     monkeypatch.setattr(ollama_backend, "_BACKOFF_S", 0.0)
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     for style in ("chat", "completion"):
         backend = get_backend(Settings(backend="ollama", ollama_base_url=url, ollama_style=style, llm_timeout_s=2))
         with pytest.raises(BackendError) as err:
@@ -283,49 +274,7 @@ def test_embedded_backend_is_reproducible_and_loaded_once():
     assert backend.llama is get_backend().llama
 
 
-# --- a real OpenAI-compatible server (llama.cpp) --------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory):
-    """llama-cpp-python's OpenAI-compatible server on a free port, with the bundled Gemma.
-
-    Started through coach.llm.server: the same `llama_cpp.server` with the same arguments, plus the
-    AMX workaround without which it segfaults on the first request on AMX CPUs.
-    """
-    from coach.llm.embedded import resolve_model_path
-
-    port = _free_port()
-    cmd = [sys.executable, "-m", "coach.llm.server", "--model", str(resolve_model_path(Settings())),
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]  # fmt: skip
-    # The server logs ~100 KB while loading; a pipe nobody reads would fill up and stall it.
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama.cpp server did not answer /v1/models within 60 s")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+# --- a real OpenAI-compatible server (llama.cpp; the `llama_server` fixture is in conftest) -----
 
 
 @pytest.mark.slow

@@ -40,6 +40,9 @@ def diff(old: dict, new: dict) -> list[dict]:
 # Which suites can a change to each component move? Used to attribute drift and to pick the
 # suites worth re-running after a change.
 AFFECTS = {
+    "prompt:question.": ("questions", "sessions"),
+    "prompt:followup.": ("followups", "sessions"),
+    "prompt:judge.": (),  # the suites score with the evidence scorer; the judge has its own tests
     "prompt:": ("questions", "followups", "sessions"),
     "corpus:scoring.yaml": ("scoring", "sessions", "followups"),
     "corpus:panels/": ("retrieval", "questions", "followups", "scoring", "sessions"),

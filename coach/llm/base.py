@@ -23,6 +23,9 @@ class Sampling:
     max_tokens: int = 96
     seed: int = 0
     stop: tuple[str, ...] = ()
+    # A JSON Schema (as JSON text) the reply must follow. Backends that can constrain decoding pass
+    # it on; the caller validates the reply either way, since not every server honours it.
+    json_schema: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

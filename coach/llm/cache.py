@@ -58,6 +58,9 @@ def cache_key(backend: LLMBackend, prompt: RenderedPrompt, sampling: Sampling, r
         "seed": sampling.seed,
         "repeat": repeat,
     }
+    if sampling.json_schema:
+        # Only when set, so keys recorded before structured output existed still match.
+        payload["json_schema"] = sampling.json_schema
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -7,6 +7,7 @@ of its own; connection failures and timeouts are retried here, at most MAX_RETRI
 
 from __future__ import annotations
 
+import json
 import time
 
 from ..config import Settings, get_settings
@@ -47,6 +48,9 @@ class OllamaBackend(LLMBackend):
             client_kwargs={"timeout": self.settings.llm_timeout_s},
             cache=False,
         )
+        if sampling.json_schema:
+            # The raw-completion client only knows plain JSON mode; chat takes the schema itself.
+            fields["format"] = "json" if self.style == "completion" else json.loads(sampling.json_schema)
         if self.style == "completion":
             from langchain_ollama import OllamaLLM
 

@@ -8,6 +8,7 @@ dead server fails in seconds rather than hanging a mock interview.
 
 from __future__ import annotations
 
+import json
 import os
 from urllib.parse import urlparse
 
@@ -78,8 +79,14 @@ class OpenAIBackend(LLMBackend):
         import httpx
         import openai
 
+        # In the request body rather than as langchain arguments: given `response_format`,
+        # langchain switches to the client's parse() path, which raises on a truncated reply
+        # instead of returning it for the caller to judge.
+        extra = self._structured(sampling.json_schema)
         try:
             if self.style == "completion":
+                if extra:
+                    params["extra_body"] = extra
                 result = self.client.generate([prompt.text], stop=stop, **params)
                 text = result.generations[0][0].text
                 usage = (result.llm_output or {}).get("token_usage", {})
@@ -87,7 +94,9 @@ class OpenAIBackend(LLMBackend):
             if urlparse(self.base_url).hostname != "api.openai.com":
                 # langchain sends only `max_completion_tokens`, which several local servers
                 # (llama-cpp-python among them) ignore; without `max_tokens` they run to n_ctx.
-                params["extra_body"] = {"max_tokens": sampling.max_tokens}
+                extra["max_tokens"] = sampling.max_tokens
+            if extra:
+                params["extra_body"] = extra
             messages = [(m.role, m.content) for m in prompt.messages]
             reply = self.client.invoke(messages, stop=stop, **params)
             tokens = (reply.usage_metadata or {}).get("output_tokens", 0)
@@ -95,6 +104,27 @@ class OpenAIBackend(LLMBackend):
         except (openai.OpenAIError, httpx.HTTPError, ValueError) as err:
             # ValueError: langchain raises it for an error object inside a 200 response.
             raise self._explain(err) from err
+
+    def _structured(self, json_schema: str) -> dict:
+        """Request parameters that constrain the reply to `json_schema`, in the dialect the server
+        speaks. OpenAI itself takes `json_schema` response formats on chat only; llama.cpp servers
+        take the schema inside a `json_object` response format on chat, and a GBNF grammar on the
+        completions endpoint (which has no response format at all)."""
+        if not json_schema:
+            return {}
+        schema = json.loads(json_schema)
+        official = urlparse(self.base_url).hostname == "api.openai.com"
+        if self.style == "chat":
+            if official:
+                return {"response_format": {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}}
+            return {"response_format": {"type": "json_object", "schema": schema}}
+        if official:
+            return {}
+        try:
+            from llama_cpp.llama_grammar import json_schema_to_gbnf
+        except ImportError:
+            return {}
+        return {"grammar": json_schema_to_gbnf(json_schema)}
 
     def _explain(self, err: Exception) -> BackendError:
         import openai

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..embeddings import Embedder
 from ..models import Panel
+from .aggregate import overall_score
 from .detectors import Detection, detect
 from .scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
 from .settings import ScoringSettings
@@ -72,6 +73,12 @@ def _embed_panel(panel: Panel, embedder: Embedder) -> PanelVectors:
     )
 
 
+@dataclass(frozen=True)
+class Analysis:
+    card: Scorecard
+    depth: float | None  # None when the scorer abstained
+
+
 class EvidenceScorer:
     def __init__(self, embedder: Embedder, settings: ScoringSettings, corpus=None):
         self.embedder = embedder
@@ -119,6 +126,10 @@ class EvidenceScorer:
     # -- scoring ------------------------------------------------------------------------------------
 
     def score(self, panel: Panel, answer: str, question: str = "") -> Scorecard:
+        return self.analyse(panel, answer, question).card
+
+    def analyse(self, panel: Panel, answer: str, question: str = "") -> Analysis:
+        """The scorecard plus the depth share behind its overall, for scorers that re-aggregate levels."""
         check_answer(answer)
         notes: list[str] = []
         raw = split_sentences(answer)
@@ -139,7 +150,7 @@ class EvidenceScorer:
         vecs = self.embedder.encode(sentences) if sentences else np.zeros((0, pv.topic.shape[1]), dtype=np.float32)
         reason = self._abstain_reason(answer, question, sentences, vecs, pv)
         if reason:
-            return self._abstained(panel, question, reason, notes)
+            return Analysis(self._abstained(panel, question, reason, notes), None)
 
         detections = [detect(s) for s in sentences]
         ev = self.settings.evidence
@@ -175,9 +186,10 @@ class EvidenceScorer:
                     reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)",
                 )
             )
-        overall, notes_extra = self._overall(panel, results, detections, best_relevance, len(failure_modes))
+        depth = self._depth(detections, best_relevance)
+        overall, notes_extra = overall_score(panel, [r.level for r in results], depth, len(failure_modes), self.settings.overall)
         notes.extend(notes_extra)
-        return Scorecard(
+        card = Scorecard(
             panel=panel.slug,
             question=question,
             overall=overall,
@@ -187,20 +199,14 @@ class EvidenceScorer:
             scorer=self.info,
             notes=notes,
         )
+        return Analysis(card, depth)
 
-    def _overall(self, panel: Panel, results, detections, relevance, n_failures) -> tuple[int, list[str]]:
-        """Weighted signal levels, plus depth (specific, on-panel material across the whole answer),
-        minus a fixed penalty per failure mode shown. Every term only falls when evidence is
-        deleted, and failure-mode sentences are never evidence, so the score is monotone in evidence."""
+    def _depth(self, detections, relevance) -> float:
+        """Share (0-1) of full depth: specific, on-panel sentences across the whole answer."""
         o = self.settings.overall
-        total_w = sum(s.weight for s in panel.signals)
-        signal_part = sum(s.weight * r.level for s, r in zip(panel.signals, results)) / (4 * total_w)
         # Only sentences carrying a real specific count: filler can't buy depth a little at a time.
         depth = sum(min(d.specificity, 2.0) / 2.0 * r for d, r in zip(detections, relevance) if d.specificity >= o.depth_min_specificity)
-        depth_part = min(1.0, depth / o.depth_full)
-        raw = 100 * ((1 - o.depth_weight) * signal_part + o.depth_weight * depth_part) - o.failure_penalty * n_failures
-        notes = [f"{n_failures} failure mode(s) cost {o.failure_penalty * n_failures:g} points"] if n_failures else []
-        return int(round(max(0.0, min(100.0, raw)))), notes
+        return min(1.0, depth / o.depth_full)
 
     def _relevance(self, sim: float) -> float:
         ev = self.settings.evidence

@@ -64,6 +64,7 @@ class Scorecard(BaseModel):
                     "status": s.status,
                     "strong_answer_includes": s.strong_answer_includes,
                     "scored_by": s.scored_by,
+                    "reason": s.reason,
                 }
                 for s in self.signals
             ],
