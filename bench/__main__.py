@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .common import Result
 
-BENCHMARKS = ("index_build", "retrieval", "scoring")
+BENCHMARKS = ("index_build", "retrieval", "scoring", "questions")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 

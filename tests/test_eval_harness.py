@@ -64,3 +64,39 @@ def test_update_baseline_writes_changelog_and_report(built_settings, tmp_path):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     changed = run_eval(["retrieval"], settings=ws, progress=False)
     assert any(c["component"] == "corpus:panels/coding.yaml" for c in changed.comparison.fingerprint_changes)
+
+
+@pytest.mark.slow
+def test_openai_backend_runs_the_same_suite_against_its_own_baseline(built_settings, llama_server, tmp_path):
+    """The backend matrix: an OpenAI-compatible server (a real llama.cpp server here) gets its own
+    baseline file and its own replay-cache entries; the embedded baseline is untouched."""
+    ws = _workspace(built_settings, tmp_path).model_copy(
+        update={"openai_base_url": llama_server, "openai_style": "completion", "llm_timeout_s": 300}
+    )
+    embedded_before = (ws.evals_dir / "baselines" / "embedded.json").read_text()
+    first = run_eval(["questions"], backend="openai", settings=ws, panels=("system-design",), update_baseline=True,
+                     reason="openai matrix", progress=False)
+    assert first.backend == "openai" and first.cache_misses > 0
+    shown = first.results[0].details["shown"]
+    assert shown and all(r["text"].endswith("?") for r in shown)
+    assert first.results[0].details["backend"] == "openai"
+    stored = json.loads((ws.evals_dir / "baselines" / "openai.json").read_text())
+    assert stored["backend"] == "openai" and "questions" in stored["suites"]
+    assert (ws.evals_dir / "baselines" / "embedded.json").read_text() == embedded_before
+    # Replayed from the cache: no call reaches the server, nothing moves.
+    again = run_eval(["questions"], backend="openai", settings=ws, panels=("system-design",), progress=False)
+    assert again.cache_misses == 0 and again.cache_hits == first.cache_misses
+    assert not again.comparison.drift, [c.metric for c in again.comparison.moved]
+
+
+@pytest.mark.slow
+def test_repeat_reports_mean_spread_and_case_failure_rates(built_settings, tmp_path):
+    ws = _workspace(built_settings, tmp_path)
+    run = run_eval(["questions"], settings=ws, panels=("system-design",), repeat=2, progress=False)
+    result = run.results[0]
+    assert result.details["repeats"] == 2
+    spread = result.details["spread"]["raw_acceptance_rate"]
+    assert spread["min"] <= result.metrics["raw_acceptance_rate"] <= spread["max"]
+    assert all(0 < f["fail_rate"] <= 1 for f in result.failures)
+    # Each repeat is its own sample: the second one missed the cache instead of replaying the first.
+    assert run.cache_misses >= 2 * len(result.details["shown"])
