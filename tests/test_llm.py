@@ -150,6 +150,18 @@ def test_failures_are_not_cached_and_bad_mode_is_named(cache_path):
         CachedBackend(FakeBackend([]), cache_path, mode="rewind")
 
 
+def test_a_blank_reply_is_recorded_and_replayed_as_the_same_error(cache_path):
+    """Replay must not call the backend again for a prompt whose recorded answer was blank."""
+    inner = FakeBackend(["   "])
+    cached = CachedBackend(inner, cache_path, mode="replay")
+    with pytest.raises(EmptyOutputError):
+        cached.generate(_question(), Sampling(seed=4))
+    again = CachedBackend(FakeBackend([]), cache_path, mode="replay")
+    with pytest.raises(EmptyOutputError, match="replayed from the cache"):
+        again.generate(_question(), Sampling(seed=4))
+    assert (again.hits, again.misses, len(inner.calls)) == (1, 0, 1)
+
+
 def test_cache_defaults_to_the_data_dir():
     cached = CachedBackend(FakeBackend(["q?"]))
     cached.generate(_question(), Sampling())

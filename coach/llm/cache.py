@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from ..config import Settings, get_settings
-from ..errors import unknown_choice
+from ..errors import EmptyOutputError, unknown_choice
 from .base import Generation, LLMBackend, RenderedPrompt, Sampling, check_style
 
 MODES: tuple[str, ...] = ("replay", "record", "off")
@@ -119,6 +119,8 @@ class CachedBackend(LLMBackend):
             row = self.lookup(key)
             if row is not None:
                 self.hits += 1
+                if not row["text"]:
+                    raise _replayed_empty(self.inner, prompt, sampling)
                 return Generation(
                     text=row["text"],
                     backend=row["backend"],
@@ -132,29 +134,35 @@ class CachedBackend(LLMBackend):
                     meta={"cache_key": key, "recorded_seconds": row["seconds"], "repeat": repeat},
                 )
         self.misses += 1
-        gen = self.inner.generate(prompt, sampling, repeat=repeat)  # raises on failure: nothing stored
+        try:
+            gen = self.inner.generate(prompt, sampling, repeat=repeat)  # other failures raise: nothing stored
+        except EmptyOutputError:
+            # A blank reply is the model's answer to this prompt and seed, not an outage: store it
+            # so a replayed run raises the same error offline instead of asking the backend again.
+            self._store(key, prompt, sampling, repeat, "", 0, time.perf_counter() - started)
+            raise
+        self._store(key, prompt, sampling, repeat, gen.text, gen.tokens, gen.seconds)
+        gen.meta = {**gen.meta, "cache_key": key, "repeat": repeat}
+        return gen
+
+    def _store(self, key: str, prompt: RenderedPrompt, sampling: Sampling, repeat: int, text: str, tokens: int, seconds: float) -> None:
         with self._connect() as db:
             db.execute(
                 "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    key,
-                    gen.backend,
-                    gen.model,
-                    gen.prompt_id,
-                    gen.prompt_hash,
-                    repeat,
-                    json.dumps(sampling.to_dict(), sort_keys=True),
-                    gen.text,
-                    gen.tokens,
-                    gen.seconds,
-                    time.time(),
-                ),
+                (key, self.inner.name, self.inner.model, prompt.prompt_id, prompt.prompt_hash, repeat,
+                 json.dumps(sampling.to_dict(), sort_keys=True), text, tokens, seconds, time.time()),
             )
-        gen.meta = {**gen.meta, "cache_key": key, "repeat": repeat}
-        return gen
 
     def __len__(self) -> int:
         if self.mode == "off" or not self.path.exists():
             return 0
         with self._connect() as db:
             return db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+
+
+def _replayed_empty(inner: LLMBackend, prompt: RenderedPrompt, sampling: Sampling) -> EmptyOutputError:
+    return EmptyOutputError(
+        f"The {inner.describe()} returned empty output for prompt {prompt.prompt_id!r} (seed {sampling.seed}, "
+        f"max_tokens {sampling.max_tokens}); replayed from the cache.",
+        "Retry with another seed, or run with --record to ask the backend again.",
+    )
