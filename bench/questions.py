@@ -14,7 +14,7 @@ from .common import Result, build_index, pct, ratio, settings_for, temp_data_dir
 
 NAME = "questions"
 PANELS = ("system-design", "behavioral", "coding", "leadership")
-SEEDS_PER_PANEL = 4
+SEEDS_PER_PANEL = 2  # each ask is best-of-4 (up to 8 generations); 8 asks keep the run near 5 minutes
 
 
 class _Timed:
