@@ -1,4 +1,4 @@
-"""Test doubles that ship with the package, so every test (and downstream tool) uses one copy.
+"""Test doubles and test helpers that ship with the package, so every test (and downstream tool) uses one copy.
 
     backend = FakeBackend(["What breaks first at 10x?"])
     gen = backend.generate(rendered, Sampling(seed=1))
@@ -8,8 +8,13 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
+import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import NamedTuple
 
 from .errors import BackendError
@@ -79,3 +84,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serve(cmd: list[str], ready_url: str, log_path: Path, timeout_s: float = 60, **popen) -> Iterator[subprocess.Popen]:
+    """Run a server process started by a test until `ready_url` answers 200; stop it afterwards.
+
+    Its output goes to `log_path` (a pipe nobody reads would fill up and stall it); the log's tail
+    is in the error when the process exits early or never answers.
+    """
+    with Path(log_path).open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **popen)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}:\n{Path(log_path).read_text()[-3000:]}")
+                try:
+                    with urllib.request.urlopen(ready_url, timeout=5) as resp:
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{ready_url} did not answer within {timeout_s:g} s:\n{Path(log_path).read_text()[-3000:]}")
+                time.sleep(0.3)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from coach.config import REPO_ROOT, Settings, get_settings  # noqa: E402
-from coach.testing import free_port  # noqa: E402
+from coach.testing import free_port, serve  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -77,31 +74,22 @@ def llama_server(tmp_path_factory):
     port = free_port()
     cmd = [sys.executable, "-m", "coach.llm.server", "--model", str(resolve_model_path(Settings())),
            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]  # fmt: skip
-    # The server logs ~100 KB while loading; a pipe nobody reads would fill up and stall it.
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama.cpp server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama.cpp server did not answer /v1/models within 60 s")
-            time.sleep(0.3)
+    with serve(cmd, f"{base}/models", tmp_path_factory.mktemp("llama-server") / "server.log"):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    from coach.corpus import load_corpus
+
+    return load_corpus(REPO_ROOT / "corpus")
+
+
+@pytest.fixture(scope="session")
+def scorer(embedder, corpus):
+    """The evidence scorer on the repository's corpus and scoring settings."""
+    from coach.scoring.evidence import EvidenceScorer
+    from coach.scoring.settings import load_scoring_settings
+
+    return EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus"), corpus)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from coach.config import REPO_ROOT
+from coach.testing import free_port, serve
 
 pytestmark = pytest.mark.slow
 
@@ -43,16 +40,10 @@ GIBBERISH = " ".join(["blorf zanky quimble frobnax"] * 8)
 XSS = "<img src=x onerror=alert(1)> I would shard by user id and alert on burn rate, then roll out behind a canary."
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve_app(data: Path, **extra_env: str):
     """`python app.py` on a free port with COACH_DATA_DIR=`data`; yields its URL once the page answers."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
     env.update(
         COACH_DATA_DIR=str(data),
@@ -63,32 +54,8 @@ def serve_app(data: Path, **extra_env: str):
         PYTHONUNBUFFERED="1",
         **extra_env,
     )
-    log_path = data / "app.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + STARTUP_S
-        try:
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-                try:
-                    with urllib.request.urlopen(url, timeout=5) as resp:
-                        if resp.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"app.py did not answer within {STARTUP_S} s:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with serve([sys.executable, "app.py"], f"http://127.0.0.1:{port}/", data / "app.log", STARTUP_S, cwd=REPO_ROOT, env=env):
+        yield f"http://127.0.0.1:{port}/"
 
 
 def _private_data_dir(built_settings, tmp_path_factory) -> Path:
@@ -234,7 +201,7 @@ def test_mock_interview_shows_html_in_an_answer_as_text_and_wraps_up(page):
 
 
 def test_a_backend_failure_is_an_error_naming_the_backend_not_a_question(browser, built_settings, tmp_path_factory):
-    closed = _free_port()  # nothing listens there
+    closed = free_port()  # nothing listens there
     data = _private_data_dir(built_settings, tmp_path_factory)
     with serve_app(data, COACH_BACKEND="openai", COACH_OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1") as url:
         with open_page(browser, url) as page:

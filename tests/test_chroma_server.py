@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,39 +10,17 @@ import pytest
 from coach.config import Settings
 from coach.index import VectorIndex
 from coach.retrieve import Retriever
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from coach.testing import free_port, serve
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
-    log = open(tmp_path / "chroma.log", "wb")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    cmd = [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"chroma server did not start: {(tmp_path / 'chroma.log').read_text()[-2000:]}")
-                time.sleep(0.3)
+    with serve(cmd, f"{url}/api/v2/heartbeat", tmp_path / "chroma.log"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.mark.slow
@@ -64,6 +38,6 @@ def test_index_and_retrieve_through_a_chroma_server(tmp_path, chroma_server, emb
 def test_unreachable_server_is_a_clear_error(tmp_path, embedder):
     from coach.errors import CoachError
 
-    settings = Settings(data_dir=tmp_path / "d", chroma_url=f"http://127.0.0.1:{_free_port()}")
+    settings = Settings(data_dir=tmp_path / "d", chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(CoachError, match="Chroma server"):
         Retriever(settings, VectorIndex(settings, embedder=embedder))

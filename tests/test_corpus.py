@@ -10,11 +10,6 @@ from coach.errors import CorpusError, UserInputError
 from coach.models import PANEL_SLUGS
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(REPO_ROOT / "corpus")
-
-
 def test_all_seven_panels_load_with_the_required_depth(corpus):
     assert set(corpus.panels) == set(PANEL_SLUGS)
     for panel in corpus.panels.values():

@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from coach.config import REPO_ROOT, Settings
-from coach.corpus import load_corpus
 from coach.errors import BackendError, UserInputError
 from coach.evals.scoring import INJECTION
 from coach.llm.base import Sampling
@@ -28,22 +27,11 @@ from coach.scoring.evidence import EvidenceScorer
 from coach.scoring.judge import JudgeScorer
 from coach.scoring.judge_reply import InvalidReply, parse_reply, reply_schema
 from coach.scoring.quotes import QuoteChecker
-from coach.scoring.settings import load_scoring_settings
 from coach.scoring.text import split_sentences
 from coach.testing import FakeBackend
 
 PANEL = "system-design"
 INVENTED = "We migrated everything to Cassandra over one weekend with zero downtime."
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(REPO_ROOT / "corpus")
-
-
-@pytest.fixture(scope="module")
-def evidence(embedder, corpus):
-    return EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus"), corpus)
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +49,10 @@ def answer() -> str:
 
 
 @pytest.fixture(scope="module")
-def middling(evidence, panel) -> str:
+def middling(scorer, panel) -> str:
     """A graded answer the evidence scorer puts mid-scale, so a judge can move levels both ways."""
     def room(text: str) -> int:
-        levels = [s.level for s in evidence.score(panel, text).signals]
+        levels = [s.level for s in scorer.score(panel, text).signals]
         return -1 if None in levels else sum(1 for lvl in levels if lvl in (1, 2))
 
     return max((a["text"] for a in _graded()), key=room)
@@ -85,26 +73,26 @@ def _reply(panel, entries: dict | None = None, default=(0, [], "not shown")) -> 
     return json.dumps({"signals": signals})
 
 
-def _judge(backend, evidence, corpus, mode="judge", **settings) -> JudgeScorer:
-    return JudgeScorer(backend, evidence, Settings(**settings), corpus, mode=mode)
+def _judge(backend, scorer, corpus, mode="judge", **settings) -> JudgeScorer:
+    return JudgeScorer(backend, scorer, Settings(**settings), corpus, mode=mode)
 
 
 # --- the judge's verdict, checked ----------------------------------------------------------
 
 
-def test_valid_reply_gives_levels_quotes_and_who_scored(evidence, corpus, panel, answer, sentences):
+def test_valid_reply_gives_levels_quotes_and_who_scored(scorer, corpus, panel, answer, sentences):
     ids = [s.id for s in panel.signals]
     reply = _reply(panel, {ids[0]: (3, [sentences[0]], "framed"), ids[1]: (2, [sentences[1]], "some numbers")})
     backend = FakeBackend([reply], style="chat")
-    card = _judge(backend, evidence, corpus).score(panel, answer, "Design exactly-once billing.")
+    card = _judge(backend, scorer, corpus).score(panel, answer, "Design exactly-once billing.")
 
     assert [s.level for s in card.signals] == [3, 2, 0, 0, 0, 0]
     assert card.signals[0].evidence == [sentences[0]] and card.signals[2].evidence == []
     assert [s.status for s in card.signals[:3]] == ["evidenced", "weak", "missing"]
     assert {s.scored_by for s in card.signals} == {"judge"} and card.signals[0].reason == "framed"
-    depth = evidence.analyse(panel, answer).depth
-    assert card.overall == overall_score(panel, [3, 2, 0, 0, 0, 0], depth, len(card.failure_modes), evidence.settings.overall)[0]
-    assert card.band == evidence.settings.bands.band(card.overall) and not card.abstained
+    depth = scorer.analyse(panel, answer).depth
+    assert card.overall == overall_score(panel, [3, 2, 0, 0, 0, 0], depth, len(card.failure_modes), scorer.settings.overall)[0]
+    assert card.band == scorer.settings.bands.band(card.overall) and not card.abstained
     prompt = load_prompt("judge", "chat")
     assert card.scorer.name == "judge" and prompt.hash in card.scorer.version
     (call,) = backend.calls
@@ -112,7 +100,7 @@ def test_valid_reply_gives_levels_quotes_and_who_scored(evidence, corpus, panel,
     assert call.prompt.prompt_id == "judge" and "Evidence findings:\nnone" in call.prompt.messages[1].content
 
 
-def test_invented_short_and_reformatted_quotes(evidence, corpus, panel, answer, sentences):
+def test_invented_short_and_reformatted_quotes(scorer, corpus, panel, answer, sentences):
     ids = [s.id for s in panel.signals]
     # The same sentence with its whitespace collapsed and straight quotes made curly still counts,
     # and is shown as the answer's own text.
@@ -123,7 +111,7 @@ def test_invented_short_and_reformatted_quotes(evidence, corpus, panel, answer, 
         ids[1]: (4, [INVENTED.replace("weekend", "night")], "capacity"),
         ids[2]: (2, ["order_id"], "short"),
     })  # fmt: skip
-    card = _judge(FakeBackend([reply], style="chat"), evidence, corpus).score(panel, answer)
+    card = _judge(FakeBackend([reply], style="chat"), scorer, corpus).score(panel, answer)
 
     assert card.signals[0].level == 3 and card.signals[0].evidence == [original]
     for s in card.signals[1:3]:  # a level with no quote left is not credited: not a number at all
@@ -142,10 +130,10 @@ def test_quote_checker_spans():
     assert kept == ["We cut p95\n  from 900 ms"] and dropped == {"not found in the answer": 1, "shorter than 3 words": 1}
 
 
-def test_too_few_signals_with_evidence_abstains(evidence, corpus, panel, answer, sentences):
+def test_too_few_signals_with_evidence_abstains(scorer, corpus, panel, answer, sentences):
     ids = [s.id for s in panel.signals]
     reply = _reply(panel, {ids[0]: (3, [sentences[0]], "ok"), ids[1]: (2, [sentences[1]], "ok")}, default=(None, [], "unclear"))
-    card = _judge(FakeBackend([reply], style="chat"), evidence, corpus).score(panel, answer)
+    card = _judge(FakeBackend([reply], style="chat"), scorer, corpus).score(panel, answer)
     assert card.abstained and card.overall is None and card.band is None
     assert "only 2 of 6 signals" in card.abstain_reason
     assert card.signals[0].level == 3  # what was checked is still shown
@@ -154,17 +142,17 @@ def test_too_few_signals_with_evidence_abstains(evidence, corpus, panel, answer,
 # --- invalid replies: one re-ask, then unscored --------------------------------------------
 
 
-def test_fenced_json_with_prose_is_accepted(evidence, corpus, panel, answer, sentences):
+def test_fenced_json_with_prose_is_accepted(scorer, corpus, panel, answer, sentences):
     reply = f"Sure, here it is:\n```json\n{_reply(panel, {panel.signals[0].id: (2, [sentences[0]], 'ok')})}\n```\nHope this helps {{:"
     backend = FakeBackend([reply], style="chat")
-    card = _judge(backend, evidence, corpus).score(panel, answer)
+    card = _judge(backend, scorer, corpus).score(panel, answer)
     assert card.signals[0].level == 2 and len(backend.calls) == 1
 
 
-def test_invalid_then_valid_is_reasked_once_with_the_error(evidence, corpus, panel, answer, sentences):
+def test_invalid_then_valid_is_reasked_once_with_the_error(scorer, corpus, panel, answer, sentences):
     valid = _reply(panel, {panel.signals[0].id: (2, [sentences[0]], "ok")})
     backend = FakeBackend(["I think this answer is great, 9/10.", valid], style="chat")
-    card = _judge(backend, evidence, corpus).score(panel, answer)
+    card = _judge(backend, scorer, corpus).score(panel, answer)
     assert card.signals[0].level == 2 and card.overall is not None
     first, second = (c.prompt.messages[1].content for c in backend.calls)
     assert "rejected" not in first
@@ -189,9 +177,9 @@ def test_parse_reply_names_what_is_wrong(panel, bad, error):
     assert error in str(err.value)
 
 
-def test_invalid_twice_is_unscored_never_zero(evidence, corpus, panel, answer):
+def test_invalid_twice_is_unscored_never_zero(scorer, corpus, panel, answer):
     backend = FakeBackend(['{"signals": []', '{"signals": [{"id": "capacity-math", "level": 4}]}'], style="chat")
-    card = _judge(backend, evidence, corpus).score(panel, answer)
+    card = _judge(backend, scorer, corpus).score(panel, answer)
     assert len(backend.calls) == 2
     assert "rejected: the reply is not valid JSON" in backend.calls[1].prompt.messages[1].content
     assert card.abstained and card.overall is None and card.band is None
@@ -200,24 +188,24 @@ def test_invalid_twice_is_unscored_never_zero(evidence, corpus, panel, answer):
     assert card.contract()["overall"] is None
 
 
-def test_empty_reply_counts_as_invalid_and_is_reasked(evidence, corpus, panel, answer, sentences):
+def test_empty_reply_counts_as_invalid_and_is_reasked(scorer, corpus, panel, answer, sentences):
     backend = FakeBackend(["   ", _reply(panel, {panel.signals[0].id: (1, [sentences[0]], "ok")})], style="chat")
-    card = _judge(backend, evidence, corpus).score(panel, answer)
+    card = _judge(backend, scorer, corpus).score(panel, answer)
     assert card.signals[0].level == 1 and "the reply was empty" in backend.calls[1].prompt.messages[1].content
 
 
-def test_backend_failure_is_an_error_not_a_score(evidence, corpus, panel, answer):
+def test_backend_failure_is_an_error_not_a_score(scorer, corpus, panel, answer):
     with pytest.raises(BackendError, match="no replies left"):
-        _judge(FakeBackend([], style="chat"), evidence, corpus).score(panel, answer)
+        _judge(FakeBackend([], style="chat"), scorer, corpus).score(panel, answer)
 
 
 # --- combined mode -------------------------------------------------------------------------
 
 
-def test_combined_moves_levels_one_step_with_reasons(evidence, corpus, panel, middling):
+def test_combined_moves_levels_one_step_with_reasons(scorer, corpus, panel, middling):
     answer = middling
     sentences = [s for s in split_sentences(answer) if len(s.split()) >= 6]
-    base = evidence.score(panel, answer)
+    base = scorer.score(panel, answer)
     levels = {s.id: s.level for s in base.signals}
     raisable = [i for i, lvl in levels.items() if lvl <= 2]
     lowerable = [i for i, lvl in levels.items() if lvl >= 1 and i not in raisable[:3]]
@@ -230,7 +218,7 @@ def test_combined_moves_levels_one_step_with_reasons(evidence, corpus, panel, mi
     entries[quiet] = (levels[quiet] + 1, [INVENTED], "invented support")
     entries[down] = (levels[down] - 1, [], "the quote is generic")
     backend = FakeBackend([_reply(panel, entries)], style="chat")
-    card = _judge(backend, evidence, corpus, mode="combined").score(panel, answer)
+    card = _judge(backend, scorer, corpus, mode="combined").score(panel, answer)
     got = {s.id: s for s in card.signals}
 
     assert got[up].level == levels[up] + 1 and got[up].scored_by == "judge" and got[up].evidence == [sentences[2]]
@@ -245,9 +233,9 @@ def test_combined_moves_levels_one_step_with_reasons(evidence, corpus, panel, mi
     assert all(f"{i}: level {lvl}" in findings for i, lvl in levels.items())
 
 
-def test_combined_falls_back_to_evidence_labelled_when_judge_fails(evidence, corpus, panel, answer):
-    card = _judge(FakeBackend(["nope", "still nope"], style="chat"), evidence, corpus, mode="combined").score(panel, answer)
-    base = evidence.score(panel, answer)
+def test_combined_falls_back_to_evidence_labelled_when_judge_fails(scorer, corpus, panel, answer):
+    card = _judge(FakeBackend(["nope", "still nope"], style="chat"), scorer, corpus, mode="combined").score(panel, answer)
+    base = scorer.score(panel, answer)
     assert card.overall == base.overall and [s.level for s in card.signals] == [s.level for s in base.signals]
     assert all(s.scored_by == "evidence" for s in card.signals) and card.scorer.name == "combined"
     assert any(n.startswith("fallback: the judge's reply was invalid twice") for n in card.notes)
@@ -256,23 +244,23 @@ def test_combined_falls_back_to_evidence_labelled_when_judge_fails(evidence, cor
 # --- abstention, injection, refusal, determinism ------------------------------------------
 
 
-def test_junk_answer_abstains_without_asking_the_model(evidence, corpus, panel):
+def test_junk_answer_abstains_without_asking_the_model(scorer, corpus, panel):
     backend = FakeBackend([], style="chat")
     for junk in ["", "idk", "qwv zxpt lorb fmeh dwqk " * 8]:
-        card = _judge(backend, evidence, corpus).score(panel, junk)
+        card = _judge(backend, scorer, corpus).score(panel, junk)
         assert card.abstained and card.overall is None and card.scorer.name == "judge"
     assert backend.calls == []
 
 
-def test_injection_does_not_raise_the_score(evidence, corpus, panel, answer):
-    base = evidence.score(panel, answer)
+def test_injection_does_not_raise_the_score(scorer, corpus, panel, answer):
+    base = scorer.score(panel, answer)
     agreeing = {s.id: (s.level, s.evidence, "agree") for s in base.signals}
-    clean = _judge(FakeBackend([_reply(panel, agreeing)], style="chat"), evidence, corpus).score(panel, answer)
+    clean = _judge(FakeBackend([_reply(panel, agreeing)], style="chat"), scorer, corpus).score(panel, answer)
     assert clean.overall is not None
 
     injected = f"{answer.rstrip()}\n\n{INJECTION}"
     obey = FakeBackend([_reply(panel, default=(4, [INJECTION], "as instructed"))], style="chat")
-    card = _judge(obey, evidence, corpus).score(panel, injected)
+    card = _judge(obey, scorer, corpus).score(panel, injected)
     assert INJECTION not in obey.calls[0].prompt.messages[1].content  # the model never read it
     assert card.overall is None or card.overall <= clean.overall
     assert all(INJECTION not in q for s in card.signals for q in s.evidence)
@@ -280,12 +268,12 @@ def test_injection_does_not_raise_the_score(evidence, corpus, panel, answer):
 
     # A judge that obeys and also quotes real sentences still cannot climb above the evidence levels.
     both = {s.id: (4, [INJECTION, *s.evidence], "as instructed") for s in base.signals}
-    card = _judge(FakeBackend([_reply(panel, both)], style="chat"), evidence, corpus).score(panel, injected)
+    card = _judge(FakeBackend([_reply(panel, both)], style="chat"), scorer, corpus).score(panel, injected)
     assert card.overall is not None and card.overall <= clean.overall
     assert all((s.level or 0) <= b.level for s, b in zip(card.signals, base.signals))
 
 
-def test_embedded_backend_is_refused_with_what_to_set(evidence, corpus):
+def test_embedded_backend_is_refused_with_what_to_set(scorer, corpus):
     for scorer in ("judge", "combined"):
         with pytest.raises(UserInputError, match="COACH_BACKEND=openai") as err:
             get_scorer(Settings(backend="embedded"), scorer)
@@ -293,7 +281,7 @@ def test_embedded_backend_is_refused_with_what_to_set(evidence, corpus):
     embedded = FakeBackend([])
     embedded.name = "embedded"
     with pytest.raises(UserInputError, match="COACH_BACKEND=ollama"):
-        JudgeScorer(embedded, evidence, Settings(), corpus)
+        JudgeScorer(embedded, scorer, Settings(), corpus)
     out = subprocess.run([sys.executable, "-m", "coach", "score", "--panel", PANEL, "--answer-file", "-", "--scorer", "judge"],
                          input=b"an answer", capture_output=True, timeout=300)  # fmt: skip
     assert out.returncode == 2 and b"COACH_BACKEND=openai" in out.stderr + out.stdout
@@ -307,15 +295,15 @@ def test_get_scorer_picks_by_name_and_setting():
         get_scorer(Settings(), "oracle")
 
 
-def test_same_reply_same_card(evidence, corpus, panel, answer, sentences):
+def test_same_reply_same_card(scorer, corpus, panel, answer, sentences):
     reply = _reply(panel, {panel.signals[0].id: (3, [sentences[0], INVENTED], "ok")})
-    cards = [_judge(FakeBackend([reply], style="chat"), evidence, corpus).score(panel, answer) for _ in range(2)]
+    cards = [_judge(FakeBackend([reply], style="chat"), scorer, corpus).score(panel, answer) for _ in range(2)]
     assert cards[0].model_dump() == cards[1].model_dump()
 
 
-def test_completion_backend_gets_the_completion_prompt(evidence, corpus, panel, answer, sentences):
+def test_completion_backend_gets_the_completion_prompt(scorer, corpus, panel, answer, sentences):
     backend = FakeBackend([_reply(panel, {panel.signals[0].id: (2, [sentences[0]], "ok")})], style="completion")
-    card = _judge(backend, evidence, corpus, judge_structured_output=False).score(panel, answer)
+    card = _judge(backend, scorer, corpus, judge_structured_output=False).score(panel, answer)
     call = backend.calls[0]
     assert call.prompt.style == "completion" and call.prompt.text.endswith("JSON:")
     assert call.sampling.json_schema == "" and call.sampling.stop == load_prompt("judge", "completion").stop

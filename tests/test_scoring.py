@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from coach.config import REPO_ROOT
-from coach.corpus import load_corpus
 from coach.errors import UserInputError
 from coach.evals.scoring import INJECTION, probes
 from coach.scoring.evidence import EvidenceScorer
@@ -18,16 +17,6 @@ from coach.scoring.settings import load_scoring_settings
 from coach.scoring.text import MAX_ANSWER_CHARS, split_sentences
 
 FIXTURES = REPO_ROOT / "evals" / "fixtures" / "scoring"
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(REPO_ROOT / "corpus")
-
-
-@pytest.fixture(scope="module")
-def scorer(embedder, corpus):
-    return EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus"), corpus)
 
 
 def _answers(panel: str) -> list[dict]:
