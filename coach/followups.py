@@ -145,13 +145,16 @@ def follow_up(
     last_empty: EmptyOutputError | None = None
     for batch in range(BATCHES):
         valid: list[tuple[float, str, int, list[str], bool]] = []
-        for i in range(CANDIDATES):
-            cand_seed = derive(seed, panel, "followup", signal.id, batch, i)
+        samplings = [
+            prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=derive(seed, panel, "followup", signal.id, batch, i))
+            for i in range(CANDIDATES)
+        ]
+        # One call per batch: the embedded backend decodes the candidates side by side.
+        for sampling, gen in zip(samplings, backend.generate_many([rendered] * CANDIDATES, samplings)):
+            cand_seed = sampling.seed
             tried += 1
-            try:
-                gen = backend.generate(rendered, prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=cand_seed))
-            except EmptyOutputError as err:
-                empties, last_empty = empties + 1, err
+            if isinstance(gen, EmptyOutputError):
+                empties, last_empty = empties + 1, gen
                 rejections["empty"] += 1
                 continue
             text = clean(f"{prefill} {gen.text}")

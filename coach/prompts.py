@@ -40,6 +40,7 @@ class FrontMatter(BaseModel):
     description: str = Field(min_length=10)
     variables: list[str] = Field(description="every {placeholder} the body uses, no more, no less")
     stop: list[str] = Field(default_factory=list, description="stop sequences that belong to this wording")
+    stop_after: list[str] = Field(default_factory=list, description="strings that end the reply and are kept")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Prompt:
     description: str
     variables: tuple[str, ...]
     stop: tuple[str, ...]
+    stop_after: tuple[str, ...]
     path: Path
     hash: str
     # (role, template) pairs; a completion prompt is a single ("completion", template) pair.
@@ -83,7 +85,7 @@ class Prompt:
 
     def sampling(self, **overrides: object) -> Sampling:
         """Sampling with this prompt's stop sequences, which belong to its wording."""
-        return Sampling(**{"stop": self.stop, **overrides})  # type: ignore[arg-type]
+        return Sampling(**{"stop": self.stop, "stop_after": self.stop_after, **overrides})  # type: ignore[arg-type]
 
     def to_dict(self) -> dict:
         return {
@@ -178,7 +180,7 @@ def parse_prompt(path: Path) -> Prompt:
         meta = FrontMatter.model_validate(meta_raw)
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(front matter)'}: {e['msg']}" for e in err.errors()[:5])
-        raise PromptError(f"Prompt file {path} has bad front matter: {problems}", "Allowed keys: id, description, variables, stop.") from err
+        raise PromptError(f"Prompt file {path} has bad front matter: {problems}", "Allowed keys: id, description, variables, stop, stop_after.") from err
     if meta.id != stem:
         raise PromptError(f"Prompt file {path.name} declares id {meta.id!r}.", f"Rename the file to {meta.id}.{style}.md or fix the id.")
     if style == "completion":
@@ -202,6 +204,7 @@ def parse_prompt(path: Path) -> Prompt:
         description=meta.description,
         variables=tuple(meta.variables),
         stop=tuple(meta.stop),
+        stop_after=tuple(meta.stop_after),
         path=path,
         hash=hashlib.sha256(raw).hexdigest()[:12],
         parts=parts,

@@ -115,26 +115,28 @@ def plan_candidates(
     asked_vecs: np.ndarray,
     ref: PanelReference,
 ) -> list[Plan]:
-    """n prompts, each with its own three examples: the same examples for every candidate would
-    yield near-copies of one of them, different ones spread the candidates out."""
+    """n prompts that share their first examples and differ in the last one.
+
+    The same examples for every candidate would yield near-copies of one of them; a different
+    last example (the one the model leans on most) spreads the candidates out, while the shared
+    part lets the embedded backend evaluate the common prompt prefix once for the whole batch.
+    """
     pool = _unasked(panel, asked_texts, asked_vecs, ref) or list(panel.sample_questions)
     label = _label(focus) if focus else target.name
-    plans = []
-    for i in range(n):
-        r = rng(seed, panel.slug, level, "shots", batch, i)
-        ordered = _by_level(pool, level)
-        same = [q for q in ordered if q.level == level]
-        candidates = same if len(same) >= SHOTS else ordered[: max(SHOTS, len(same))]
-        # Examples that probe the same signal: blending three unrelated scenarios is how the
-        # small model writes nonsense; blending three related ones keeps it coherent.
-        on_target = [q for q in candidates if target.id in q.signals]
-        others = [q for q in candidates if target.id not in q.signals]
-        r.shuffle(on_target)
-        r.shuffle(others)
-        shots = (on_target + others)[:SHOTS]
-        r.shuffle(shots)
-        plans.append(Plan(index=i, shots=tuple(shots), label=label, panel=panel))
-    return plans
+    r = rng(seed, panel.slug, level, "shots", batch)
+    ordered = _by_level(pool, level)
+    same = [q for q in ordered if q.level == level]
+    candidates = same if len(same) >= SHOTS else ordered[: max(SHOTS, len(same))]
+    # Examples that probe the same signal: blending unrelated scenarios is how the small model
+    # writes nonsense; blending related ones keeps it coherent.
+    on_target = [q for q in candidates if target.id in q.signals]
+    others = [q for q in candidates if target.id not in q.signals]
+    r.shuffle(on_target)
+    r.shuffle(others)
+    ranked = on_target + others
+    shared = tuple(ranked[: SHOTS - 1])
+    last = ranked[SHOTS - 1 :] or ranked
+    return [Plan(index=i, shots=shared + (last[i % len(last)],), label=label, panel=panel) for i in range(n)]
 
 
 def _label(focus: str) -> str:

@@ -42,8 +42,10 @@ from .seeding import derive
 from .validation import clean, surface_problem
 
 MAX_FOCUS_CHARS = 500
-CANDIDATES = 4  # per batch; one retry batch follows when none passes
-BATCHES = 2
+# Candidates are decoded side by side (one llama.cpp batch on the embedded backend), so the
+# retries with other seeds run in parallel: 8 at once measured ~4.5 s against ~8 s for 2 x 4.
+CANDIDATES = 8
+BATCHES = 1
 TEMPERATURE = 0.7
 MAX_TOKENS = 60
 PROMPT_ID = "question"
@@ -224,23 +226,25 @@ def _batch(run: _Ask, batch: int, n: int) -> list[tuple[float, str, int, dict, n
     ones with their rerank scores. A backend failure propagates from here."""
     plans = plan_candidates(run.panel, run.level, run.target, run.focus, run.seed, batch, n,
                             run.asked_texts, run.asked_vecs, run.ref)
-    texts: list[tuple[str, int]] = []
+    prompts, samplings = [], []
     for plan in plans:
         run.shots_used.update({s.id: s for s in plan.shots})
-        rendered = run.prompt.render_from(
+        prompts.append(run.prompt.render_from(
             panel_name=run.panel.name, panel_goal=run.panel.goal, level=run.level,
             level_expectation=getattr(run.panel.level_expectations, run.level), grounding=run.grounding_text,
             examples=plan.examples(run.backend.style), focus=plan.label,
-        )
+        ))
         cand_seed = derive(run.seed, run.panel.slug, run.level, "candidate", batch, plan.index)
+        samplings.append(run.prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=cand_seed))
+    texts: list[tuple[str, int]] = []
+    # One call for the whole batch: the embedded backend decodes the candidates side by side.
+    for sampling, gen in zip(samplings, run.backend.generate_many(prompts, samplings)):
         run.tried += 1
-        try:
-            gen = run.backend.generate(rendered, run.prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=cand_seed))
-        except EmptyOutputError as err:
-            run.empties, run.last_empty = run.empties + 1, err
+        if isinstance(gen, EmptyOutputError):
+            run.empties, run.last_empty = run.empties + 1, gen
             run.rejections["empty"] += 1
             continue
-        texts.append((clean(gen.text), cand_seed))
+        texts.append((clean(gen.text), sampling.seed))
     shot_texts = [s.text for s in run.shots_used.values()]
     shot_vecs = encode(run.embedder, shot_texts)
     accepted = []

@@ -92,12 +92,15 @@ def test_a_valid_candidate_is_shown_with_its_provenance(retriever):
     assert pv.signals and all(s in {x.id for x in retriever.corpus.panel("system-design").signals} for s in pv.signals)
     assert (pv.backend, pv.model, pv.prompt_id, pv.seed) == ("fake", "fake-model", "question", 5)
     assert len(pv.prompt_hash) == 12 and len(pv.shots) >= 3
-    assert pv.candidates_tried == 4 and pv.candidates_accepted == 4
-    # Each candidate gets its own examples and its own seed, all derived from the one seed.
-    prompts = {c.prompt.text for c in backend.calls}
+    assert pv.candidates_tried == 8 and pv.candidates_accepted == 8
+    # Each candidate gets its own seed and its own last example, all derived from the one seed;
+    # the examples before it are shared, so the prompts share a prefix the backend evaluates once.
+    prompts = [c.prompt.text for c in backend.calls]
     seeds = {c.sampling.seed for c in backend.calls}
-    assert len(seeds) == 4 and len(prompts) >= 2
+    assert len(seeds) == 8 and len(set(prompts)) >= 2
+    assert len({p.rsplit("Question 3 (", 1)[0] for p in prompts}) == 1
     assert all(c.prompt.text.endswith(":") and "\n" in c.sampling.stop for c in backend.calls)
+    assert all(c.sampling.stop_after == ("?",) for c in backend.calls)
 
 
 def test_coherence_floor_applies_to_base_models_only(retriever):

@@ -124,6 +124,9 @@ class _Repeat:
     def generate(self, prompt, sampling, repeat: int = 0):
         return self._inner.generate(prompt, sampling, repeat=self._repeat)
 
+    def generate_many(self, prompts, samplings, repeat: int = 0):
+        return self._inner.generate_many(prompts, samplings, repeat=self._repeat)
+
 
 RUNNERS: dict[str, Callable[[Context], SuiteResult]] = {
     "retrieval": _retrieval,

@@ -7,7 +7,9 @@ lives in `prompts/` and in the modules that use a backend.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -23,6 +25,9 @@ class Sampling:
     max_tokens: int = 96
     seed: int = 0
     stop: tuple[str, ...] = ()
+    # Strings that end the reply and are kept, e.g. a question ends at its "?". Every backend's
+    # reply is cut after the first one; the embedded backend also stops decoding there.
+    stop_after: tuple[str, ...] = ()
     # A JSON Schema (as JSON text) the reply must follow. Backends that can constrain decoding pass
     # it on; the caller validates the reply either way, since not every server honours it.
     json_schema: str = ""
@@ -73,6 +78,9 @@ class LLMBackend(ABC):
 
     name: str = "base"
     style: Style = "completion"
+    # True when generate_many decodes its prompts together, so one output can depend on the
+    # others in the batch (the record/replay cache then keys by the whole batch).
+    joint_batches: bool = False
 
     @property
     @abstractmethod
@@ -94,19 +102,51 @@ class LLMBackend(ABC):
     def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
         """`repeat` only matters to the record/replay cache (several draws with one seed); plain
         backends accept it so callers need not know whether a cache sits in between."""
-        import time
-
         check_style(self, prompt)
         started = time.perf_counter()
         text, tokens = self._generate(prompt, sampling)
+        result = self._result(prompt, sampling, text, tokens, time.perf_counter() - started, repeat)
+        if isinstance(result, EmptyOutputError):
+            raise result
+        return result
+
+    def _generate_many(self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling]) -> list[tuple[str, int]]:
+        """Backends that can decode several prompts side by side override this."""
+        return [self._generate(p, s) for p, s in zip(prompts, samplings)]
+
+    def generate_many(
+        self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling], repeat: int = 0
+    ) -> list[Generation | EmptyOutputError]:
+        """Best-of-N in one call. A blank reply comes back as an EmptyOutputError in its slot, so
+        one bad draw does not lose the others; any other failure raises. `seconds` on each
+        Generation is the whole call's time."""
+        if len(prompts) != len(samplings):
+            raise ValueError("generate_many needs one Sampling per prompt")
+        for prompt in prompts:
+            check_style(self, prompt)
+        started = time.perf_counter()
+        outputs = self._generate_many(prompts, samplings)
+        seconds = time.perf_counter() - started
+        return [
+            self._result(p, s, text, tokens, seconds, repeat, batch=len(prompts))
+            for p, s, (text, tokens) in zip(prompts, samplings, outputs)
+        ]
+
+    def _result(
+        self, prompt: RenderedPrompt, sampling: Sampling, text: str, tokens: int, seconds: float, repeat: int, batch: int = 1
+    ) -> Generation | EmptyOutputError:
+        text = cut_after(text, sampling.stop_after)
         if not text.strip():
             # A blank reply is a failure the caller must see, not an empty question or score.
-            raise EmptyOutputError(
+            return EmptyOutputError(
                 f"The {self.describe()} returned empty output for prompt {prompt.prompt_id!r} "
                 f"(seed {sampling.seed}, max_tokens {sampling.max_tokens}, stop {list(sampling.stop)}).",
                 "Retry with another seed, raise max_tokens, or check that the prompt ends where the model "
                 "should continue.",
             )
+        meta = {"repeat": repeat} if repeat else {}
+        if batch > 1:
+            meta["batch"] = batch
         return Generation(
             text=text,
             backend=self.name,
@@ -114,10 +154,16 @@ class LLMBackend(ABC):
             prompt_id=prompt.prompt_id,
             prompt_hash=prompt.prompt_hash,
             sampling=sampling,
-            seconds=time.perf_counter() - started,
+            seconds=seconds,
             tokens=tokens,
-            meta={"repeat": repeat} if repeat else {},
+            meta=meta,
         )
+
+
+def cut_after(text: str, ends: Sequence[str]) -> str:
+    """`text` up to and including the first of `ends` in it."""
+    found = [i + len(end) for end in ends if end and (i := text.find(end)) >= 0]
+    return text[: min(found)] if found else text
 
 
 def check_style(backend: LLMBackend, prompt: RenderedPrompt) -> None:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import Settings, get_settings
@@ -58,6 +59,8 @@ def cache_key(backend: LLMBackend, prompt: RenderedPrompt, sampling: Sampling, r
         "seed": sampling.seed,
         "repeat": repeat,
     }
+    if sampling.stop_after:
+        payload["stop_after"] = list(sampling.stop_after)
     if sampling.json_schema:
         # Only when set, so keys recorded before structured output existed still match.
         payload["json_schema"] = sampling.json_schema
@@ -119,20 +122,10 @@ class CachedBackend(LLMBackend):
             row = self.lookup(key)
             if row is not None:
                 self.hits += 1
-                if not row["text"]:
-                    raise _replayed_empty(self.inner, prompt, sampling)
-                return Generation(
-                    text=row["text"],
-                    backend=row["backend"],
-                    model=row["model"],
-                    prompt_id=row["prompt_id"],
-                    prompt_hash=row["prompt_hash"],
-                    sampling=sampling,
-                    cached=True,
-                    seconds=time.perf_counter() - started,
-                    tokens=row["tokens"],
-                    meta={"cache_key": key, "recorded_seconds": row["seconds"], "repeat": repeat},
-                )
+                result = self._replayed(row, key, prompt, sampling, repeat, started)
+                if isinstance(result, EmptyOutputError):
+                    raise result
+                return result
         self.misses += 1
         try:
             gen = self.inner.generate(prompt, sampling, repeat=repeat)  # other failures raise: nothing stored
@@ -144,6 +137,51 @@ class CachedBackend(LLMBackend):
         self._store(key, prompt, sampling, repeat, gen.text, gen.tokens, gen.seconds)
         gen.meta = {**gen.meta, "cache_key": key, "repeat": repeat}
         return gen
+
+    def generate_many(
+        self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling], repeat: int = 0
+    ) -> list[Generation | EmptyOutputError]:
+        if self.mode == "off":
+            return self.inner.generate_many(prompts, samplings, repeat=repeat)
+        for prompt in prompts:
+            check_style(self, prompt)
+        started = time.perf_counter()
+        keys = [cache_key(self.inner, p, s, repeat) for p, s in zip(prompts, samplings)]
+        joint = self.inner.joint_batches and len(prompts) > 1
+        if joint:
+            # Each output may depend on the whole batch, so the batch is part of every key.
+            batch = hashlib.sha256("".join(keys).encode()).hexdigest()
+            keys = [hashlib.sha256(f"{k}:{batch}".encode()).hexdigest() for k in keys]
+        out: list[Generation | EmptyOutputError | None] = [None] * len(prompts)
+        if self.mode == "replay":
+            for i, key in enumerate(keys):
+                row = self.lookup(key)
+                if row is not None:
+                    out[i] = self._replayed(row, key, prompts[i], samplings[i], repeat, started)
+        missing = [i for i, o in enumerate(out) if o is None]
+        if missing and joint:
+            missing = list(range(len(prompts)))  # a partial batch would decode differently
+        self.hits += len(prompts) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            fresh = self.inner.generate_many([prompts[i] for i in missing], [samplings[i] for i in missing], repeat=repeat)
+            for i, gen in zip(missing, fresh):
+                if isinstance(gen, EmptyOutputError):
+                    self._store(keys[i], prompts[i], samplings[i], repeat, "", 0, 0.0)
+                else:
+                    self._store(keys[i], prompts[i], samplings[i], repeat, gen.text, gen.tokens, gen.seconds)
+                    gen.meta = {**gen.meta, "cache_key": keys[i], "repeat": repeat}
+                out[i] = gen
+        return out  # type: ignore[return-value]
+
+    def _replayed(self, row: sqlite3.Row, key: str, prompt: RenderedPrompt, sampling: Sampling, repeat: int, started: float):
+        if not row["text"]:
+            return _replayed_empty(self.inner, prompt, sampling)
+        return Generation(
+            text=row["text"], backend=row["backend"], model=row["model"], prompt_id=row["prompt_id"],
+            prompt_hash=row["prompt_hash"], sampling=sampling, cached=True, seconds=time.perf_counter() - started,
+            tokens=row["tokens"], meta={"cache_key": key, "recorded_seconds": row["seconds"], "repeat": repeat},
+        )
 
     def _store(self, key: str, prompt: RenderedPrompt, sampling: Sampling, repeat: int, text: str, tokens: int, seconds: float) -> None:
         with self._connect() as db:

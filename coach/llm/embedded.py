@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import Settings, get_settings
@@ -30,6 +31,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _LOCK = threading.RLock()
 _MODELS: dict[str, object] = {}  # resolved path -> llama_cpp.Llama
+_DECODERS: dict[str, object] = {}  # resolved path -> BatchDecoder on that model
 _HASHES: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256
 
 
@@ -160,14 +162,31 @@ def _close_models() -> None:
     # Free llama.cpp models while the interpreter is still whole; left to garbage collection at
     # shutdown, llama-cpp-python's destructor runs after its globals are gone and prints errors.
     with _LOCK:
+        for decoder in _DECODERS.values():
+            decoder.close()
+        _DECODERS.clear()
         for llm in _MODELS.values():
             llm.close()
         _MODELS.clear()
 
 
+def batch_decoder(path: Path, settings: Settings | None = None):
+    """The process-wide BatchDecoder on the model at `path`, created on first use."""
+    settings = settings or get_settings()
+    llm = load_llama(path, settings)
+    key = str(Path(path).resolve())
+    with _LOCK:
+        if key not in _DECODERS:
+            from .batched import BatchDecoder
+
+            _DECODERS[key] = BatchDecoder(llm, settings.llm_threads)
+        return _DECODERS[key]
+
+
 class EmbeddedBackend(LLMBackend):
     name = "embedded"
     style = "completion"
+    joint_batches = True
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or get_settings()
@@ -221,3 +240,13 @@ class EmbeddedBackend(LLMBackend):
                     "Retry; if it repeats, set COACH_BACKEND=openai and run the model in a server.",
                 ) from err
         return out["choices"][0]["text"], int(out["usage"]["completion_tokens"])
+
+    def _generate_many(self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling]) -> list[tuple[str, int]]:
+        if len(prompts) == 1:
+            return [self._generate(prompts[0], samplings[0])]
+        decoder = batch_decoder(self.path, self.settings)
+        with _LOCK:
+            try:
+                return decoder.generate([p.text for p in prompts], samplings)
+            except BackendError as err:
+                raise BackendError(f"The {self.describe()}: {err.message}", err.hint) from err
