@@ -86,7 +86,10 @@ class BatchDecoder:
         params.n_threads = threads
         params.n_threads_batch = threads
         params.no_perf = True
-        self.ctx = api.llama_init_from_model(self.model, params)
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        with suppress_stdout_stderr(disable=False):  # llama.cpp logs its cache layout to stderr
+            self.ctx = api.llama_init_from_model(self.model, params)
         if not self.ctx:
             raise BackendError("llama.cpp could not create a batched decoding context.", "Retry with fewer candidates.")
         self.batch = api.llama_batch_init(N_CTX, 0, MAX_SEQUENCES)
