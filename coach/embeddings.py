@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
+import sqlite3
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +68,18 @@ class Embedder:
         st = self.lc._client
         self.dim = (getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension)()
         self._memo: dict[str, np.ndarray] = {}
+        self._disk: VectorCache | None = None
+        self._views: dict[Path, Embedder] = {}
+
+    def with_disk_cache(self, cache_dir: Path) -> Embedder:
+        """This embedder (same model, same in-memory memo) backed by a vector cache in `cache_dir`."""
+        path = Path(cache_dir) / "embeddings.sqlite3"
+        with _lock:
+            if path not in self._views:
+                view = copy.copy(self)
+                view._disk = VectorCache(path, self.fingerprint, self.dim)
+                self._views[path] = view
+            return self._views[path]
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Batch-encode to an (n, d) float32 array: one model call for every text not seen before.
@@ -78,17 +92,82 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with _lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+            if missing and self._disk is not None:
+                self._memo.update(self._disk.get(missing))
+                missing = [t for t in missing if t not in self._memo]
             if missing:
                 vecs = np.asarray(self.lc.embed_documents(missing), dtype=np.float32)
                 if len(self._memo) + len(missing) > MEMO_SIZE:
                     self._memo.clear()
                 self._memo.update(zip(missing, vecs))
+                if self._disk is not None:
+                    self._disk.put(dict(zip(missing, vecs)))
             return np.stack([self._memo[t] for t in texts])
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
 
+class VectorCache:
+    """Vectors by text on disk, per embedding model, so a replayed eval run or a restarted app
+    does not embed the same fixture answers and panel items again (about 40 s of a replayed run).
+    Stored bytes are the float32 vectors the model produced, so a hit changes no result."""
+
+    def __init__(self, path: Path, model: str, dim: int):
+        self.path, self.model, self.dim = path, model, dim
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            self.ok = True
+        except (OSError, sqlite3.Error):
+            self.ok = False  # only a speed-up: without it every vector is simply computed
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model}\0{text}".encode()).hexdigest()
+
+    def get(self, texts: list[str]) -> dict[str, np.ndarray]:
+        if not self.ok:
+            return {}
+        keys = {self._key(t): t for t in texts}
+        found: dict[str, np.ndarray] = {}
+        try:
+            with self._connect() as db:
+                items = list(keys)
+                for i in range(0, len(items), 500):  # SQLite's limit on bound parameters
+                    chunk = items[i : i + 500]
+                    rows = db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+                    for key, blob in rows:
+                        vec = np.frombuffer(blob, dtype=np.float32)
+                        if vec.shape == (self.dim,):
+                            found[keys[key]] = vec
+        except sqlite3.Error:
+            return {}
+        return found
+
+    def put(self, vectors: dict[str, np.ndarray]) -> None:
+        if not self.ok:
+            return
+        try:
+            with self._connect() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                    [(self._key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in vectors.items()],
+                )
+        except sqlite3.Error:
+            pass
+
+
 @lru_cache(maxsize=2)
-def get_embedder(name: str = BUNDLED) -> Embedder:
+def _shared(name: str) -> Embedder:
     return Embedder(name)
+
+
+def get_embedder(name: str = BUNDLED, cache_dir: Path | None = None) -> Embedder:
+    """The process-wide embedder for `name` (the model loads once); with `cache_dir`, its vectors
+    also persist on disk there."""
+    base = _shared(name)
+    return base if cache_dir is None else base.with_disk_cache(cache_dir)

@@ -120,7 +120,7 @@ def follow_up(
         question_signals = question.provenance.signals if isinstance(question, Question) else []
     card = scorecard if scorecard is not None else score_answer(panel, answer, q_text, settings)
     signal = _signal_to_probe(p, card, coverage, question_signals, avoid)
-    embedder = get_embedder(settings.embedding_model)
+    embedder = get_embedder(settings.embedding_model, settings.cache_dir)
     prompt = load_prompt(PROMPT_ID, backend.style, settings)
     tagged = [f for f in p.follow_ups if f.signal == signal.id]
     examples = rng(seed, panel, "followup-examples", signal.id).sample(tagged, min(EXAMPLES, len(tagged)))
@@ -235,7 +235,7 @@ def recheck(fu: FollowUp, question: str, answer: str, asked: Sequence[str] = (),
             style: str = "completion") -> str | None:
     """Run the shown follow-up through the same checks again (for evals); None when it passes."""
     settings = settings or get_settings()
-    embedder = get_embedder(settings.embedding_model)
+    embedder = get_embedder(settings.embedding_model, settings.cache_dir)
     panel = get_corpus(settings.corpus_dir).panel(fu.panel)
     if fu.is_fallback and any(f.text == fu.text for f in panel.follow_ups):
         # A curated follow-up from the corpus may be an instruction ("Walk me through the

@@ -93,7 +93,7 @@ class VectorIndex:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.settings.embedding_model)
+            self._embedder = get_embedder(self.settings.embedding_model, self.settings.cache_dir)
         return self._embedder
 
     @property

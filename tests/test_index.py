@@ -56,3 +56,25 @@ def test_corrupt_store_is_reported_and_kept(tmp_path, embedder):
         Retriever(settings, VectorIndex(settings, embedder=embedder))
     assert "coach index" in str(err.value)
     assert garbage.exists() and garbage.read_bytes().startswith(b"this is not")
+
+
+def test_vectors_persist_on_disk_per_model_and_change_no_result(tmp_path, embedder, monkeypatch):
+    texts = ["We sized the cache tier at 25k RPS.", "I rolled back within ten minutes."]
+    cached = embedder.with_disk_cache(tmp_path / "cache")
+    assert cached.with_disk_cache(tmp_path / "cache") is cached and cached.lc is embedder.lc  # one model
+    first = cached.encode(texts)
+    assert (tmp_path / "cache" / "embeddings.sqlite3").is_file()
+    # A new process: empty in-memory memo, the vectors come from disk, bit for bit.
+    cached._memo.clear()
+    calls = []
+    cls = type(cached.lc)
+    real = cls.embed_documents
+    monkeypatch.setattr(cls, "embed_documents", lambda self, docs: calls.append(docs) or real(self, docs))
+    again = cached.encode(texts)
+    assert calls == [] and (again == first).all()
+    from coach.embeddings import VectorCache
+
+    other_model = VectorCache(tmp_path / "cache" / "embeddings.sqlite3", "another-model", embedder.dim)
+    assert other_model.get(texts) == {}  # keyed by model: a swapped model never reads these
+    cached.encode(texts + ["A new sentence."])
+    assert calls == [["A new sentence."]]

@@ -32,7 +32,7 @@ def get_scorer(settings: Settings | None = None, scorer: str | None = None) -> S
 
         raise capable_backend_required()  # before the embedding model spends seconds loading
     corpus = get_corpus(settings.corpus_dir)
-    evidence = EvidenceScorer(get_embedder(settings.embedding_model), load_scoring_settings(settings.corpus_dir), corpus)
+    evidence = EvidenceScorer(get_embedder(settings.embedding_model, settings.cache_dir), load_scoring_settings(settings.corpus_dir), corpus)
     if name == "evidence":
         return evidence
     from ..llm import get_backend

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import hashlib
 import re
+import weakref
 
 import numpy as np
 
@@ -79,14 +80,24 @@ class Analysis:
     depth: float | None  # None when the scorer abstained
 
 
+_VOCABS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Embedder -> its vocabulary
+
+
+def _wordpiece_vocab(embedder: Embedder) -> frozenset[str]:
+    """The embedder's own WordPiece vocabulary, which doubles as a dictionary for the gibberish
+    check; read once per embedder (12 ms each time, and evals create a scorer per case)."""
+    if embedder not in _VOCABS:
+        _VOCABS[embedder] = frozenset(embedder.lc._client.tokenizer.get_vocab())
+    return _VOCABS[embedder]
+
+
 class EvidenceScorer:
     def __init__(self, embedder: Embedder, settings: ScoringSettings, corpus=None):
         self.embedder = embedder
         self.settings = settings
         self.corpus = corpus
         self.info = ScorerInfo(name=NAME, version=settings.version)
-        # The embedder's own WordPiece vocabulary doubles as a dictionary for the gibberish check.
-        self._vocab = frozenset(embedder.lc._client.tokenizer.get_vocab())
+        self._vocab = _wordpiece_vocab(embedder)
 
     # -- abstention -------------------------------------------------------------------------------
 
