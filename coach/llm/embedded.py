@@ -137,7 +137,11 @@ def load_llama(path: Path, settings: Settings | None = None):
 
                 from .llama_patch import safe_model_params
 
-                with safe_model_params(settings.llama_repack):
+                from llama_cpp._utils import suppress_stdout_stderr
+
+                # verbose=False still lets llama.cpp print its cache layout on stderr; load errors
+                # arrive as exceptions, handled below.
+                with safe_model_params(settings.llama_repack), suppress_stdout_stderr(disable=False):
                     _MODELS[key] = Llama(
                         model_path=key,
                         n_ctx=N_CTX,
