@@ -5,9 +5,9 @@ rerank, and fall back (labelled) to a corpus question when no candidate is good 
     q.text, q.is_fallback, q.provenance.grounding
 
 The embedded model is a small base model that mostly *varies* the examples it is shown, and a
-share of what it writes is malformed or nonsense. So several candidates are generated, each from
-a different set of examples, every one is checked, and only a candidate that passes every check
-is ever shown. A backend failure is raised, never papered over with a fallback.
+share of what it writes is malformed or nonsense. So several candidates are generated in one
+batch, each with its own seed and its own last example, every one is checked, and only a
+candidate that passes every check is ever shown. A backend failure is raised, never papered over with a fallback.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def ask(
 
 
 def _batch(run: _Ask, batch: int, n: int) -> list[tuple[float, str, int, dict, np.ndarray]]:
-    """Generate one batch of candidates (each from its own examples and seed) and keep the valid
+    """Generate one batch of candidates (each with its own last example and seed) and keep the valid
     ones with their rerank scores. A backend failure propagates from here."""
     plans = plan_candidates(run.panel, run.level, run.target, run.focus, run.seed, batch, n,
                             run.asked_texts, run.asked_vecs, run.ref)
