@@ -163,8 +163,7 @@ class BatchDecoder:
                     seq.pos += 1
                 if not step:
                     break
-                self._decode(step)
-                rows = list(range(len(step)))  # every entry of a step asked for logits
+                rows = self._decode(step)
         finally:
             for seq in seqs:
                 self.api.llama_sampler_free(seq.sampler)
@@ -181,9 +180,9 @@ class BatchDecoder:
         text = seq.out.decode("utf-8", errors="ignore")
         cut = min((i for i in (text.find(stop) for stop in seq.sampling.stop if stop) if i >= 0), default=-1)
         kept = cut_after(text, seq.sampling.stop_after)
-        if cut >= 0 and cut <= len(kept):
+        if 0 <= cut <= len(kept):
             seq.done, seq.text = True, text[:cut]
-        elif len(kept) < len(text) or text.endswith(tuple(e for e in seq.sampling.stop_after if e)):
+        elif any(end and end in text for end in seq.sampling.stop_after):
             seq.done, seq.text = True, kept
         elif seq.tokens >= seq.sampling.max_tokens:
             seq.done, seq.text = True, text

@@ -115,28 +115,10 @@ class CachedBackend(LLMBackend):
     def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
         if self.mode == "off":
             return self.inner.generate(prompt, sampling, repeat=repeat)
-        check_style(self, prompt)
-        started = time.perf_counter()
-        key = cache_key(self.inner, prompt, sampling, repeat)
-        if self.mode == "replay":
-            row = self.lookup(key)
-            if row is not None:
-                self.hits += 1
-                result = self._replayed(row, key, prompt, sampling, repeat, started)
-                if isinstance(result, EmptyOutputError):
-                    raise result
-                return result
-        self.misses += 1
-        try:
-            gen = self.inner.generate(prompt, sampling, repeat=repeat)  # other failures raise: nothing stored
-        except EmptyOutputError:
-            # A blank reply is the model's answer to this prompt and seed, not an outage: store it
-            # so a replayed run raises the same error offline instead of asking the backend again.
-            self._store(key, prompt, sampling, repeat, "", 0, time.perf_counter() - started)
-            raise
-        self._store(key, prompt, sampling, repeat, gen.text, gen.tokens, gen.seconds)
-        gen.meta = {**gen.meta, "cache_key": key, "repeat": repeat}
-        return gen
+        result = self.generate_many([prompt], [sampling], repeat=repeat)[0]
+        if isinstance(result, EmptyOutputError):
+            raise result
+        return result
 
     def generate_many(
         self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling], repeat: int = 0
@@ -164,9 +146,12 @@ class CachedBackend(LLMBackend):
         self.hits += len(prompts) - len(missing)
         self.misses += len(missing)
         if missing:
+            # Other failures raise from here: nothing is stored.
             fresh = self.inner.generate_many([prompts[i] for i in missing], [samplings[i] for i in missing], repeat=repeat)
             for i, gen in zip(missing, fresh):
                 if isinstance(gen, EmptyOutputError):
+                    # A blank reply is the model's answer to this prompt and seed, not an outage:
+                    # stored, a replayed run gives the same error offline without asking again.
                     self._store(keys[i], prompts[i], samplings[i], repeat, "", 0, 0.0)
                 else:
                     self._store(keys[i], prompts[i], samplings[i], repeat, gen.text, gen.tokens, gen.seconds)
