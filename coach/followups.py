@@ -71,20 +71,27 @@ def weakest_signal(
     panel: Panel,
     card: Scorecard,
     coverage: Mapping[str, str] | None = None,
-    question_signals: Sequence[str] = (),
     avoid: Sequence[str] = (),
 ) -> Signal | None:
     """The signal to probe next: not evidenced in this answer nor earlier in the session, lowest
-    level first (no evidence counts as 0), then the signals the question targeted, then panel
-    order. None when every signal is covered."""
+    level first (no evidence counts as 0), then least evidence within the level, then panel order.
+    None when every signal is covered.
+
+    The signals the question targeted get no preference: measured on evals/fixtures/followups,
+    the answer usually covers them even when the scorer rates them low, and preferring them sent
+    70 follow-ups to a signal the answer showed 16 times against 8 with the finer evidence order.
+    """
     coverage = coverage or {}
+    open_ = [
+        r for r in card.signals
+        if r.status != "evidenced" and coverage.get(r.id) != "evidenced" and r.id not in avoid
+    ]
+    return panel.signal(min(open_, key=_weakness(panel)).id) if open_ else None
+
+
+def _weakness(panel: Panel):
     order = {s.id: i for i, s in enumerate(panel.signals)}
-    open_: list[tuple[int, bool, int, Signal]] = []
-    for result in card.signals:
-        if result.status == "evidenced" or coverage.get(result.id) == "evidenced" or result.id in avoid:
-            continue
-        open_.append((result.level or 0, result.id not in question_signals, order[result.id], panel.signal(result.id)))
-    return min(open_, key=lambda t: t[:3])[3] if open_ else None
+    return lambda r: (r.level or 0, r.strength or 0.0, order[r.id])
 
 
 def follow_up(
@@ -100,14 +107,12 @@ def follow_up(
     scorecard: Scorecard | None = None,
     avoid: Sequence[str] = (),
     asked: Sequence[str] = (),
-    question_signals: Sequence[str] | None = None,
 ) -> FollowUp:
     """One follow-up to `answer`, the candidate's reply to `question`.
 
     `coverage` is the session's signal map, `avoid` the signals already probed after this
-    question, `asked` every text already put to the candidate, `question_signals` the signals the
-    question targeted (read from a Question's provenance when not given). `scorecard` saves
-    scoring the answer again when the caller has already done so."""
+    question, `asked` every text already put to the candidate. `scorecard` saves scoring the
+    answer again when the caller has already done so."""
     settings = settings or get_settings()
     check_level(level)
     if not answer or not answer.strip():
@@ -116,10 +121,8 @@ def follow_up(
     backend = backend if backend is not None else get_backend(settings)  # not `or`: a cache may be falsy
     seed = settings.seed if seed is None else seed
     q_text = question.text if isinstance(question, Question) else question
-    if question_signals is None:
-        question_signals = question.provenance.signals if isinstance(question, Question) else []
     card = scorecard if scorecard is not None else score_answer(panel, answer, q_text, settings)
-    signal = _signal_to_probe(p, card, coverage, question_signals, avoid)
+    signal = _signal_to_probe(p, card, coverage, avoid)
     embedder = get_embedder(settings.embedding_model, settings.cache_dir)
     prompt = load_prompt(PROMPT_ID, backend.style, settings)
     tagged = [f for f in p.follow_ups if f.signal == signal.id]
@@ -178,14 +181,11 @@ def follow_up(
     return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts)
 
 
-def _signal_to_probe(p: Panel, card: Scorecard, coverage, question_signals, avoid) -> Signal:
+def _signal_to_probe(p: Panel, card: Scorecard, coverage, avoid) -> Signal:
     """The weakest uncovered signal; when the session has covered everything, the weakest in this
-    answer; when this answer shows everything too, its lowest-scored signal (a depth probe)."""
-    signal = weakest_signal(p, card, coverage, question_signals, avoid) or weakest_signal(p, card, None, question_signals)
-    if signal is None:
-        order = [s.id for s in p.signals]
-        signal = min(p.signals, key=lambda s: (card.level_of(s.id) or 0, order.index(s.id)))
-    return signal
+    answer; when this answer shows everything too, its least-evidenced signal (a depth probe)."""
+    signal = weakest_signal(p, card, coverage, avoid) or weakest_signal(p, card)
+    return signal or p.signal(min(card.signals, key=_weakness(p)).id)
 
 
 def _prefill(rendered) -> str:

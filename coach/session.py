@@ -199,8 +199,7 @@ class MockSession:
         used = sum(1 for t in current if t.kind == "follow-up")
         if used < self.followups_per_question and last.scorecard is not None:
             probed = [t.follow_up.signal for t in current if t.follow_up]
-            q_signals = current[0].signals
-            signal = weakest_signal(self._panel, last.scorecard, self.coverage, q_signals, probed)
+            signal = weakest_signal(self._panel, last.scorecard, self.coverage, probed)
             if signal is not None:
                 return ("follow-up", signal)
         if number < self.questions_total:
@@ -243,12 +242,11 @@ class MockSession:
         else:
             last = self.turns[-1]
             current = [t for t in self.turns if t.question_number == last.question_number]
-            # The answer replies to the last prompt (the question or a previous follow-up); ties go
-            # to the signals the main question targeted.
+            # The answer replies to the last prompt (the question or a previous follow-up).
             item = follow_up(self.panel, last.text, last.answer or "", self.coverage, self.level,
                              derive(self.seed, "follow-up", index), self.backend, self.settings,
                              scorecard=last.scorecard, avoid=[t.follow_up.signal for t in current if t.follow_up],
-                             asked=asked, question_signals=current[0].signals)
+                             asked=asked)
             turn = Turn(index=index, kind="follow-up", question_number=last.question_number, text=item.text, follow_up=item)
         self.store.add_turn(self.id, index, turn.kind, turn.question_number, item.model_dump(mode="json"))
         self.turns.append(turn)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from .. import __version__
 from ..config import Settings
 from ..corpus import Corpus
@@ -23,9 +26,24 @@ def fingerprint(settings: Settings, corpus: Corpus, backend_model: str, index_fi
         fp[f"corpus:{name}"] = digest[:12]
     for prompt in list_prompts(settings):
         fp[f"prompt:{prompt.id}.{prompt.style}"] = prompt.hash
+    fp.update(fixture_hashes(settings.evals_dir / "fixtures"))
     if index_fingerprint:
         fp["index"] = "|".join(f"{k}={index_fingerprint[k]}" for k in sorted(index_fingerprint))
     return fp
+
+
+def fixture_hashes(fixtures_dir: Path) -> dict[str, str]:
+    """One hash per suite's fixtures (a file or a folder of files): a metric that moves because
+    its fixtures were edited is attributed to them, not to the code."""
+    out = {}
+    for entry in sorted(fixtures_dir.iterdir()) if fixtures_dir.is_dir() else ():
+        files = sorted(f for f in (entry.rglob("*") if entry.is_dir() else [entry]) if f.is_file() and f.suffix in {".yaml", ".yml"})
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.relative_to(fixtures_dir).as_posix().encode() + b"\0" + f.read_bytes())
+        if files:
+            out[f"fixtures:{entry.stem}"] = h.hexdigest()[:12]
+    return out
 
 
 def diff(old: dict, new: dict) -> list[dict]:
@@ -51,6 +69,11 @@ AFFECTS = {
     "embedding_model": ("retrieval", "questions", "followups", "scoring", "sessions"),
     "scorer": ("scoring", "sessions", "followups"),
     "llm_model": ("questions", "followups", "sessions"),
+    "fixtures:retrieval": ("retrieval",),
+    "fixtures:questions": ("questions",),
+    "fixtures:followups": ("followups",),
+    "fixtures:scoring": ("scoring", "sessions"),  # the sessions suite answers with graded answers too
+    "fixtures:sessions": ("sessions",),
 }
 
 

@@ -1,25 +1,77 @@
-"""Follow-up suite: after an answer that misses known signals, does the follow-up probe one of
-them, and does it build on something the candidate said?
+"""Follow-up suite: after an answer that leaves known signals untouched, does the follow-up probe
+one of them, and does it build on something the candidate said?
 
-Fixtures: the graded answers in `evals/fixtures/scoring/<panel>.yaml`. A signal whose expected
-level is 0 or 1 is one the answer is missing; answers missing none are skipped.
+Fixtures: `evals/fixtures/followups/<panel>.yaml`. Each answer is labelled with the signals it
+clearly shows and the ones it does not touch at all, so a follow-up is right when it probes a
+signal from `missing`. These answers are written for this suite alone: the graded answers that
+calibrate the scorer would measure the scorer against its own calibration set.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from ..config import Settings
-from ..corpus import get_corpus
+from ..corpus import Corpus, get_corpus
+from ..errors import EvalError
 from ..followups import follow_up, recheck
 from ..llm import LLMBackend
 from ..models import PANEL_SLUGS
 from ..seeding import derive
-from .base import SuiteResult
-from .scoring import load_scoring_fixtures
+from .base import SuiteResult, load_fixture
 
-MISSING_LEVEL = 1  # expected level at or below this: the answer does not show the signal
+
+class FollowUpCase(BaseModel):
+    id: str
+    question: str = Field(description="id of one of the panel's sample questions")
+    shows: list[str] = Field(description="signals the answer clearly demonstrates")
+    missing: list[str] = Field(min_length=1, description="signals the answer does not touch at all")
+    answer: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> FollowUpCase:
+        both = set(self.shows) & set(self.missing)
+        if both:
+            raise ValueError(f"signals listed as both shown and missing: {sorted(both)}")
+        return self
+
+
+class FollowUpFixture(BaseModel):
+    panel: str
+    cases: list[FollowUpCase] = Field(min_length=1)
+
+
+def load_followup_fixtures(fixtures_dir: Path, corpus: Corpus, panels: tuple[str, ...] = PANEL_SLUGS) -> dict[str, FollowUpFixture]:
+    """The labelled answers per panel, checked against the corpus: every signal of the panel is
+    labelled exactly once, and every question id exists. A bad file names the case and the field."""
+    out = {}
+    for slug in panels:
+        path = fixtures_dir / "followups" / f"{slug}.yaml"
+        try:
+            fx = FollowUpFixture.model_validate(load_fixture(path))
+        except ValidationError as err:
+            raise EvalError(f"Eval fixture {path} is malformed: {err}", "Fix the fields named above; see the other panels' files for the shape.") from err
+        panel = corpus.panel(slug)
+        signals = {s.id for s in panel.signals}
+        questions = {q.id for q in panel.sample_questions}
+        for case in fx.cases:
+            labelled = set(case.shows) | set(case.missing)
+            problem = (
+                f"panel {fx.panel!r} in a file for {slug!r}" if fx.panel != slug
+                else f"unknown question {case.question!r}" if case.question not in questions
+                else f"unknown signals {sorted(labelled - signals)}" if labelled - signals
+                else f"unlabelled signals {sorted(signals - labelled)}" if signals - labelled
+                else None
+            )
+            if problem:
+                raise EvalError(f"Eval fixture {path}, case {case.id}: {problem}.",
+                                f"Label every signal of the panel ({', '.join(sorted(signals))}) as shown or missing.")
+        out[slug] = fx
+    return out
 
 
 def run(
@@ -31,31 +83,28 @@ def run(
 ) -> SuiteResult:
     started = time.perf_counter()
     corpus = get_corpus(settings.corpus_dir)
-    fixtures = load_scoring_fixtures(settings.evals_dir / "fixtures", panels)
+    fixtures = load_followup_fixtures(settings.evals_dir / "fixtures", corpus, panels)
     rows: list[dict] = []
     failures: list[dict] = []
     for slug, fx in fixtures.items():
-        panel = corpus.panel(slug)
-        questions = {q.id: q.text for q in panel.sample_questions}
-        cases = [a for a in fx["answers"] if any(v <= MISSING_LEVEL for v in a["signals"].values())]
-        for a in cases[:per_panel]:
-            missing = sorted(s for s, v in a["signals"].items() if v <= MISSING_LEVEL)
-            question = questions.get(a["question"], "")
-            fu = follow_up(slug, question, a["text"], None, "staff", derive(seed, a["id"]), backend, settings)
-            problem = recheck(fu, question, a["text"], settings=settings, style=backend.style)
+        questions = {q.id: q for q in corpus.panel(slug).sample_questions}
+        for case in fx.cases[:per_panel]:
+            question = questions[case.question]
+            fu = follow_up(slug, question.text, case.answer, None, "staff", derive(seed, case.id), backend, settings)
+            problem = recheck(fu, question.text, case.answer, settings=settings, style=backend.style)
             row = {
-                "panel": slug, "case": a["id"], "missing": missing, "signal": fu.signal,
-                "targets_missing": fu.signal in missing, "refers_to_answer": fu.refers_to_answer,
+                "panel": slug, "case": case.id, "missing": sorted(case.missing), "signal": fu.signal,
+                "targets_missing": fu.signal in case.missing, "refers_to_answer": fu.refers_to_answer,
                 "shared_terms": fu.shared_terms, "fallback": fu.is_fallback, "problem": problem,
                 "text": fu.text, "answer_detail": fu.answer_detail,
                 "tried": fu.provenance.candidates_tried, "rejections": fu.provenance.rejections,
             }
             rows.append(row)
             if not row["targets_missing"]:
-                failures.append({"suite": "followups", "panel": slug, "case": a["id"],
-                                 "problem": f"probes {fu.signal}, which the answer shows; missing: {missing}", "text": fu.text})
+                failures.append({"suite": "followups", "panel": slug, "case": case.id,
+                                 "problem": f"probes {fu.signal}, which the answer shows; missing: {row['missing']}", "text": fu.text})
             if problem:
-                failures.append({"suite": "followups", "panel": slug, "case": a["id"],
+                failures.append({"suite": "followups", "panel": slug, "case": case.id,
                                  "problem": f"shown follow-up fails validation: {problem}", "text": fu.text})
     per_panel_metrics = {slug: _metrics([r for r in rows if r["panel"] == slug]) for slug in fixtures}
     return SuiteResult(

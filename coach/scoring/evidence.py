@@ -192,6 +192,7 @@ class EvidenceScorer:
                     level=level,
                     evidence=quotes,
                     status="evidenced" if level >= ev.evidenced_level else ("weak" if level > 0 else "missing"),
+                    strength=round(total, 4),
                     strong_answer_includes=sig.strong,
                     scored_by=NAME,
                     reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)",

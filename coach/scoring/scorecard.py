@@ -24,6 +24,9 @@ class SignalResult(BaseModel):
     level: int | None = Field(description="0-4, or null when the scorer abstained")
     evidence: list[str] = Field(default_factory=list, description="verbatim quotes from the answer")
     status: Literal["evidenced", "weak", "missing", "insufficient evidence"] = "missing"
+    strength: float | None = Field(
+        default=None, description="the evidence behind the level, finer than the level (evidence scorer only)"
+    )
     strong_answer_includes: str = Field(default="", description="what a strong answer shows (from the corpus)")
     scored_by: str = "evidence"
     reason: str = ""
