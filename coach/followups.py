@@ -176,8 +176,10 @@ def follow_up(
                 refers_to_answer=refers, shared_terms=shared,
                 provenance=_provenance(backend, prompt, seed, examples, tried, len(valid), rejections, cand_seed),
             )
-    if tried and empties == tried and last_empty is not None:
-        raise last_empty  # nothing at all from the backend: a failure, not a bad draw
+    if tried and empties == tried and last_empty is not None and not prefill:
+        # Nothing at all from the backend: a failure, not a bad draw. After a prefilled "You said
+        # ...;" an empty reply is the model ending the line there, which is a rejected draw.
+        raise last_empty
     return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts)
 
 
