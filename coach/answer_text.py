@@ -54,16 +54,28 @@ def trim_detail(sentence: str) -> str:
     return (head[:cut] if cut > len(head) // 2 else head).rstrip(",;: ") + " ..."
 
 
-def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> str:
-    """The sentence of the answer a follow-up on this signal should build on: specific (numbers,
-    named components, causes) and about the signal. '' when nothing in the answer is usable."""
+# How far down the ranking a detail may come from when the best sentences have no clause short
+# enough to say back: beyond the first few, sentences are no longer about the signal.
+POINT_CANDIDATES = 3
+
+
+def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> tuple[str, str]:
+    """The sentence of the answer a follow-up on this signal should build on, and the point to say
+    back from it (see `point_from`). The sentence is specific (numbers, named components, causes)
+    and about the signal; among the best few, the first with a sayable point wins. ('', '') when
+    nothing in the answer is usable; (detail, '') when no good sentence has a sayable point."""
     sentences = usable_sentences(answer)
     if not sentences:
-        return ""
+        return "", ""
     vecs = embedder.encode(sentences + [signal_text])
     sims = vecs[:-1] @ vecs[-1]
     scores = [min(detect(s).specificity, 3.0) / 3.0 + float(sim) for s, sim in zip(sentences, sims)]
-    return trim_detail(sentences[int(np.argmax(scores))])
+    ranked = [trim_detail(sentences[i]) for i in np.argsort(scores)[::-1][:POINT_CANDIDATES]]
+    for detail in ranked:
+        point = point_from(detail)
+        if point:
+            return detail, point
+    return ranked[0], ""
 
 
 _CLAUSE = re.compile(r"\s*(?:;|:|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+)\s*")

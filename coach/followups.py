@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
-from .answer_text import pick_detail, point_from, prompt_answer, refers_to
+from .answer_text import pick_detail, prompt_answer, refers_to
 from .config import Settings, get_settings
 from .corpus import get_corpus
 from .embeddings import get_embedder
@@ -127,11 +127,11 @@ def follow_up(
     prompt = load_prompt(PROMPT_ID, backend.style, settings)
     tagged = [f for f in p.follow_ups if f.signal == signal.id]
     examples = rng(seed, panel, "followup-examples", signal.id).sample(tagged, min(EXAMPLES, len(tagged)))
-    detail = pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)
-    point = point_from(detail)
+    detail, point = pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)
     if not point:  # nothing short and specific to say back: a generated follow-up would be generic
         return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, 0, Counter(), detail, answer,
-                         [q_text, signal.name, signal.strong], reason="the answer has no short, specific point to build on")
+                         [q_text, signal.name, signal.strong], reason="the answer has no short, specific point to build on",
+                         fit=_fit(embedder, tagged, q_text, answer))
     rendered = prompt.render_from(
         panel_name=p.name, level=level, question=q_text, answer=prompt_answer(answer), signal_name=signal.name,
         signal_strong=signal.strong, example_followups=_format_examples(examples, backend.style),
@@ -180,7 +180,8 @@ def follow_up(
         # Nothing at all from the backend: a failure, not a bad draw. After a prefilled "You said
         # ...;" an empty reply is the model ending the line there, which is a rejected draw.
         raise last_empty
-    return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts)
+    return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts,
+                     fit=_fit(embedder, tagged, q_text, answer))
 
 
 def _signal_to_probe(p: Panel, card: Scorecard, coverage, avoid) -> Signal:
@@ -277,13 +278,24 @@ def _provenance(backend, prompt, seed, examples, tried, accepted, rejections, ca
     )
 
 
+def _fit(embedder, tagged, question: str, answer: str) -> dict[str, float]:
+    """How well each tagged follow-up fits this conversation. Tagged follow-ups were written for
+    particular scenarios ("the SDK deadlock"), so the closest one reads as a follow-up here."""
+    if not tagged:
+        return {}
+    vecs = embedder.encode([f"{question} {prompt_answer(answer)}"] + [f.text for f in tagged])
+    return {f.id: float(v @ vecs[0]) for f, v in zip(tagged, vecs[1:])}
+
+
 def _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts,
-              reason: str | None = None) -> FollowUp:
-    """A tagged follow-up for the signal: not yet asked, a question over an instruction, seeded."""
+              reason: str | None = None, fit: dict[str, float] | None = None) -> FollowUp:
+    """A tagged follow-up for the signal: not yet asked, a question over an instruction, the one
+    that fits the conversation best (`fit`), then seeded."""
     asked_norm = {a.lower().strip() for a in asked}
     pool = [f for f in tagged if f.text.lower().strip() not in asked_norm] or tagged
     r = rng(seed, p.slug, "followup-fallback", signal.id)
-    chosen = min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), r.random()))
+    fit = fit or {}
+    chosen = min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), -round(fit.get(f.id, 0.0), 3), r.random()))
     refers, shared = refers_to(chosen.text, answer, [t for t in prompt_parts if t not in {e.text for e in examples}])
     reason = reason or "none of {} generated candidates passed validation ({})".format(
         tried, ", ".join(f"{n} {why}" for why, n in rejections.most_common())

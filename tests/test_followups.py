@@ -83,6 +83,18 @@ def test_invalid_candidates_fall_back_to_a_tagged_follow_up_for_the_signal(retri
     assert recheck(fu, "", text, settings=retriever.settings) is None
 
 
+def test_the_fallback_is_the_tagged_follow_up_that_fits_the_conversation(retriever):
+    panel = retriever.corpus.panel("system-design")
+    signal, tagged = next((s, [f for f in panel.follow_ups if f.signal == s.id]) for s in panel.signals
+                          if sum(f.signal == s.id and f.text.endswith("?") for f in panel.follow_ups) >= 2)
+    fitting = [f for f in tagged if f.text.endswith("?")][-1]
+    answer = f"We talked this through in the design review. {fitting.text.rstrip('?')}, which is what I measured first."
+    card = _card(panel, {signal.id: 0})
+    fu = follow_up("system-design", "Tell me about the system you run.", answer, seed=5, scorecard=card,
+                   backend=FakeBackend(lambda p, s: " and then the team was happy"), settings=retriever.settings)
+    assert fu.is_fallback and fu.signal == signal.id and fu.provenance.source == fitting.id
+
+
 def test_answer_is_data_injection_is_redacted_and_echoes_are_rejected(retriever):
     text, qid, _ = _fixture_answer("system-design", "sd-a10")
     answer = f"{INJECTION} {text}\n\n{INJECTION}"
