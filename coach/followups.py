@@ -130,8 +130,8 @@ def follow_up(
     detail, point = pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)
     if not point:  # nothing short and specific to say back: a generated follow-up would be generic
         return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, 0, Counter(), detail, answer,
-                         [q_text, signal.name, signal.strong], reason="the answer has no short, specific point to build on",
-                         fit=_fit(embedder, tagged, q_text, answer))
+                         [q_text, signal.name, signal.strong], embedder,
+                         reason="the answer has no short, specific point to build on")
     rendered = prompt.render_from(
         panel_name=p.name, level=level, question=q_text, answer=prompt_answer(answer), signal_name=signal.name,
         signal_strong=signal.strong, example_followups=_format_examples(examples, backend.style),
@@ -181,7 +181,7 @@ def follow_up(
         # ...;" an empty reply is the model ending the line there, which is a rejected draw.
         raise last_empty
     return _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts,
-                     fit=_fit(embedder, tagged, q_text, answer))
+                     embedder)
 
 
 def _signal_to_probe(p: Panel, card: Scorecard, coverage, avoid) -> Signal:
@@ -288,13 +288,13 @@ def _fit(embedder, tagged, question: str, answer: str) -> dict[str, float]:
 
 
 def _fallback(p, signal, tagged, examples, asked, seed, backend, prompt, tried, rejections, detail, answer, prompt_parts,
-              reason: str | None = None, fit: dict[str, float] | None = None) -> FollowUp:
+              embedder, reason: str | None = None) -> FollowUp:
     """A tagged follow-up for the signal: not yet asked, a question over an instruction, the one
-    that fits the conversation best (`fit`), then seeded."""
+    that fits the conversation best, then seeded. `prompt_parts` starts with the question."""
     asked_norm = {a.lower().strip() for a in asked}
     pool = [f for f in tagged if f.text.lower().strip() not in asked_norm] or tagged
     r = rng(seed, p.slug, "followup-fallback", signal.id)
-    fit = fit or {}
+    fit = _fit(embedder, pool, prompt_parts[0], answer)
     chosen = min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), -round(fit.get(f.id, 0.0), 3), r.random()))
     refers, shared = refers_to(chosen.text, answer, [t for t in prompt_parts if t not in {e.text for e in examples}])
     reason = reason or "none of {} generated candidates passed validation ({})".format(
