@@ -168,12 +168,10 @@ class EvidenceScorer:
         failure_modes, cue_sentences = self._failure_modes(panel, sentences, vecs, detections, pv)
         results: list[SignalResult] = []
         best_relevance = np.zeros(len(sentences))
-        for sig in panel.signals:
-            # Contrast with the signal's "weak answer" description: a sentence that reads like the
-            # weak version of the signal is not evidence for it, however on-topic it is.
-            sims = (vecs @ pv.signal_rows[sig.id].T).max(axis=1) - ev.weak_contrast * (vecs @ pv.weak_rows[sig.id].T).max(axis=1)
+        sim_matrix = self._signal_similarity(panel, vecs, pv)
+        for j, sig in enumerate(panel.signals):
             scored: list[tuple[float, int]] = []
-            for i, (sim, d) in enumerate(zip(sims, detections)):
+            for i, (sim, d) in enumerate(zip(sim_matrix[:, j], detections)):
                 if i in cue_sentences:
                     continue  # a sentence that shows a failure mode is never evidence of strength
                 best_relevance[i] = max(best_relevance[i], self._relevance(float(sim)))
@@ -182,7 +180,8 @@ class EvidenceScorer:
                     scored.append((e, i))
             scored.sort(key=lambda t: (-t[0], t[1]))
             top = scored[: ev.top_sentences]
-            total = sum(e for e, _ in top)
+            scale = self.settings.scale(panel.slug, sig.id)
+            total = scale * sum(e for e, _ in top)
             level = sum(1 for t in ev.level_thresholds if total >= t)
             quotes = [sentences[i] for _, i in sorted(top, key=lambda t: t[1])] if level else []
             results.append(
@@ -195,7 +194,7 @@ class EvidenceScorer:
                     strength=round(total, 4),
                     strong_answer_includes=sig.strong,
                     scored_by=NAME,
-                    reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)",
+                    reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)" + (f" (calibrated x{scale:g})" if scale != 1 else ""),
                 )
             )
         depth = self._depth(detections, best_relevance)
@@ -212,6 +211,17 @@ class EvidenceScorer:
             notes=notes,
         )
         return Analysis(card, depth)
+
+    def _signal_similarity(self, panel: Panel, vecs: np.ndarray, pv: PanelVectors) -> np.ndarray:
+        """(sentences, signals): how closely each sentence speaks to each signal."""
+        ev = self.settings.evidence
+        # Contrast with the signal's "weak answer" description: a sentence that reads like the
+        # weak version of the signal is not evidence for it, however on-topic it is.
+        cols = [
+            (vecs @ pv.signal_rows[s.id].T).max(axis=1) - ev.weak_contrast * (vecs @ pv.weak_rows[s.id].T).max(axis=1)
+            for s in panel.signals
+        ]
+        return np.stack(cols, axis=1) if len(vecs) else np.zeros((0, len(panel.signals)))
 
     def _depth(self, detections, relevance) -> float:
         """Share (0-1) of full depth: specific, on-panel sentences across the whole answer."""

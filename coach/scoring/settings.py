@@ -80,7 +80,21 @@ class ScoringSettings(_Strict):
     abstain: Abstain
     evidence: Evidence
     overall: Overall
+    signal_scale: dict[str, float] = Field(
+        default_factory=dict,
+        description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",
+    )
     source_hash: str = ""
+
+    @model_validator(mode="after")
+    def _scales(self) -> ScoringSettings:
+        for key, factor in self.signal_scale.items():
+            if key.count("/") != 1 or not 0 < factor <= 3:
+                raise ValueError(f"signal_scale entry {key!r}: {factor} must be 'panel/signal' with a factor in (0, 3]")
+        return self
+
+    def scale(self, panel: str, signal: str) -> float:
+        return self.signal_scale.get(f"{panel}/{signal}", 1.0)
 
     @property
     def version(self) -> str:
