@@ -8,9 +8,14 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install system index run test bench eval clean-venv
+.PHONY: install toolchain system index run test bench eval clean-venv
 
-$(BIN)/python:
+# A bare Debian lacks the venv module and a C/C++ compiler (llama-cpp-python builds from source).
+toolchain:
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null && command -v c++ >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv build-essential; }
+
+$(BIN)/python: | toolchain
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 

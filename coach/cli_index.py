@@ -14,12 +14,23 @@ from .errors import CoachError
 @app.command()
 def config(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Print the effective settings (after environment variables)."""
+    from .llm.embedded import bundled_model_path
+
     data = get_settings().model_dump(mode="json")
+    notes = {}
+    if data["model_path"] is None:
+        # Unset means the bundled model: show where it is, so "None" is never the answer.
+        bundled = bundled_model_path()
+        data["model_path"] = str(bundled) if bundled else None
+        notes["model_path"] = "bundled Gemma 3 270M, assembled on first use" if bundled else "bundled model package not installed"
+    if data["chroma_url"] is None:
+        notes["chroma_url"] = "no server: a local store under data_dir"
     if as_json:
         _echo_json(data)
         return
     for key, value in data.items():
-        typer.echo(f"{key:18} {value}   [COACH_{key.upper()}]")
+        note = f" ({notes[key]})" if key in notes else ""
+        typer.echo(f"{key:18} {value}{note}   [COACH_{key.upper()}]")
 
 
 @app.command()
@@ -53,11 +64,14 @@ def retrieve(
     chroma_url: Optional[str] = ChromaOpt,
 ) -> None:
     """Print the chunks that best match QUERY, with id, section, kind and score."""
-    from .retrieve import Retriever
+    from .corpus import get_corpus
+    from .retrieve import Retriever, build_filter
 
     if not query.strip():
         raise CoachError("The query is empty.", 'Pass what you are looking for, e.g. coach retrieve "error budget burn rate".')
-    hits = Retriever(_settings(chroma_url)).search(query, panel=panel, kind=kind, k=k, mmr=mmr)
+    settings = _settings(chroma_url)
+    build_filter(get_corpus(settings.corpus_dir), panel, kind)  # a wrong panel or kind is named before the index is opened
+    hits = Retriever(settings).search(query, panel=panel, kind=kind, k=k, mmr=mmr)
     if as_json:
         _echo_json([h.to_dict() for h in hits])
         return

@@ -52,7 +52,9 @@ def expected_fingerprint(settings: Settings, corpus: Corpus) -> dict:
     }
 
 
-def make_client(settings: Settings):
+def make_client(settings: Settings, create: bool = True):
+    """A Chroma client for the settings; with create=False a local store that does not exist yet is
+    an error naming `coach index` (reading must not leave an empty store behind)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -71,6 +73,8 @@ def make_client(settings: Settings):
                 "Start it with `chroma run --path DIR --host 127.0.0.1 --port PORT`, or unset COACH_CHROMA_URL to use the local store.",
             ) from err
     path = settings.index_dir
+    if not create and not (path / "chroma.sqlite3").is_file():
+        raise IndexMissingError(f"No index found at {path}.", "Run `coach index` to build it.")
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
@@ -84,10 +88,10 @@ def make_client(settings: Settings):
 class VectorIndex:
     """One Chroma collection plus the knowledge of how it was built."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, create: bool = True):
         self.settings = settings
         self._embedder = embedder
-        self.client = make_client(settings)
+        self.client = make_client(settings, create)
         self.chunker = ChunkerSettings(settings.chunk_size, settings.chunk_overlap)
 
     @property

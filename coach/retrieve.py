@@ -64,7 +64,7 @@ def build_filter(corpus: Corpus, panel: str | None, kind: str | None) -> dict | 
 class Retriever:
     def __init__(self, settings: Settings | None = None, index: VectorIndex | None = None, check: bool = True):
         self.settings = settings or get_settings()
-        self.index = index or VectorIndex(self.settings)
+        self.index = index or VectorIndex(self.settings, create=False)
         self.corpus = get_corpus(self.settings.corpus_dir)
         if check:
             self.index.check_current(self.corpus)

