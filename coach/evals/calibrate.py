@@ -22,7 +22,7 @@ from ..corpus import get_corpus
 from ..embeddings import get_embedder
 from ..models import PANEL_SLUGS
 from ..scoring.evidence import EvidenceScorer
-from ..scoring.settings import load_scoring_settings
+from ..scoring.settings import level_for, load_scoring_settings
 from . import scoring
 
 GRID = {
@@ -57,22 +57,24 @@ SCALE_GRID = [round(0.5 + 0.1 * i, 1) for i in range(14)]  # 0.5 .. 1.8
 Row = tuple[dict[str, float], dict[str, int]]
 
 
-def graded_rows(scorer: EvidenceScorer, corpus, fixtures_dir, panels) -> dict[str, list[Row]]:
-    """Per panel, the unscaled evidence of every graded answer the scorer does not abstain on."""
-    unscaled = EvidenceScorer(scorer.embedder, scorer.settings.model_copy(update={"signal_scale": {}}), corpus)
-    rows: dict[str, list[Row]] = {}
+def _graded_cards(scorer: EvidenceScorer, corpus, fixtures_dir, panels):
+    """(panel slug, graded answer, scorecard) for every graded answer the scorer does not abstain on."""
     for slug, fx in scoring.load_scoring_fixtures(fixtures_dir, panels).items():
         panel = corpus.panel(slug)
         questions = {q.id: q.text for q in panel.sample_questions}
         for a in fx["answers"]:
-            card = unscaled.score(panel, a["text"], questions.get(a["question"], ""))
+            card = scorer.score(panel, a["text"], questions.get(a["question"], ""))
             if card.overall is not None:
-                rows.setdefault(slug, []).append(({r.id: r.strength or 0.0 for r in card.signals}, a["signals"]))
+                yield slug, a, card
+
+
+def graded_rows(scorer: EvidenceScorer, corpus, fixtures_dir, panels) -> dict[str, list[Row]]:
+    """Per panel, the unscaled evidence of every graded answer the scorer does not abstain on."""
+    unscaled = EvidenceScorer(scorer.embedder, scorer.settings.model_copy(update={"signal_scale": {}}), corpus)
+    rows: dict[str, list[Row]] = {}
+    for slug, a, card in _graded_cards(unscaled, corpus, fixtures_dir, panels):
+        rows.setdefault(slug, []).append(({r.id: r.strength or 0.0 for r in card.signals}, a["signals"]))
     return rows
-
-
-def _level(total: float, thresholds) -> int:
-    return sum(1 for t in thresholds if total >= t)
 
 
 def fit_signal_scales(rows: dict[str, list[Row]], thresholds) -> dict[str, float]:
@@ -82,7 +84,7 @@ def fit_signal_scales(rows: dict[str, list[Row]], thresholds) -> dict[str, float
     for slug, answers in rows.items():
         for sig in answers[0][1]:
             def error(f: float, sig=sig) -> int:
-                return sum(abs(_level(st[sig] * f, thresholds) - graded[sig]) for st, graded in answers)
+                return sum(abs(level_for(st[sig] * f, thresholds) - graded[sig]) for st, graded in answers)
             best = min(SCALE_GRID, key=lambda f: (error(f), abs(f - 1)))
             if best != 1.0:
                 scales[f"{slug}/{sig}"] = best
@@ -95,7 +97,7 @@ def level_agreement(rows: dict[str, list[Row]], scales: dict[str, float], thresh
     for slug, answers in rows.items():
         for st, graded in answers:
             for sig, want in graded.items():
-                got = _level(st[sig] * scales.get(f"{slug}/{sig}", 1.0), thresholds)
+                got = level_for(st[sig] * scales.get(f"{slug}/{sig}", 1.0), thresholds)
                 exact += got == want
                 near += abs(got - want) <= 1
                 n += 1
@@ -136,15 +138,7 @@ def fit_bands(points: list[tuple[float, str]], current) -> dict[str, int]:
 
 
 def graded_overalls(scorer: EvidenceScorer, corpus, fixtures_dir, panels) -> list[tuple[float, str]]:
-    points = []
-    for slug, fx in scoring.load_scoring_fixtures(fixtures_dir, panels).items():
-        panel = corpus.panel(slug)
-        questions = {q.id: q.text for q in panel.sample_questions}
-        for a in fx["answers"]:
-            card = scorer.score(panel, a["text"], questions.get(a["question"], ""))
-            if card.overall is not None:
-                points.append((card.overall, a["band"]))
-    return points
+    return [(card.overall, a["band"]) for _, a, card in _graded_cards(scorer, corpus, fixtures_dir, panels)]
 
 
 def calibrate_signals(embedder, corpus, base, fixtures) -> None:

@@ -20,7 +20,7 @@ from ..models import Panel
 from .aggregate import overall_score
 from .detectors import Detection, detect
 from .scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
-from .settings import ScoringSettings
+from .settings import ScoringSettings, level_for
 from .text import check_answer, is_instruction, normalise, split_sentences, word_count
 
 NAME = "evidence"
@@ -182,7 +182,7 @@ class EvidenceScorer:
             top = scored[: ev.top_sentences]
             scale = self.settings.scale(panel.slug, sig.id)
             total = scale * sum(e for e, _ in top)
-            level = sum(1 for t in ev.level_thresholds if total >= t)
+            level = level_for(total, ev.level_thresholds)
             quotes = [sentences[i] for _, i in sorted(top, key=lambda t: t[1])] if level else []
             results.append(
                 SignalResult(

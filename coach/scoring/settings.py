@@ -45,6 +45,11 @@ class Abstain(_Strict):
     pasted_question_similarity: float
 
 
+def level_for(total: float, thresholds) -> int:
+    """A signal's level (0-4): how many of the level thresholds its summed evidence reaches."""
+    return sum(1 for t in thresholds if total >= t)
+
+
 class Evidence(_Strict):
     sim_floor: float
     sim_ceiling: float
