@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install toolchain system index run test bench eval clean-venv
+.PHONY: install toolchain system index run test test-fast bench eval clean-venv
 
 # A bare Debian lacks the venv module and a C/C++ compiler (llama-cpp-python builds from source).
 toolchain:
@@ -39,6 +39,10 @@ run: install index
 
 test: install system index
 	$(BIN)/python -m pytest
+
+# Logic only: the package's test doubles and a real Chroma store, no models, servers or browser.
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: install index
 	$(BIN)/python -m bench

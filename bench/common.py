@@ -72,12 +72,9 @@ def ratio(a: float | None, b: float | None) -> float | None:
 @contextmanager
 def temp_data_dir() -> Iterator[Path]:
     """A throwaway COACH_DATA_DIR, set in the environment while the benchmark runs."""
-    from coach.config import get_settings
-
     old = os.environ.get("COACH_DATA_DIR")
     path = Path(tempfile.mkdtemp(prefix="coach-bench-"))
     os.environ["COACH_DATA_DIR"] = str(path)
-    get_settings.cache_clear()
     try:
         yield path
     finally:
@@ -85,7 +82,6 @@ def temp_data_dir() -> Iterator[Path]:
             os.environ.pop("COACH_DATA_DIR", None)
         else:
             os.environ["COACH_DATA_DIR"] = old
-        get_settings.cache_clear()
         _forget_chroma_clients()
         shutil.rmtree(path, ignore_errors=True)
 
@@ -111,7 +107,7 @@ _EMBEDDER_LOAD_S: dict[str, float] = {}
 
 def warm_embedder(name: str):
     """The process-wide embedder, loaded and run once so no timed call pays for lazy set-up."""
-    from coach.embeddings import get_embedder
+    from coach.retrieval.embeddings import get_embedder
 
     if name not in _EMBEDDER_LOAD_S:
         seconds, embedder = timed(get_embedder, name)
@@ -151,12 +147,13 @@ def bare_encoder(embedder) -> Callable[[list[str]], np.ndarray]:
 
 
 def build_index(settings, embedder):
-    """A full in-process build into `settings.data_dir`: (VectorIndex, IndexReport)."""
-    from coach.index import VectorIndex
+    """A full in-process build into `settings.data_dir`: (Coach, IndexReport)."""
+    from coach.root import Coach
 
     forget_memo(embedder)
-    index = VectorIndex(settings, embedder=embedder)
-    return index, index.build(progress=False)
+    coach = Coach(settings, embedder=embedder)
+    report = coach.build_index()
+    return coach, report
 
 
 def coach_command() -> list[str]:

@@ -40,8 +40,7 @@ def _coach_index(data_dir) -> tuple[float, dict]:
 
 
 def run() -> Result:
-    from coach.chunking import corpus_documents
-    from coach.corpus import get_corpus
+    from coach.corpus.chunking import corpus_documents
 
     result = Result(NAME)
     with temp_data_dir() as data:
@@ -53,7 +52,7 @@ def run() -> Result:
             settings = settings_for(data / f"build-{i}")
             seconds, (index, report) = timed(build_index, settings, embedder)
             builds.append(seconds)
-            texts = [d.page_content for d in corpus_documents(get_corpus(settings.corpus_dir), index.chunker)]
+            texts = [d.page_content for d in corpus_documents(index.corpus, index.index.chunker)]
             bares.append(timed(bare, texts)[0])
         build_s, bare_s = min(builds), min(bares)
         result.add("build_s", f"full build, in-process (embedder loaded; best of {BUILD_REPEATS})", build_s, "s", goal=30)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 
+from coach.llm.base import BackendWrapper
+
 from .common import Result, build_index, pct, ratio, settings_for, temp_data_dir, warm_embedder
 
 NAME = "questions"
@@ -19,15 +21,12 @@ PANELS = ("system-design", "behavioral", "coding", "leadership")
 SEEDS_PER_PANEL = 2  # each ask is best-of-8; 8 asks (and their bare replays) keep the run near 5 minutes
 
 
-class _Timed:
+class _Timed(BackendWrapper):
     """The real backend, with every generation's prompt, sampling, time and tokens written down."""
 
     def __init__(self, inner):
-        self.inner = inner
+        super().__init__(inner)
         self.calls: list[tuple[object, object, float, int]] = []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
 
     def generate(self, prompt, sampling, repeat: int = 0):
         gen = self.inner.generate(prompt, sampling, repeat)
@@ -55,20 +54,19 @@ def _bare(llm, prompt, sampling) -> float:
 
 def run() -> Result:
     from coach.llm.embedded import EmbeddedBackend
-    from coach.questions import CANDIDATES, ask
-    from coach.retrieve import Retriever
+    from coach.interviewer.questions import CANDIDATES
 
     result = Result(NAME)
     with temp_data_dir() as data:
         settings = settings_for(data)
         embedder = warm_embedder(settings.embedding_model)
-        index, _ = build_index(settings, embedder)
-        retriever = Retriever(settings, index)
+        indexed, _ = build_index(settings, embedder)
         backend = _Timed(EmbeddedBackend(settings))
+        coach = indexed.with_parts(backend=backend)
         load_s = time.perf_counter()
         llm = backend.inner.llama
         load_s = time.perf_counter() - load_s
-        ask(PANELS[0], seed=999, backend=backend, settings=settings, retriever=retriever)  # warm-up
+        coach.ask(PANELS[0], seed=999)  # warm-up
         backend.calls.clear()
 
         asks: list[float] = []
@@ -82,7 +80,7 @@ def run() -> Result:
             for i in range(SEEDS_PER_PANEL):
                 start = len(backend.calls)
                 t0 = time.perf_counter()
-                q = ask(slug, seed=100 + i, asked=asked, backend=backend, settings=settings, retriever=retriever)
+                q = coach.ask(slug, seed=100 + i, asked=asked)
                 asks.append(time.perf_counter() - t0)
                 asked.append(q.text)
                 fallbacks += q.is_fallback

@@ -22,15 +22,14 @@ def run() -> Result:
     from chromadb.config import Settings as ChromaSettings
 
     from coach.evals.base import load_fixture
-    from coach.index import VectorIndex
-    from coach.retrieve import Retriever, build_filter
+    from coach.retrieval.search import build_filter
 
     result = Result(NAME)
     with temp_data_dir() as data:
         settings = settings_for(data)
         embedder = warm_embedder(settings.embedding_model)
-        build_index(settings, embedder)
-        retriever = Retriever(settings, VectorIndex(settings, embedder=embedder))
+        coach, _ = build_index(settings, embedder)
+        retriever = coach.retriever
         bare = chromadb.PersistentClient(path=str(settings.index_dir), settings=ChromaSettings(anonymized_telemetry=False))
         collection = bare.get_collection(settings.collection)
 

@@ -33,20 +33,19 @@ def _ms(fn) -> float:
 
 
 def run() -> Result:
-    from coach.config import get_settings
-    from coach.corpus import get_corpus
     from coach.evals.base import load_fixture
-    from coach.scoring.api import get_scorer
+    from coach.root import Coach
     from coach.scoring.text import split_sentences, word_count
 
     result = Result(NAME)
-    settings = get_settings()
+    coach = Coach.from_env()
+    settings = coach.settings
     embedder = warm_embedder(settings.embedding_model)
-    panel = get_corpus(settings.corpus_dir).panel(PANEL)
+    panel = coach.panel(PANEL)
     answer, question_id = assemble_answer(load_fixture(settings.evals_dir / "fixtures" / "scoring" / f"{PANEL}.yaml"))
     question = next((q.text for q in panel.sample_questions if q.id == question_id), "")
     sentences = split_sentences(answer)
-    scorer = get_scorer(settings)
+    scorer = coach.scorer
 
     bare = bare_encoder(embedder)
 

@@ -1,3 +1,3 @@
-from .cli import main
+from coach.cli import main
 
 main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -26,7 +25,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(default=REPO_ROOT / "prompts", description="prompt templates")
     evals_dir: Path = Field(default=REPO_ROOT / "evals", description="eval fixtures and baselines")
 
-    backend: Literal["embedded", "openai", "ollama"] = "embedded"
+    backend: str = Field(default="embedded", description="embedded, openai, ollama (or a registered backend)")
     model_path: Path | None = Field(
         default=None, description="GGUF file for the embedded backend; default: the bundled Gemma 3 270M"
     )
@@ -81,7 +80,3 @@ class Settings(BaseSettings):
     def sessions_db(self) -> Path:
         return self.data_dir / "sessions.sqlite3"
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -3,10 +3,14 @@
     backend = FakeBackend(["What breaks first at 10x?"])
     gen = backend.generate(rendered, Sampling(seed=1))
     backend.calls[0].prompt.text  # what the code under test asked
+
+    coach = Coach(Settings(embedding_model="fake:384"), backend=backend)  # no model loads at all
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import socket
 import subprocess
 import time
@@ -17,8 +21,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import BackendError
-from .llm.base import LLMBackend, RenderedPrompt, Sampling, Style
+import numpy as np
+
+from coach.errors import BackendError
+from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
 
 __test__ = False  # not a test module, despite the name
 
@@ -117,3 +123,58 @@ def serve(cmd: list[str], ready_url: str, log_path: Path, timeout_s: float = 60,
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+FAKE_EMBEDDING_MODEL = "fake:384"
+_TOKEN = re.compile(r"[a-z0-9]+")
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+class _Pronounceable:
+    """The fake's 'vocabulary': any word with a vowel. Enough for the gibberish check to tell
+    'qwrtzp xkcdvb' from prose, without shipping a word list."""
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and bool(_VOWEL.search(word))
+
+
+class FakeEmbedder:
+    """A deterministic toy embedder with the real one's interface, selected by
+    COACH_EMBEDDING_MODEL=fake:<dim>. Each text is a bag of its words and word pairs hashed into
+    `dim` signed buckets and L2-normalised: texts that share words are similar, unrelated texts
+    are near 0. Nothing loads, so tests of logic run in milliseconds. It knows no meaning: a
+    paraphrase with other words is unrelated to it, so calibrated thresholds do not transfer."""
+
+    __test__ = False
+
+    def __init__(self, name: str = "fake:384"):
+        self.name = name
+        self.dim = int(name.split(":", 1)[1] or 384) if ":" in name else 384
+        self.fingerprint = f"fake-hash:{self.dim}"
+        self.path = None
+        self.encoded = 0  # texts encoded so far, for tests that check what was (not) embedded
+
+    def with_disk_cache(self, cache_dir: Path) -> FakeEmbedder:
+        return self  # computing a vector is cheaper than reading one
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        words = _TOKEN.findall(text.lower())
+        for token in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+            h = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
+            vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm else vec
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        self.encoded += len(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+    def vocabulary(self) -> _Pronounceable:
+        return _Pronounceable()

@@ -1,4 +1,10 @@
-"""Shared fixtures. Every test gets its own COACH_DATA_DIR; the real index is built once per run."""
+"""Shared fixtures. Every test gets its own COACH_DATA_DIR; the real index is built once per run.
+
+Two tiers. Tests that use a real model or server (the fixtures in SLOW_FIXTURES, or an explicit
+`slow` mark) are marked `slow`; the rest run on the package's own test doubles
+(`coach.testing.FakeBackend`, the `fake:` embedder) and a real Chroma store:
+`pytest -m "not slow"` runs them alone.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from coach.config import REPO_ROOT, Settings, get_settings  # noqa: E402
-from coach.testing import free_port, serve  # noqa: E402
+from coach.config import REPO_ROOT, Settings  # noqa: E402
+from coach.root import Coach  # noqa: E402
+from coach.testing import FAKE_EMBEDDING_MODEL, free_port, serve  # noqa: E402
+
+# Fixtures that load the real embedding model, the real LLM or start a server.
+SLOW_FIXTURES = {"embedder", "built_settings", "coach", "retriever", "scorer", "llama_server"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -23,14 +39,40 @@ def _isolated_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     for key in [k for k in os.environ if k.startswith("COACH_") and k != "COACH_DATA_DIR"]:
         monkeypatch.delenv(key, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+
+
+# --- the fast tier: test doubles, real Chroma ---------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_settings(tmp_path_factory) -> Settings:
+    """Settings whose embedder is the deterministic toy one, with an index of the real corpus built
+    once (in a second or two: nothing loads)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("fake-built"), embedding_model=FAKE_EMBEDDING_MODEL)
+    Coach(settings).build_index()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def toy_embedder():
+    from coach.testing import FakeEmbedder
+
+    return FakeEmbedder(FAKE_EMBEDDING_MODEL)
+
+
+@pytest.fixture
+def fake_coach(fake_settings) -> Coach:
+    """A Coach on the fake embedder and the shared fake index; give it a backend with
+    `fake_coach.with_parts(backend=FakeBackend(...))`."""
+    return Coach(fake_settings)
+
+
+# --- the slow tier: the real models ---------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def embedder():
-    from coach.embeddings import get_embedder
+    from coach.retrieval.embeddings import get_embedder
 
     return get_embedder()
 
@@ -38,20 +80,21 @@ def embedder():
 @pytest.fixture(scope="session")
 def built_settings(tmp_path_factory, embedder) -> Settings:
     """A real Chroma index of the real corpus, built once and shared read-only."""
-    from coach.index import VectorIndex
-
-    data = tmp_path_factory.mktemp("built")
-    settings = Settings(data_dir=data)
-    VectorIndex(settings, embedder=embedder).build(progress=False)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("built"))
+    Coach(settings, embedder=embedder).build_index()
     return settings
 
 
 @pytest.fixture(scope="session")
-def retriever(built_settings, embedder):
-    from coach.index import VectorIndex
-    from coach.retrieve import Retriever
+def coach(built_settings, embedder) -> Coach:
+    """The real coach (MiniLM, the built index); its backend is the configured one unless a test
+    swaps it with `coach.with_parts(backend=...)`."""
+    return Coach(built_settings, embedder=embedder)
 
-    return Retriever(built_settings, VectorIndex(built_settings, embedder=embedder))
+
+@pytest.fixture(scope="session")
+def retriever(coach):
+    return coach.retriever
 
 
 @pytest.fixture
@@ -81,15 +124,12 @@ def llama_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def corpus():
-    from coach.corpus import load_corpus
+    from coach.corpus.loader import load_corpus
 
     return load_corpus(REPO_ROOT / "corpus")
 
 
 @pytest.fixture(scope="session")
-def scorer(embedder, corpus):
+def scorer(coach):
     """The evidence scorer on the repository's corpus and scoring settings."""
-    from coach.scoring.evidence import EvidenceScorer
-    from coach.scoring.settings import load_scoring_settings
-
-    return EvidenceScorer(embedder, load_scoring_settings(REPO_ROOT / "corpus"), corpus)
+    return coach.evidence_scorer

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from coach.errors import BackendError, EmptyOutputError
-from coach.llm import get_backend
+from coach.config import REPO_ROOT, Settings
+from coach.llm import create_backend
 from coach.llm.base import Sampling, cut_after
 from coach.llm.cache import CachedBackend
-from coach.prompts import load_prompt
+from coach.llm.prompts import load_prompt
 from coach.testing import FakeBackend
 
 QUESTION_VARS = dict(
@@ -23,7 +24,7 @@ QUESTION_VARS = dict(
 
 
 def _prompt():
-    return load_prompt("question", "completion").render(**QUESTION_VARS)
+    return load_prompt("question", "completion", REPO_ROOT / "prompts").render(**QUESTION_VARS)
 
 
 def test_cut_after_keeps_the_first_end_and_drops_the_rest():
@@ -80,7 +81,7 @@ def test_cache_keys_a_jointly_decoded_batch_by_the_whole_batch(tmp_path):
 
 @pytest.mark.slow
 def test_embedded_batch_is_reproducible_shares_the_prefix_and_stops_at_the_question_mark():
-    backend = get_backend()
+    backend = create_backend(Settings())
     prompt = _prompt()
     samplings = [Sampling(temperature=0.7, max_tokens=60, seed=s, stop=("\n",), stop_after=("?",)) for s in (1, 2, 3, 4)]
     first = backend.generate_many([prompt] * 4, samplings)
@@ -96,6 +97,6 @@ def test_embedded_batch_is_reproducible_shares_the_prefix_and_stops_at_the_quest
     same = backend.generate_many([prompt] * 3, greedy)
     assert len({g.text for g in same}) == 1 and same[0].text.strip()
     # Prompts that share little still decode side by side, each from its own text.
-    other = load_prompt("question", "completion").render(**{**QUESTION_VARS, "panel_name": "Behavioral", "focus": "Ownership"})
+    other = load_prompt("question", "completion", REPO_ROOT / "prompts").render(**{**QUESTION_VARS, "panel_name": "Behavioral", "focus": "Ownership"})
     mixed = backend.generate_many([prompt, other], greedy[:2])
     assert all(not isinstance(g, EmptyOutputError) and g.text.strip() for g in mixed)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from coach.config import Settings
-from coach.index import VectorIndex
-from coach.retrieve import Retriever
+from coach.retrieval.index import VectorIndex
+from coach.root import Coach
 from coach.testing import free_port, serve
 
 
@@ -26,18 +26,18 @@ def chroma_server(tmp_path):
 @pytest.mark.slow
 def test_index_and_retrieve_through_a_chroma_server(tmp_path, chroma_server, embedder):
     settings = Settings(data_dir=tmp_path / "client", chroma_url=chroma_server)
-    report = VectorIndex(settings, embedder=embedder).build(progress=False)
+    report = Coach(settings, embedder=embedder).build_index()
     assert report.added > 200
-    again = VectorIndex(settings, embedder=embedder).build(progress=False)
+    again = Coach(settings, embedder=embedder).build_index()
     assert again.embedded == 0
-    hits = Retriever(settings, VectorIndex(settings, embedder=embedder)).search("thundering herd after keys expire together", k=5)
+    hits = Coach(settings, embedder=embedder).retriever.search("thundering herd after keys expire together", k=5)
     assert any(h.section == 8 for h in hits)
     assert not (tmp_path / "client" / "index").exists()  # nothing written locally in server mode
 
 
-def test_unreachable_server_is_a_clear_error(tmp_path, embedder):
+def test_unreachable_server_is_a_clear_error(tmp_path, toy_embedder):
     from coach.errors import CoachError
 
     settings = Settings(data_dir=tmp_path / "d", chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(CoachError, match="Chroma server"):
-        Retriever(settings, VectorIndex(settings, embedder=embedder))
+        Coach(settings, embedder=toy_embedder).retriever

@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from coach.config import get_settings
+from coach.llm import BACKENDS
 from coach.testing import FakeBackend
 
 GOOD = (" In the service you know best, pick the slowest dependency on the request path. What happens to your thread"
@@ -39,16 +39,25 @@ def _main(args, monkeypatch, capsys) -> tuple[int, str, str]:
 
 @pytest.fixture
 def with_index(built_settings, monkeypatch):
+    """The real index and embedding model."""
     monkeypatch.setenv("COACH_DATA_DIR", str(built_settings.data_dir))
-    get_settings.cache_clear()
     return built_settings
 
 
 @pytest.fixture
+def with_fake_index(fake_settings, monkeypatch):
+    """The toy embedder and an index built with it: the command's logic, without loading a model."""
+    monkeypatch.setenv("COACH_DATA_DIR", str(fake_settings.data_dir))
+    monkeypatch.setenv("COACH_EMBEDDING_MODEL", fake_settings.embedding_model)
+    return fake_settings
+
+
+@pytest.fixture
 def fake(monkeypatch):
+    """A FakeBackend registered as COACH_BACKEND=fake, the way any backend is registered."""
     backend = FakeBackend(lambda prompt, sampling: GOOD if prompt.prompt_id == "question" else " And then what happened to the latency?")
-    monkeypatch.setattr("coach.questions.get_backend", lambda settings=None: backend)
-    monkeypatch.setattr("coach.session.get_backend", lambda settings=None: backend)
+    monkeypatch.setitem(BACKENDS, "fake", lambda settings: backend)
+    monkeypatch.setenv("COACH_BACKEND", "fake")
     return backend
 
 
@@ -63,7 +72,7 @@ def test_ask_json_has_the_question_and_its_provenance(with_index, fake, monkeypa
     assert {"prompt_id", "prompt_hash", "model", "candidates_tried", "candidates_accepted", "shots"} <= set(pv)
 
 
-def test_ask_errors_name_what_is_valid(with_index, fake, monkeypatch, capsys):
+def test_ask_errors_name_what_is_valid(with_fake_index, fake, monkeypatch, capsys):
     code, _, err = _main(["ask", "--panel", "systems"], monkeypatch, capsys)
     assert code == 2 and "system-design" in err and "bar-raiser" in err
     code, _, err = _main(["ask", "--panel", "coding", "--level", "junior"], monkeypatch, capsys)
@@ -73,7 +82,7 @@ def test_ask_errors_name_what_is_valid(with_index, fake, monkeypatch, capsys):
     assert fake.calls == []
 
 
-def test_mock_refuses_a_bad_script(with_index, fake, tmp_path, monkeypatch, capsys):
+def test_mock_refuses_a_bad_script(with_fake_index, fake, tmp_path, monkeypatch, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("answers: nope\n")
     code, _, err = _main(["mock", "--panel", "coding", "--script", str(bad), "--out", str(tmp_path / "o")], monkeypatch, capsys)
@@ -83,7 +92,7 @@ def test_mock_refuses_a_bad_script(with_index, fake, tmp_path, monkeypatch, caps
     assert code == 2 and "does not exist" in err
 
 
-def test_mock_writes_transcript_and_session_record(with_index, fake, tmp_path, monkeypatch, capsys):
+def test_mock_writes_transcript_and_session_record(with_fake_index, fake, tmp_path, monkeypatch, capsys):
     script = tmp_path / "script.json"
     script.write_text(json.dumps(ANSWERS))
     code, out, err = _main(["mock", "--panel", "architecture-deep-dive", "--script", str(script), "--out", str(tmp_path / "run"),

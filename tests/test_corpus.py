@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from coach.chunking import compendium_documents, corpus_documents
-from coach.chunking_settings import ChunkerSettings
+from coach.corpus.chunking import compendium_documents, corpus_documents
+from coach.corpus.chunking_settings import ChunkerSettings
 from coach.config import REPO_ROOT
-from coach.corpus import load_corpus
+from coach.corpus.loader import load_corpus
 from coach.errors import CorpusError, UserInputError
-from coach.models import PANEL_SLUGS
+from coach.corpus.schema import PANEL_SLUGS
 
 
 def test_all_seven_panels_load_with_the_required_depth(corpus):

@@ -13,7 +13,7 @@ from coach.config import REPO_ROOT
 from coach.errors import EvalError
 from coach.evals.fingerprint import diff, fixture_hashes, suites_affected
 from coach.evals.followups import load_followup_fixtures
-from coach.models import PANEL_SLUGS
+from coach.corpus.schema import PANEL_SLUGS
 
 FIXTURES = REPO_ROOT / "evals" / "fixtures"
 

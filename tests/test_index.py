@@ -7,24 +7,23 @@ import yaml
 
 from coach.config import Settings
 from coach.errors import IndexCorruptError, IndexMissingError
-from coach.index import VectorIndex
-from coach.retrieve import Retriever
+from coach.retrieval.index import VectorIndex
+from coach.root import Coach
 
 
-def test_missing_index_names_coach_index(tmp_path, embedder):
+def test_missing_index_names_coach_index(tmp_path, toy_embedder):
     settings = Settings(data_dir=tmp_path / "empty")
     with pytest.raises(IndexMissingError, match="coach index"):
-        Retriever(settings, VectorIndex(settings, embedder=embedder))
+        Coach(settings, embedder=toy_embedder).retriever
 
 
-def test_incremental_reindex(tmp_path, corpus_copy, embedder):
+def test_incremental_reindex(tmp_path, corpus_copy, toy_embedder):
     settings = Settings(data_dir=tmp_path / "d", corpus_dir=corpus_copy)
-    idx = VectorIndex(settings, embedder=embedder)
-    first = idx.build(progress=False)
+    first = Coach(settings, embedder=toy_embedder).build_index()
     assert first.rebuilt and first.added > 200 and first.updated == first.removed == 0
-    total = idx.count()
+    total = Coach(settings, embedder=toy_embedder).index.count()
 
-    again = VectorIndex(settings, embedder=embedder).build(progress=False)
+    again = Coach(settings, embedder=toy_embedder).build_index()
     assert again.embedded == 0 and again.removed == 0 and again.unchanged == total
 
     # Edit one follow-up and drop one failure mode: only those chunks change.
@@ -33,26 +32,26 @@ def test_incremental_reindex(tmp_path, corpus_copy, embedder):
     data["follow_ups"][0]["text"] += " And how would you test it?"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     with pytest.raises(IndexMissingError, match="coach index"):
-        Retriever(settings, VectorIndex(settings, embedder=embedder))
-    changed = VectorIndex(settings, embedder=embedder).build(progress=False)
+        Coach(settings, embedder=toy_embedder).retriever
+    changed = Coach(settings, embedder=toy_embedder).build_index()
     assert changed.updated == 1 and changed.added == 0 and changed.removed == 0
 
     dropped = data["failure_modes"].pop()
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    removed = VectorIndex(settings, embedder=embedder).build(progress=False)
+    removed = Coach(settings, embedder=toy_embedder).build_index()
     assert removed.removed == 1 and removed.embedded == 0
-    ids = set(VectorIndex(settings, embedder=embedder).collection().get()["ids"])
+    ids = set(VectorIndex(settings, embedder=toy_embedder).collection().get()["ids"])
     assert f"panel:coding:failure-mode:{dropped['id']}" not in ids
     assert len(ids) == total - 1
-    Retriever(settings, VectorIndex(settings, embedder=embedder))  # current again
+    Coach(settings, embedder=toy_embedder).retriever  # current again
 
 
-def test_corrupt_store_is_reported_and_kept(tmp_path, embedder):
+def test_corrupt_store_is_reported_and_kept(tmp_path, toy_embedder):
     settings = Settings(data_dir=tmp_path / "bad")
     settings.index_dir.mkdir(parents=True)
     garbage = settings.index_dir / "chroma.sqlite3"
     garbage.write_bytes(b"this is not a sqlite database" * 100)
-    for attempt in (lambda: Retriever(settings, VectorIndex(settings, embedder=embedder)), lambda: Retriever(settings)):
+    for attempt in (lambda: Coach(settings, embedder=toy_embedder).retriever, lambda: Coach(settings).retriever):
         with pytest.raises(IndexCorruptError) as err:  # never passed off as a missing index
             attempt()
         assert "Nothing was deleted" in str(err.value) and "coach index" in str(err.value)
@@ -62,7 +61,7 @@ def test_corrupt_store_is_reported_and_kept(tmp_path, embedder):
 def test_reading_before_any_index_names_coach_index_and_creates_nothing(tmp_path):
     settings = Settings(data_dir=tmp_path / "empty")
     with pytest.raises(IndexMissingError, match="coach index"):
-        Retriever(settings)
+        Coach(settings).retriever
     assert not settings.index_dir.exists()
 
 
@@ -80,7 +79,7 @@ def test_vectors_persist_on_disk_per_model_and_change_no_result(tmp_path, embedd
     monkeypatch.setattr(cls, "embed_documents", lambda self, docs: calls.append(docs) or real(self, docs))
     again = cached.encode(texts)
     assert calls == [] and (again == first).all()
-    from coach.embeddings import VectorCache
+    from coach.retrieval.embeddings import VectorCache
 
     other_model = VectorCache(tmp_path / "cache" / "embeddings.sqlite3", "another-model", embedder.dim)
     assert other_model.get(texts) == {}  # keyed by model: a swapped model never reads these

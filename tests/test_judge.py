@@ -20,15 +20,15 @@ from coach.evals.scoring import INJECTION
 from coach.llm.base import Sampling
 from coach.llm.cache import cache_key
 from coach.llm.openai_backend import OpenAIBackend
-from coach.prompts import load_prompt
+from coach.llm.prompts import load_prompt
 from coach.scoring.aggregate import overall_score
-from coach.scoring.api import get_scorer
+from coach.root import Coach
 from coach.scoring.evidence import EvidenceScorer
 from coach.scoring.judge import JudgeScorer
 from coach.scoring.judge_reply import InvalidReply, parse_reply, reply_schema
 from coach.scoring.quotes import QuoteChecker
 from coach.scoring.text import split_sentences
-from coach.testing import FakeBackend
+from coach.testing import FAKE_EMBEDDING_MODEL, FakeBackend
 
 PANEL = "system-design"
 INVENTED = "We migrated everything to Cassandra over one weekend with zero downtime."
@@ -93,7 +93,7 @@ def test_valid_reply_gives_levels_quotes_and_who_scored(scorer, corpus, panel, a
     depth = scorer.analyse(panel, answer).depth
     assert card.overall == overall_score(panel, [3, 2, 0, 0, 0, 0], depth, len(card.failure_modes), scorer.settings.overall)[0]
     assert card.band == scorer.settings.bands.band(card.overall) and not card.abstained
-    prompt = load_prompt("judge", "chat")
+    prompt = load_prompt("judge", "chat", REPO_ROOT / "prompts")
     assert card.scorer.name == "judge" and prompt.hash in card.scorer.version
     (call,) = backend.calls
     assert call.sampling.temperature == 0 and json.loads(call.sampling.json_schema) == reply_schema(panel)
@@ -276,7 +276,7 @@ def test_injection_does_not_raise_the_score(scorer, corpus, panel, answer):
 def test_embedded_backend_is_refused_with_what_to_set(scorer, corpus):
     for scorer in ("judge", "combined"):
         with pytest.raises(UserInputError, match="COACH_BACKEND=openai") as err:
-            get_scorer(Settings(backend="embedded"), scorer)
+            Coach(Settings(backend="embedded")).scorer_named(scorer)
         assert "cannot judge" in str(err.value) and "--scorer evidence" in str(err.value)
     embedded = FakeBackend([])
     embedded.name = "embedded"
@@ -287,12 +287,15 @@ def test_embedded_backend_is_refused_with_what_to_set(scorer, corpus):
     assert out.returncode == 2 and b"COACH_BACKEND=openai" in out.stderr + out.stdout
 
 
-def test_get_scorer_picks_by_name_and_setting():
-    assert isinstance(get_scorer(Settings()), EvidenceScorer)
-    judge = get_scorer(Settings(backend="openai", scorer="combined"))
+def test_the_coach_picks_the_scorer_by_name_and_setting():
+    toy = {"embedding_model": FAKE_EMBEDDING_MODEL}
+    assert isinstance(Coach(Settings(**toy)).scorer, EvidenceScorer)
+    coach = Coach(Settings(backend="openai", scorer="combined", **toy))
+    judge = coach.scorer
     assert isinstance(judge, JudgeScorer) and judge.mode == "combined" and judge.info.name == "combined"
+    assert coach.scorer is judge and judge.backend is coach.backend  # built once, on the coach's own backend
     with pytest.raises(UserInputError, match="evidence, judge, combined"):
-        get_scorer(Settings(), "oracle")
+        Coach(Settings(**toy)).scorer_named("oracle")
 
 
 def test_same_reply_same_card(scorer, corpus, panel, answer, sentences):
@@ -306,7 +309,7 @@ def test_completion_backend_gets_the_completion_prompt(scorer, corpus, panel, an
     card = _judge(backend, scorer, corpus, judge_structured_output=False).score(panel, answer)
     call = backend.calls[0]
     assert call.prompt.style == "completion" and call.prompt.text.endswith("JSON:")
-    assert call.sampling.json_schema == "" and call.sampling.stop == load_prompt("judge", "completion").stop
+    assert call.sampling.json_schema == "" and call.sampling.stop == load_prompt("judge", "completion", REPO_ROOT / "prompts").stop
     assert card.signals[0].level == 2 and "+schema" not in card.scorer.version
 
 
@@ -321,7 +324,7 @@ def test_structured_output_dialects_and_cache_key(panel):
     assert official["response_format"]["type"] == "json_schema"
     grammar = OpenAIBackend(Settings(backend="openai", openai_style="completion"))._structured(schema)["grammar"]
     assert "capacity-math" in grammar and "root ::=" in grammar
-    prompt = load_prompt("judge", "completion").render(
+    prompt = load_prompt("judge", "completion", REPO_ROOT / "prompts").render(
         panel_name="p", question="q", answer="a", signals_block="s", evidence_findings="none", retry_note=""
     )
     backend = FakeBackend([])
@@ -340,7 +343,7 @@ def test_real_server_reply_is_reported_honestly(llama_server, corpus, panel, ans
         backend="openai", openai_style="completion", openai_base_url=llama_server, llm_timeout_s=300,
         scorer=mode, judge_structured_output=structured,
     )  # fmt: skip
-    card = get_scorer(settings).score(panel, answer, "Design exactly-once order billing on Kafka.")
+    card = Coach(settings).scorer.score(panel, answer, "Design exactly-once order billing on Kafka.")
     assert card.scorer.name == mode
     for s in card.signals:
         assert all(q in answer for q in s.evidence), s.evidence  # shown quotes are the answer's own text
@@ -353,4 +356,4 @@ def test_real_server_reply_is_reported_honestly(llama_server, corpus, panel, ans
     else:
         assert card.overall is not None and card.band is not None
     if mode == "combined" and any(n.startswith("fallback:") for n in card.notes):
-        assert card.overall == get_scorer(Settings()).score(panel, answer, "Design exactly-once order billing on Kafka.").overall
+        assert card.overall == Coach(Settings()).scorer.score(panel, answer, "Design exactly-once order billing on Kafka.").overall

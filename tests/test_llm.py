@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from coach.config import Settings, get_settings
+from coach.config import REPO_ROOT, Settings
 from coach.errors import BackendError, EmptyOutputError, PromptError, UserInputError
-from coach.llm import get_backend
+from coach.llm import BACKENDS, create_backend
 from coach.llm.base import Sampling
 from coach.llm.cache import CachedBackend
-from coach.prompts import load_prompt
+from coach.llm.prompts import load_prompt
 from coach.testing import FakeBackend, free_port
+
+PROMPTS = REPO_ROOT / "prompts"
 
 # A realistic `question` prompt: real panel text and a grounding of the size retrieval returns.
 QUESTION_VARS = dict(
@@ -46,8 +48,8 @@ QUESTION_VARS = dict(
 )
 
 
-def _question(style="completion", settings=None):
-    return load_prompt("question", style, settings).render(**QUESTION_VARS)
+def _question(style="completion"):
+    return load_prompt("question", style, PROMPTS).render(**QUESTION_VARS)
 
 
 # --- test double and interface -------------------------------------------------------------
@@ -82,14 +84,14 @@ def test_chat_prompt_to_a_completion_backend_is_refused():
 
 
 def test_get_backend_by_setting_and_unknown_name():
-    assert get_backend().name == "embedded"  # created lazily: no model load here
-    assert get_backend(Settings(backend="openai", openai_style="completion")).style == "completion"
-    assert get_backend(Settings(backend="ollama")).style == "chat"
-    settings = get_settings()
+    assert create_backend(Settings()).name == "embedded"  # created lazily: no model load here
+    assert create_backend(Settings(backend="openai", openai_style="completion")).style == "completion"
+    assert create_backend(Settings(backend="ollama")).style == "chat"
+    settings = Settings()
     settings.backend = "llamafile"  # type: ignore[assignment]  # as a bad CLI flag would
     with pytest.raises(UserInputError, match="embedded, openai, ollama"):
-        get_backend(settings)
-    cached = get_backend(Settings(backend="openai", llm_cache="replay"))
+        create_backend(settings)
+    cached = create_backend(Settings(backend="openai", llm_cache="replay"))
     assert isinstance(cached, CachedBackend) and cached.name == "openai"
 
 
@@ -122,7 +124,7 @@ def test_any_change_in_seed_repeat_or_prompt_misses(cache_path):
     assert not cached.generate(prompt, Sampling(seed=1), repeat=1).cached
     assert not cached.generate(prompt, Sampling(seed=1, temperature=0.2)).cached
     assert not cached.generate(prompt, Sampling(seed=1, stop=("\n",))).cached
-    edited = load_prompt("question", "completion").render(**{**QUESTION_VARS, "focus": "cost"})
+    edited = load_prompt("question", "completion", PROMPTS).render(**{**QUESTION_VARS, "focus": "cost"})
     assert not cached.generate(edited, Sampling(seed=1)).cached
     rehashed = replace(prompt, prompt_hash="0" * 12)  # same text, edited prompt file
     assert not cached.generate(rehashed, Sampling(seed=1)).cached
@@ -162,10 +164,12 @@ def test_a_blank_reply_is_recorded_and_replayed_as_the_same_error(cache_path):
     assert (again.hits, again.misses, len(inner.calls)) == (1, 0, 1)
 
 
-def test_cache_defaults_to_the_data_dir():
-    cached = CachedBackend(FakeBackend(["q?"]))
+def test_cache_defaults_to_the_data_dir(monkeypatch):
+    monkeypatch.setitem(BACKENDS, "fake", lambda settings: FakeBackend(["q?"]))
+    settings = Settings(backend="fake", llm_cache="replay")
+    cached = create_backend(settings)
     cached.generate(_question(), Sampling())
-    assert cached.path == get_settings().cache_dir / "llm.sqlite3" and cached.path.exists()
+    assert cached.path == settings.cache_dir / "llm.sqlite3" and cached.path.exists()
 
 
 # --- error paths of the server backends ----------------------------------------------------
@@ -173,7 +177,7 @@ def test_cache_defaults_to_the_data_dir():
 
 def test_openai_unreachable_server_names_the_url():
     url = f"http://127.0.0.1:{free_port()}/v1"
-    backend = get_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=2))
+    backend = create_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=2))
     with pytest.raises(BackendError) as err:
         backend.generate(_question(), Sampling(max_tokens=8))
     message = str(err.value)
@@ -214,7 +218,7 @@ def test_openai_hung_server_times_out_after_bounded_retries():
     server = _SilentServer()
     try:
         url = f"http://127.0.0.1:{server.port}/v1"
-        backend = get_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=0.5))
+        backend = create_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=0.5))
         with pytest.raises(BackendError, match=r"timed out after 0\.5 s \(3 attempts\)") as err:
             backend.generate(_question(), Sampling(max_tokens=8))
         assert url in str(err.value)
@@ -229,7 +233,7 @@ def test_ollama_unreachable_server_names_backend_and_url(monkeypatch):
     monkeypatch.setattr(ollama_backend, "_BACKOFF_S", 0.0)
     url = f"http://127.0.0.1:{free_port()}"
     for style in ("chat", "completion"):
-        backend = get_backend(Settings(backend="ollama", ollama_base_url=url, ollama_style=style, llm_timeout_s=2))
+        backend = create_backend(Settings(backend="ollama", ollama_base_url=url, ollama_style=style, llm_timeout_s=2))
         with pytest.raises(BackendError) as err:
             backend.generate(_question(style), Sampling(max_tokens=8))
         message = str(err.value)
@@ -245,7 +249,7 @@ def test_model_hash_is_remembered_in_a_sidecar(tmp_path):
 
     model = tmp_path / "tiny.gguf"
     model.write_bytes(b"not really a model")
-    settings = get_settings()
+    settings = Settings()
     real = embedded.file_sha256(model, settings)
     sidecar = json.loads((settings.cache_dir / "model-sha256.json").read_text())
     assert sidecar[str(model.resolve())]["sha256"] == real
@@ -259,13 +263,13 @@ def test_model_hash_is_remembered_in_a_sidecar(tmp_path):
 
 
 def test_missing_model_path_is_a_backend_error(tmp_path):
-    backend = get_backend(Settings(model_path=tmp_path / "nope.gguf"))
+    backend = create_backend(Settings(model_path=tmp_path / "nope.gguf"))
     with pytest.raises(BackendError, match="COACH_MODEL_PATH"):
         backend.generate(_question(), Sampling())
 
 
 def test_repacking_switch():
-    from coach.llm.llama_patch import cpu_has_amx, repack_allowed
+    from coach.llm._llama_patch import cpu_has_amx, repack_allowed
 
     assert repack_allowed("on") and not repack_allowed("off")
     assert repack_allowed("auto") == (not cpu_has_amx())
@@ -273,17 +277,17 @@ def test_repacking_switch():
 
 @pytest.mark.slow
 def test_embedded_backend_is_reproducible_and_loaded_once():
-    backend = get_backend()
-    sampling = Sampling(temperature=0.7, max_tokens=32, seed=11, stop=load_prompt("question", "completion").stop)
+    backend = create_backend(Settings())
+    sampling = Sampling(temperature=0.7, max_tokens=32, seed=11, stop=load_prompt("question", "completion", PROMPTS).stop)
     prompt = _question()
     first = backend.generate(prompt, sampling)
     # A call in between leaves other state in the model's context; the result must not depend on it.
     backend.generate(prompt, Sampling(temperature=0.7, max_tokens=8, seed=12))
-    again = get_backend().generate(prompt, sampling)  # another backend object, same process
+    again = create_backend(Settings()).generate(prompt, sampling)  # another backend object, same process
     assert first.text.strip() and first.text == again.text
     assert first.backend == "embedded" and first.model.startswith("gemma-3-270m-q4_k_m@sha256:")
     assert len(first.model.rsplit(":", 1)[1]) == 16 and first.tokens > 0
-    assert backend.llama is get_backend().llama
+    assert backend.llama is create_backend(Settings()).llama
 
 
 # --- a real OpenAI-compatible server (llama.cpp; the `llama_server` fixture is in conftest) -----
@@ -292,8 +296,8 @@ def test_embedded_backend_is_reproducible_and_loaded_once():
 @pytest.mark.slow
 def test_openai_backend_completion_against_a_real_server(llama_server):
     settings = Settings(backend="openai", openai_style="completion", openai_base_url=llama_server, llm_timeout_s=120)
-    backend = get_backend(settings)
+    backend = create_backend(settings)
     gen = backend.generate(_question(), Sampling(temperature=0.7, max_tokens=24, seed=3, stop=("\n",)))
     assert gen.text.strip()
     assert (gen.backend, gen.model, gen.prompt_id) == ("openai", settings.openai_model, "question")
-    assert gen.prompt_hash == load_prompt("question", "completion").hash and gen.tokens > 0
+    assert gen.prompt_hash == load_prompt("question", "completion", PROMPTS).hash and gen.tokens > 0

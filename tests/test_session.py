@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from coach.errors import BackendError, UserInputError
-from coach.session import MockSession, list_sessions
-from coach.store import SessionStore
+from coach.root import Coach
+from coach.session.store import SessionStore
 from coach.testing import FakeBackend
 
 QUESTION = " Your payments API has no SLOs and the pager fires twenty times a week; which SLIs do you define first, and what pages?"
@@ -28,15 +28,14 @@ def store(tmp_path):
     return SessionStore(tmp_path / "sessions.sqlite3")
 
 
-def _start(retriever, store, backend=None, **kw):
+def _start(coach, store, backend=None, **kw):
     kw.setdefault("questions", 2)
     kw.setdefault("followups", 1)
-    return MockSession.start("system-design", settings=retriever.settings, backend=backend or FakeBackend(_reply),
-                             retriever=retriever, store=store, **kw)
+    return coach.with_parts(backend=backend or FakeBackend(_reply), store=store).start_session("system-design", **kw)
 
 
-def test_question_answer_follow_up_next_question_summary(retriever, store):
-    s = _start(retriever, store, seed=5)
+def test_question_answer_follow_up_next_question_summary(coach, store):
+    s = _start(coach, store, seed=5)
     first = s.current_prompt
     assert first.kind == "question" and first.question_number == 1 and first.answer is None
     turn = s.answer(WEAK)
@@ -53,24 +52,24 @@ def test_question_answer_follow_up_next_question_summary(retriever, store):
     assert s.finished and s.current_prompt is None
     summary = s.summary()
     assert summary.finished and summary.questions_asked == 2 and summary.follow_ups_asked in (1, 2)
-    assert set(summary.coverage) == {sig.id for sig in retriever.corpus.panel("system-design").signals}
+    assert set(summary.coverage) == {sig.id for sig in coach.corpus.panel("system-design").signals}
     assert set(summary.coverage.values()) <= {"evidenced", "weak", "not yet asked"}
     assert len(summary.answers) == len(s.turns) and summary.overall is not None
     with pytest.raises(UserInputError, match="no question waiting"):
         s.answer(STRONG)
 
 
-def test_follow_ups_stop_when_nothing_is_left_to_probe_and_zero_follow_ups_means_none(retriever, store):
-    s = _start(retriever, store, followups=0, questions=2, seed=1)
+def test_follow_ups_stop_when_nothing_is_left_to_probe_and_zero_follow_ups_means_none(coach, store):
+    s = _start(coach, store, followups=0, questions=2, seed=1)
     s.answer(WEAK)
     assert s.current_prompt.kind == "question"
 
 
-def test_saved_turn_by_turn_and_carries_on_after_a_restart(retriever, store):
-    s = _start(retriever, store, seed=9)
+def test_saved_turn_by_turn_and_carries_on_after_a_restart(coach, store):
+    s = _start(coach, store, seed=9)
     s.answer(WEAK)
     pending = s.current_prompt.text
-    again = MockSession.load(s.id, settings=retriever.settings, backend=FakeBackend(_reply), retriever=retriever, store=store)
+    again = coach.with_parts(backend=FakeBackend(_reply), store=store).load_session(s.id)
     assert [t.text for t in again.turns] == [t.text for t in s.turns]
     assert again.turns[0].answer == WEAK and again.turns[0].scorecard == s.turns[0].scorecard
     assert again.current_prompt.text == pending and again.coverage == s.coverage
@@ -79,44 +78,41 @@ def test_saved_turn_by_turn_and_carries_on_after_a_restart(retriever, store):
     listed = {row["id"]: row for row in store.list()}
     assert listed[s.id]["status"] == "finished" and listed[s.id]["answered"] == len(again.turns)
     with pytest.raises(UserInputError, match="No session"):
-        MockSession.load("nope", settings=retriever.settings, store=store)
+        coach.with_parts(store=store).load_session("nope")
 
 
-def test_a_backend_failure_loses_no_answer_and_the_session_resumes(retriever, store):
+def test_a_backend_failure_loses_no_answer_and_the_session_resumes(coach, store):
     flaky = FakeBackend(_reply)
-    s = _start(retriever, store, backend=flaky, seed=2, followups=0)
+    s = _start(coach, store, backend=flaky, seed=2, followups=0)
     flaky._reply = None  # from now on the backend fails (no replies queued)
     with pytest.raises(BackendError):
         s.answer(STRONG)
-    reloaded = MockSession.load(s.id, settings=retriever.settings, backend=FakeBackend(_reply), retriever=retriever, store=store)
+    reloaded = coach.with_parts(backend=FakeBackend(_reply), store=store).load_session(s.id)
     assert reloaded.turns[0].answer == STRONG and len(reloaded.turns) == 1 and not reloaded.finished
     assert reloaded.current_prompt.kind == "question" and reloaded.current_prompt.question_number == 2
 
 
-def test_bad_input_is_refused(retriever, store):
+def test_bad_input_is_refused(coach, store):
     with pytest.raises(UserInputError, match="system-design"):
-        MockSession.start("systems", settings=retriever.settings, backend=FakeBackend([]), store=store)
+        coach.with_parts(backend=FakeBackend([]), store=store).start_session("systems")
     with pytest.raises(UserInputError, match="out of range"):
-        _start(retriever, store, questions=0)
-    s = _start(retriever, store)
+        _start(coach, store, questions=0)
+    s = _start(coach, store)
     with pytest.raises(UserInputError, match="empty"):
         s.answer("   ")
 
 
-def test_list_sessions_reads_the_settings_database(retriever, tmp_path):
-    settings = retriever.settings.model_copy(update={"data_dir": tmp_path / "other"})
-    assert list_sessions(settings) == []
+def test_list_sessions_reads_the_settings_database(coach, tmp_path):
+    settings = coach.settings.model_copy(update={"data_dir": tmp_path / "other"})
+    assert Coach(settings).list_sessions() == []
 
 
 @pytest.mark.slow
-def test_real_model_same_seed_and_answers_give_the_same_session(retriever, store):
-    from coach.llm import get_backend
-
-    backend = get_backend(retriever.settings)
+def test_real_model_same_seed_and_answers_give_the_same_session(coach, store):
+    real = coach.with_parts(store=store)
     runs = []
     for _ in range(2):
-        s = MockSession.start("behavioral", settings=retriever.settings, backend=backend, retriever=retriever,
-                              store=store, questions=1, followups=1, seed=21)
+        s = real.start_session("behavioral", questions=1, followups=1, seed=21)
         for answer in (WEAK, STRONG):
             if not s.finished:
                 s.answer(answer)

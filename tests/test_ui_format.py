@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from coach.config import get_settings
-from coach.corpus import get_corpus
-from coach.retrieve import Hit
+from coach.config import REPO_ROOT
+from coach.corpus.loader import load_corpus
+from coach.retrieval.search import Hit
 from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
-from coach.ui_format import (
+from coach.render.markdown import (
     backend_failure,
     coverage_markdown,
     escape,
@@ -121,7 +121,7 @@ def test_scorecard_evidence_is_escaped():
 
 
 def test_coverage_markdown_follows_panel_order_and_accepts_objects():
-    panel = get_corpus(get_settings().corpus_dir).panel("system-design")
+    panel = load_corpus(REPO_ROOT / "corpus").panel("system-design")
     first, second = panel.signals[0], panel.signals[1]
 
     class Entry:
@@ -151,15 +151,14 @@ def test_hits_rows(chars):
     assert hits_rows([hit], chars) == [[0.5, "c1", "compendium", "§3 SLOs", "some chunk text"[:chars]]]
 
 
-def test_session_view_of_a_real_session_labels_fallbacks_escapes_answers_and_wraps_up(retriever, built_settings, tmp_path):
+def test_session_view_of_a_real_session_labels_fallbacks_escapes_answers_and_wraps_up(fake_coach, tmp_path):
     """A real MockSession whose model only writes nonsense: every prompt comes from the banks, labelled."""
-    from coach.session import MockSession
+    from coach.session.store import SessionStore
     from coach.testing import FakeBackend
 
     backend = FakeBackend(lambda prompt, sampling: "banana")
-    settings = built_settings.model_copy(update={"data_dir": tmp_path})  # sessions here, the index stays shared
-    session = MockSession.start("behavioral", "staff", questions=1, followups=1, seed=3,
-                                settings=settings, backend=backend, retriever=retriever)
+    coach = fake_coach.with_parts(backend=backend, store=SessionStore(tmp_path / "sessions.sqlite3"))
+    session = coach.start_session("behavioral", "staff", questions=1, followups=1, seed=3)
     view = session_view(session)
     assert [m["role"] for m in view.messages] == ["assistant"]
     assert "*(from the question bank; question 1 of 1)*" in view.messages[0]["content"]

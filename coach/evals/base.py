@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import EvalError
+from coach.errors import EvalError
 
 
 @dataclass

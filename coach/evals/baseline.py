@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import EvalError
-from .base import SuiteResult
+from coach.errors import EvalError
+from coach.evals.base import SuiteResult
 
 EPS = 1e-9
 
@@ -91,7 +91,7 @@ def load_baseline(evals_dir: Path, backend: str) -> dict:
 
 
 def compare(results: list[SuiteResult], baseline: dict, rules: dict[str, dict[str, Rule]], fingerprint: dict) -> Comparison:
-    from .fingerprint import diff
+    from coach.evals.fingerprint import diff
 
     base_metrics = baseline.get("suites", {})
     comp = Comparison(fingerprint_changes=diff(baseline.get("fingerprint", {}), fingerprint) if baseline else [])
@@ -127,7 +127,7 @@ def write_baseline(evals_dir: Path, backend: str, results: list[SuiteResult], fi
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"backend": backend, "updated": now, "fingerprint": fingerprint, "suites": suites, "history": history[-50:]}, indent=2, sort_keys=True) + "\n")
 
-    from .fingerprint import diff
+    from coach.evals.fingerprint import diff
 
     changes = [f"{r.name}.{m}: {old.get('suites', {}).get(r.name, {}).get(m, 'new')} -> {v}" for r in results for m, v in r.metrics.items() if old.get("suites", {}).get(r.name, {}).get(m) != v]
     inputs = [c["component"] for c in diff(old.get("fingerprint", {}), fingerprint)] if old else ["first baseline"]

@@ -17,13 +17,11 @@ import argparse
 import itertools
 import random
 
-from ..config import get_settings
-from ..corpus import get_corpus
-from ..embeddings import get_embedder
-from ..models import PANEL_SLUGS
-from ..scoring.evidence import EvidenceScorer
-from ..scoring.settings import level_for, load_scoring_settings
-from . import scoring
+from coach.corpus.schema import PANEL_SLUGS
+from coach.scoring.evidence import EvidenceScorer
+from coach.scoring.settings import level_for, load_scoring_settings
+from coach.evals import scoring
+from coach.root import Coach
 
 GRID = {
     "sim_floor": [0.14, 0.18, 0.22],
@@ -163,9 +161,8 @@ def main() -> None:
     parser.add_argument("--holdout", default="", help="comma-separated panels to keep out of the fit")
     parser.add_argument("--signals", action="store_true", help="fit the per-signal evidence multipliers instead")
     args = parser.parse_args()
-    s = get_settings()
-    corpus = get_corpus(s.corpus_dir)
-    embedder = get_embedder(s.embedding_model)
+    coach = Coach.from_env()
+    s, corpus, embedder = coach.settings, coach.corpus, coach.embedder
     base = load_scoring_settings(s.corpus_dir)
     if args.signals:
         calibrate_signals(embedder, corpus, base, s.evals_dir / "fixtures")

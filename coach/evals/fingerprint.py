@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .. import __version__
-from ..config import Settings
-from ..corpus import Corpus
-from ..embeddings import model_fingerprint
-from ..prompts import list_prompts
-from ..scoring.settings import load_scoring_settings
+from coach import __version__
+from coach.config import Settings
+from coach.corpus.loader import Corpus
+from coach.retrieval.embeddings import model_fingerprint
+from coach.llm.prompts import list_prompts
+from coach.scoring.settings import load_scoring_settings
 
 
 def fingerprint(settings: Settings, corpus: Corpus, backend_model: str, index_fingerprint: dict | None = None) -> dict:
@@ -24,7 +24,7 @@ def fingerprint(settings: Settings, corpus: Corpus, backend_model: str, index_fi
     }
     for name, digest in sorted(corpus.file_hashes.items()):
         fp[f"corpus:{name}"] = digest[:12]
-    for prompt in list_prompts(settings):
+    for prompt in list_prompts(settings.prompts_dir):
         fp[f"prompt:{prompt.id}.{prompt.style}"] = prompt.hash
     fp.update(fixture_hashes(settings.evals_dir / "fixtures"))
     if index_fingerprint:

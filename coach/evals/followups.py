@@ -15,14 +15,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from ..config import Settings
-from ..corpus import Corpus, get_corpus
-from ..errors import EvalError
-from ..followups import follow_up, recheck
-from ..llm import LLMBackend
-from ..models import PANEL_SLUGS
-from ..seeding import derive
-from .base import SuiteResult, load_fixture
+from coach.corpus.loader import Corpus
+from coach.errors import EvalError
+from coach.interviewer.followups import follow_up, recheck
+from coach.root import Coach
+from coach.corpus.schema import PANEL_SLUGS
+from coach.seeding import derive
+from coach.evals.base import SuiteResult, load_fixture
 
 
 class FollowUpCase(BaseModel):
@@ -75,23 +74,22 @@ def load_followup_fixtures(fixtures_dir: Path, corpus: Corpus, panels: tuple[str
 
 
 def run(
-    backend: LLMBackend,
-    settings: Settings,
+    coach: Coach,
     panels: tuple[str, ...] = PANEL_SLUGS,
     per_panel: int | None = None,
     seed: int = 0,
 ) -> SuiteResult:
     started = time.perf_counter()
-    corpus = get_corpus(settings.corpus_dir)
-    fixtures = load_followup_fixtures(settings.evals_dir / "fixtures", corpus, panels)
+    backend, corpus = coach.backend, coach.corpus
+    fixtures = load_followup_fixtures(coach.settings.evals_dir / "fixtures", corpus, panels)
     rows: list[dict] = []
     failures: list[dict] = []
     for slug, fx in fixtures.items():
         questions = {q.id: q for q in corpus.panel(slug).sample_questions}
         for case in fx.cases[:per_panel]:
             question = questions[case.question]
-            fu = follow_up(slug, question.text, case.answer, None, "staff", derive(seed, case.id), backend, settings)
-            problem = recheck(fu, question.text, case.answer, settings=settings, style=backend.style)
+            fu = follow_up(coach, corpus.panel(slug), question.text, case.answer, None, "staff", derive(seed, case.id))
+            problem = recheck(coach, fu, question.text, case.answer, style=backend.style)
             row = {
                 "panel": slug, "case": case.id, "missing": sorted(case.missing), "signal": fu.signal,
                 "targets_missing": fu.signal in case.missing, "refers_to_answer": fu.refers_to_answer,

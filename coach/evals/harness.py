@@ -13,12 +13,15 @@ from pathlib import Path
 from statistics import mean
 from typing import Callable
 
-from ..config import Settings, get_settings
-from ..corpus import Corpus, get_corpus
-from ..errors import UserInputError
-from .base import SuiteResult
-from .baseline import Comparison, compare, load_baseline, load_rules, write_baseline
-from .fingerprint import fingerprint, suites_affected
+from coach.config import Settings
+from coach.errors import UserInputError
+from coach.llm import create_backend
+from coach.llm.base import Repeat
+from coach.llm.cache import CachedBackend
+from coach.root import Coach
+from coach.evals.base import SuiteResult
+from coach.evals.baseline import Comparison, compare, load_baseline, load_rules, write_baseline
+from coach.evals.fingerprint import fingerprint, suites_affected
 
 SUITES = ("retrieval", "questions", "followups", "scoring", "sessions")
 LLM_SUITES = ("questions", "followups", "sessions")
@@ -28,8 +31,7 @@ LLM_SUITES = ("questions", "followups", "sessions")
 class Context:
     """What suites need, created lazily so a scoring-only run never loads the LLM."""
 
-    settings: Settings
-    corpus: Corpus
+    coach: Coach
     backend_name: str
     record: bool = False
     repeat: int = 0
@@ -38,94 +40,69 @@ class Context:
     _cache: dict = field(default_factory=dict)
 
     @property
+    def settings(self) -> Settings:
+        return self.coach.settings
+
+    @property
     def fixtures(self) -> Path:
         return self.settings.evals_dir / "fixtures"
 
-    def backend(self):
+    def backend(self) -> CachedBackend:
         if "backend" not in self._cache:
-            from ..llm import get_backend
-            from ..llm.cache import CachedBackend
-
-            inner = get_backend(self.settings.model_copy(update={"llm_cache": "off"}), self.backend_name)
-            self._cache["backend"] = CachedBackend(inner, mode="record" if self.record else "replay", settings=self.settings)
+            inner = create_backend(self.settings.model_copy(update={"llm_cache": "off"}), self.backend_name)
+            mode = "record" if self.record else "replay"
+            self._cache["backend"] = CachedBackend(inner, self.settings.cache_dir / "llm.sqlite3", mode=mode)
         return self._cache["backend"]
 
-    def llm(self):
-        """The cached backend, tagged with the repeat number so each repeat is its own sample."""
+    def llm_coach(self) -> Coach:
+        """The coach with the cached backend, tagged with the repeat number so each repeat is its
+        own sample; built on the indexed coach, so the index and models are shared."""
         backend = self.backend()
-        return backend if self.repeat == 0 else _Repeat(backend, self.repeat)
+        return self.indexed().with_parts(backend=backend if self.repeat == 0 else Repeat(backend, self.repeat))
 
     def size(self, full: int, quick: int) -> int:
         return quick if self.quick else full
 
-    def index(self):
-        if "index" not in self._cache:
-            from ..index import VectorIndex
-
-            idx = VectorIndex(self.settings)
-            idx.build(self.corpus, progress=False)  # incremental: embeds only what changed
-            self._cache["index"] = idx
-        return self._cache["index"]
-
-    def retriever(self):
-        from ..retrieve import Retriever
-
-        return Retriever(self.settings, self.index())
-
-    def scorer(self):
-        from ..scoring import get_scorer
-
-        return get_scorer(self.settings)
+    def indexed(self) -> Coach:
+        """The coach, once its index is current (incremental: embeds only what changed)."""
+        if "indexed" not in self._cache:
+            self.coach.build_index()
+            self._cache["indexed"] = True
+        return self.coach
 
 
 def _retrieval(ctx: Context) -> SuiteResult:
-    from . import retrieval
+    from coach.evals import retrieval
 
-    return retrieval.run(ctx.retriever(), ctx.fixtures)
+    return retrieval.run(ctx.indexed().retriever, ctx.fixtures)
 
 
 def _scoring(ctx: Context) -> SuiteResult:
-    from . import scoring
+    from coach.evals import scoring
 
     if ctx.panels:
-        return scoring.run(ctx.scorer(), ctx.corpus, ctx.fixtures, ctx.panels, with_probes=False)
-    return scoring.run(ctx.scorer(), ctx.corpus, ctx.fixtures, with_probes=not ctx.quick)
+        return scoring.run(ctx.coach.scorer, ctx.coach.corpus, ctx.fixtures, ctx.panels, with_probes=False)
+    return scoring.run(ctx.coach.scorer, ctx.coach.corpus, ctx.fixtures, with_probes=not ctx.quick)
 
 
 def _questions(ctx: Context) -> SuiteResult:
-    from . import questions
+    from coach.evals import questions
 
     if ctx.panels:
-        return questions.run(ctx.llm(), ctx.retriever(), panels=ctx.panels, per_panel=2, sessions=1)
-    return questions.run(ctx.llm(), ctx.retriever(), per_panel=ctx.size(30, 5))
+        return questions.run(ctx.llm_coach(), panels=ctx.panels, per_panel=2, sessions=1)
+    return questions.run(ctx.llm_coach(), per_panel=ctx.size(30, 5))
 
 
 def _followups(ctx: Context) -> SuiteResult:
-    from . import followups
+    from coach.evals import followups
 
-    return followups.run(ctx.llm(), ctx.settings, per_panel=None if not ctx.quick else 3)
+    return followups.run(ctx.llm_coach(), per_panel=None if not ctx.quick else 3)
 
 
 def _sessions(ctx: Context) -> SuiteResult:
-    from . import sessions
+    from coach.evals import sessions
 
-    return sessions.run(ctx.llm(), ctx.retriever())
-
-
-class _Repeat:
-    """Forwards to a backend with a fixed repeat index (part of the replay-cache key)."""
-
-    def __init__(self, inner, repeat: int):
-        self._inner, self._repeat = inner, repeat
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def generate(self, prompt, sampling, repeat: int = 0):
-        return self._inner.generate(prompt, sampling, repeat=self._repeat)
-
-    def generate_many(self, prompts, samplings, repeat: int = 0):
-        return self._inner.generate_many(prompts, samplings, repeat=self._repeat)
+    return sessions.run(ctx.llm_coach())
 
 
 RUNNERS: dict[str, Callable[[Context], SuiteResult]] = {
@@ -170,7 +147,7 @@ def run_eval(
     progress: bool = True,
     panels: tuple[str, ...] | None = None,
 ) -> EvalRun:
-    settings = settings or get_settings()
+    settings = settings if settings is not None else Settings()
     chosen = list(suites or SUITES)
     bad = [s for s in chosen if s not in RUNNERS]
     if bad:
@@ -179,8 +156,9 @@ def run_eval(
         raise UserInputError("--repeat must be at least 1.", "Use --repeat 3 to see the spread of a non-deterministic backend.")
     backend_name = backend or settings.backend
     started = time.perf_counter()
-    corpus = get_corpus(settings.corpus_dir)
-    ctx = Context(settings, corpus, backend_name, record=record, quick=quick, panels=panels)
+    coach = Coach(settings)
+    corpus = coach.corpus
+    ctx = Context(coach, backend_name, record=record, quick=quick, panels=panels)
 
     from tqdm import tqdm
 
@@ -193,7 +171,7 @@ def run_eval(
         results.append(_merge(runs) if repeat > 1 else runs[0])
 
     model = ctx._cache["backend"].model if "backend" in ctx._cache else _backend_model(settings, backend_name)
-    from ..index import expected_fingerprint
+    from coach.retrieval.index import expected_fingerprint
 
     fp = fingerprint(settings, corpus, model, expected_fingerprint(settings, corpus))
     baseline = load_baseline(settings.evals_dir, backend_name)
@@ -211,7 +189,7 @@ def run_eval(
         cache_misses=getattr(cache, "misses", 0),
     )
     if report_dir is not None:
-        from .report import write_reports
+        from coach.evals.report import write_reports
 
         history = load_baseline(settings.evals_dir, backend_name).get("history", [])
         run.report_files = write_reports(Path(report_dir), run.summary(), results, comp, history)
@@ -223,7 +201,7 @@ def run_eval(
 def _backend_model(settings: Settings, name: str) -> str:
     """The model identity without loading it (scoring/retrieval-only runs)."""
     if name == "embedded":
-        from ..llm.embedded import file_sha256, resolve_model_path
+        from coach.llm.embedded import file_sha256, resolve_model_path
 
         path = resolve_model_path(settings)
         return f"{path.stem}@sha256:{file_sha256(path, settings)[:16]}"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from ..config import Settings, get_settings
-from .harness import run_eval
+from coach.config import Settings
+from coach.evals.harness import run_eval
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _embedding_model(ws: Path) -> dict:
     import numpy as np
     from safetensors.numpy import load_file, save_file
 
-    from ..embeddings import BUNDLED, resolve_model_path
+    from coach.retrieval.embeddings import BUNDLED, resolve_model_path
 
     src = resolve_model_path(BUNDLED)
     dst = ws / "embedding-model"
@@ -147,7 +147,7 @@ def prove(
 ) -> tuple[list[MutationResult], bool]:
     """Run each mutation against a fresh baseline. Returns the results and whether a repeat run of
     the unmutated workspace was quiet (no metric moved, no input changed)."""
-    settings = settings or get_settings()
+    settings = settings if settings is not None else Settings()
     results = []
     quiet = True
     with tempfile.TemporaryDirectory(prefix="coach-drift-") as tmp:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..llm import LLMBackend
-from ..models import PANEL_SLUGS
-from ..questions import Question, ask, question_problem
-from ..reference import COHERENCE_FLOOR, ON_PANEL_THRESHOLD, SESSION_DUPLICATE, SHOT_DUPLICATE, panel_reference
-from ..retrieve import Retriever
-from ..seeding import derive
-from .base import SuiteResult, load_fixture
+from coach.corpus.schema import PANEL_SLUGS
+from coach.interviewer import COHERENCE_FLOOR, ON_PANEL_THRESHOLD, SESSION_DUPLICATE, SHOT_DUPLICATE, panel_reference
+from coach.interviewer.questions import Question, ask, question_problem
+from coach.retrieval.search import Retriever
+from coach.root import Coach
+from coach.seeding import derive
+from coach.evals.base import SuiteResult, load_fixture
 
 LEVELS_BY_SESSION = ("staff", "principal", "senior")
 ON_PANEL_FIXTURE = Path("questions") / "on_panel.yaml"
@@ -30,15 +30,14 @@ ASKABLE_FIXTURE = Path("questions") / "askable.yaml"
 
 
 def run(
-    backend: LLMBackend,
-    retriever: Retriever,
+    coach: Coach,
     panels: tuple[str, ...] = PANEL_SLUGS,
     per_panel: int = 30,
     sessions: int = 3,
     seed: int = 0,
 ) -> SuiteResult:
     started = time.perf_counter()
-    embedder = retriever.index.embedder
+    backend, retriever, embedder = coach.backend, coach.retriever, coach.embedder
     min_anchor = COHERENCE_FLOOR if backend.style == "completion" else 0.0  # as ask() applies it
     shown: list[dict] = []
     per_panel_metrics: dict[str, dict[str, float]] = {}
@@ -55,8 +54,7 @@ def run(
             n = per_panel // sessions + (1 if s < per_panel % sessions else 0)
             for i in range(n):
                 t0 = time.perf_counter()
-                q = ask(slug, level, seed=derive(seed, slug, s, i), asked=asked, backend=backend,
-                        settings=retriever.settings, coverage=coverage, retriever=retriever)
+                q = ask(coach, coach.panel(slug), level, seed=derive(seed, slug, s, i), asked=asked, coverage=coverage)
                 rows.append(_row(q, s, i, asked, time.perf_counter() - t0, ref, sample, embedder, min_anchor))
                 asked.append(q.text)
                 coverage.update({sid: "weak" for sid in q.provenance.signals if coverage.get(sid) != "evidenced"})
@@ -227,10 +225,8 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="print both calibrations")
     args = parser.parse_args()
     if args.calibrate:
-        from ..config import get_settings
-
-        settings = get_settings()
-        retriever = Retriever(settings)
+        coach = Coach.from_env()
+        settings, retriever = coach.settings, coach.retriever
         for result in (on_panel_calibration(retriever, settings.evals_dir / "fixtures"),
                        coherence_calibration(retriever, settings.evals_dir / "fixtures")):
             print(result.name, result.metrics)

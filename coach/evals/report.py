@@ -6,8 +6,8 @@ import html
 import json
 from pathlib import Path
 
-from .base import SuiteResult
-from .baseline import Comparison
+from coach.evals.base import SuiteResult
+from coach.evals.baseline import Comparison
 
 COLOURS = {"ok": "#444", "new": "#555", "improved": "#0a7d24", "changed": "#8a6d00", "dropped": "#b00020", "below-floor": "#b00020"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from ..retrieve import Hit, Retriever
-from .base import SuiteResult, load_fixture
+from coach.retrieval.search import Hit, Retriever
+from coach.evals.base import SuiteResult, load_fixture
 
 FIXTURE = "retrieval.yaml"
 KS = (1, 3, 5)

@@ -11,14 +11,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..config import Settings
-from ..llm import LLMBackend
-from ..models import PANEL_SLUGS
-from ..retrieve import Retriever
-from ..session import MockSession
-from ..store import SessionStore
-from .base import SuiteResult, load_fixture
-from .scoring import load_scoring_fixtures
+from coach.corpus.schema import PANEL_SLUGS
+from coach.root import Coach
+from coach.session.mock import MockSession
+from coach.session.store import SessionStore
+from coach.evals.base import SuiteResult, load_fixture
+from coach.evals.scoring import load_scoring_fixtures
 
 
 def load_scripts(fixtures_dir: Path, slug: str) -> dict:
@@ -29,12 +27,10 @@ def load_scripts(fixtures_dir: Path, slug: str) -> dict:
     return fx
 
 
-def run_script(slug: str, answers: list[str], fx: dict, backend: LLMBackend, retriever: Retriever,
-               store: SessionStore, level: str = "staff") -> MockSession:
+def run_script(coach: Coach, slug: str, answers: list[str], fx: dict, level: str = "staff") -> MockSession:
     """Drive one session with a scripted candidate: answers in order, until the session or the
     script ends."""
-    session = MockSession.start(slug, level, questions=fx["questions"], followups=fx["followups"], seed=fx["seed"],
-                                settings=retriever.settings, backend=backend, retriever=retriever, store=store)
+    session = coach.start_session(slug, level, questions=fx["questions"], followups=fx["followups"], seed=fx["seed"])
     for answer in answers:
         if session.finished:
             break
@@ -42,20 +38,20 @@ def run_script(slug: str, answers: list[str], fx: dict, backend: LLMBackend, ret
     return session
 
 
-def run(backend: LLMBackend, retriever: Retriever, panels: tuple[str, ...] = PANEL_SLUGS) -> SuiteResult:
+def run(coach: Coach, panels: tuple[str, ...] = PANEL_SLUGS) -> SuiteResult:
     started = time.perf_counter()
-    settings: Settings = retriever.settings
-    fixtures_dir = settings.evals_dir / "fixtures"
+    backend = coach.backend
+    fixtures_dir = coach.settings.evals_dir / "fixtures"
     per_panel: dict[str, dict[str, float]] = {}
     failures: list[dict] = []
     details: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:  # eval sessions stay out of the user's session list
-        store = SessionStore(Path(tmp) / "sessions.sqlite3")
+        coach = coach.with_parts(store=SessionStore(Path(tmp) / "sessions.sqlite3"))
         for slug in panels:
             fx = load_scripts(fixtures_dir, slug)
             results = {}
             for name, answers in fx["candidates"].items():
-                s = run_script(slug, answers, fx, backend, retriever, store)
+                s = run_script(coach, slug, answers, fx)
                 summary = s.summary()
                 results[name] = summary
                 details[f"{slug}/{name}"] = {

@@ -1,66 +1,80 @@
 """LLM backends: embedded (llama.cpp in-process), openai (any OpenAI-compatible server), ollama.
 
-Every backend, the built-in one included, is registered the same way: a name and a factory that
-takes the settings. Factories import lazily, so `import coach.llm` stays cheap and a missing
-optional library only matters to the backend that needs it.
+Every backend, the built-in ones included, is registered the same way: a name and a factory that
+takes the settings (`register_backend`; the test suite registers its fake through the same call).
+Factories import lazily, so `import coach.llm` stays cheap and a missing optional library only
+matters to the backend that needs it. Only the composition root (`coach.root.Coach`) creates
+backends; everything below it receives one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..config import Settings, get_settings
-from ..errors import unknown_choice
-from .base import Generation, LLMBackend, Message, RenderedPrompt, Sampling, Style
+from coach.config import Settings
+from coach.errors import unknown_choice
+from coach.llm.base import BackendWrapper, Generation, LLMBackend, Message, RenderedPrompt, Sampling, Style
+
+Factory = Callable[[Settings], LLMBackend]
 
 
 def _embedded(settings: Settings) -> LLMBackend:
-    from .embedded import EmbeddedBackend
+    from coach.llm.embedded import EmbeddedBackend
 
     return EmbeddedBackend(settings)
 
 
 def _openai(settings: Settings) -> LLMBackend:
-    from .openai_backend import OpenAIBackend
+    from coach.llm.openai_backend import OpenAIBackend
 
     return OpenAIBackend(settings)
 
 
 def _ollama(settings: Settings) -> LLMBackend:
-    from .ollama_backend import OllamaBackend
+    from coach.llm.ollama_backend import OllamaBackend
 
     return OllamaBackend(settings)
 
 
-BACKENDS: dict[str, Callable[[Settings], LLMBackend]] = {
+BACKENDS: dict[str, Factory] = {
     "embedded": _embedded,
     "openai": _openai,
     "ollama": _ollama,
 }
 
 
-def get_backend(settings: Settings | None = None, name: str | None = None) -> LLMBackend:
-    """The backend named by `name` or settings.backend, wrapped in the record/replay cache when
-    settings.llm_cache is not "off"."""
-    settings = settings or get_settings()
-    name = name or settings.backend
+def register_backend(name: str, factory: Factory) -> None:
+    """Make `name` a valid COACH_BACKEND (a plugin, or a test double)."""
+    BACKENDS[name] = factory
+
+
+def check_backend_name(name: str) -> str:
     if name not in BACKENDS:
         raise unknown_choice("LLM backend", name, tuple(BACKENDS))
-    backend = BACKENDS[name](settings)
-    if settings.llm_cache != "off":
-        from .cache import CachedBackend
+    return name
 
-        backend = CachedBackend(backend, mode=settings.llm_cache, settings=settings)
+
+def create_backend(settings: Settings, name: str | None = None) -> LLMBackend:
+    """A new backend named by `name` or settings.backend, wrapped in the record/replay cache when
+    settings.llm_cache is not "off"."""
+    backend = BACKENDS[check_backend_name(name or settings.backend)](settings)
+    if settings.llm_cache != "off":
+        from coach.llm.cache import CachedBackend
+
+        backend = CachedBackend(backend, settings.cache_dir / "llm.sqlite3", mode=settings.llm_cache)
     return backend
 
 
 __all__ = [
     "BACKENDS",
+    "BackendWrapper",
     "Generation",
     "LLMBackend",
     "Message",
     "RenderedPrompt",
     "Sampling",
     "Style",
-    "get_backend",
+    "check_backend_name",
+    "create_backend",
+    "register_backend",
 ]

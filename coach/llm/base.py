@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from ..errors import EmptyOutputError, PromptError
+from coach.errors import EmptyOutputError, PromptError
 
 Style = Literal["completion", "chat"]
 
@@ -160,6 +160,55 @@ class LLMBackend(ABC):
         )
 
 
+
+class BackendWrapper(LLMBackend):
+    """A backend that adds behaviour around another one (record/replay, a fixed repeat index) and is
+    otherwise that backend: same name, style, model and endpoint. It calls the inner backend only
+    through its public `generate`/`generate_many`, so whatever the inner one adds stays in force."""
+
+    def __init__(self, inner: LLMBackend):
+        self.inner = inner
+        self.name = inner.name
+        self.style = inner.style
+        self.joint_batches = inner.joint_batches
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def endpoint(self) -> str:
+        return self.inner.endpoint
+
+    def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        gen = self.inner.generate(prompt, sampling)
+        return gen.text, gen.tokens
+
+    def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
+        return self.inner.generate(prompt, sampling, repeat=repeat)
+
+    def generate_many(
+        self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling], repeat: int = 0
+    ) -> list[Generation | EmptyOutputError]:
+        return self.inner.generate_many(prompts, samplings, repeat=repeat)
+
+
+class Repeat(BackendWrapper):
+    """The inner backend with a fixed repeat index, so each repeat of an eval is its own sample in
+    the record/replay cache."""
+
+    def __init__(self, inner: LLMBackend, repeat: int):
+        super().__init__(inner)
+        self.repeat = repeat
+
+    def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
+        return self.inner.generate(prompt, sampling, repeat=self.repeat)
+
+    def generate_many(
+        self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling], repeat: int = 0
+    ) -> list[Generation | EmptyOutputError]:
+        return self.inner.generate_many(prompts, samplings, repeat=self.repeat)
+
 def cut_after(text: str, ends: Sequence[str]) -> str:
     """`text` up to and including the first of `ends` in it."""
     found = [i + len(end) for end in ends if end and (i := text.find(end)) >= 0]
@@ -172,5 +221,5 @@ def check_style(backend: LLMBackend, prompt: RenderedPrompt) -> None:
         raise PromptError(
             f"Prompt {prompt.prompt_id!r} is in {prompt.style} form but the {backend.name} backend "
             f"expects {backend.style} prompts.",
-            f"Load it with load_prompt({prompt.prompt_id!r}, style={backend.style!r}).",
+            f"Render the {backend.style} form ({prompt.prompt_id}.{backend.style}.md), e.g. coach.prompt({prompt.prompt_id!r}, {backend.style!r}).",
         )

@@ -18,9 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import Settings, get_settings
-from ..errors import EmptyOutputError, unknown_choice
-from .base import Generation, LLMBackend, RenderedPrompt, Sampling, check_style
+from coach.errors import EmptyOutputError, unknown_choice
+from coach.llm.base import BackendWrapper, Generation, LLMBackend, RenderedPrompt, Sampling, check_style
 
 MODES: tuple[str, ...] = ("replay", "record", "off")
 _KEY_VERSION = 1  # bump when the key's ingredients change, so old rows simply stop matching
@@ -67,23 +66,15 @@ def cache_key(backend: LLMBackend, prompt: RenderedPrompt, sampling: Sampling, r
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-class CachedBackend(LLMBackend):
-    """Wraps any backend; looks and behaves like it, plus the cache."""
+class CachedBackend(BackendWrapper):
+    """Wraps any backend; looks and behaves like it, plus the cache at `path` (an SQLite file)."""
 
-    def __init__(
-        self,
-        inner: LLMBackend,
-        path: Path | None = None,
-        mode: str = "replay",
-        settings: Settings | None = None,
-    ):
+    def __init__(self, inner: LLMBackend, path: Path, mode: str = "replay"):
         if mode not in MODES:
             raise unknown_choice("LLM cache mode", mode, MODES)
-        self.inner = inner
+        super().__init__(inner)
         self.mode = mode
-        self.path = Path(path) if path else (settings or get_settings()).cache_dir / "llm.sqlite3"
-        self.name = inner.name
-        self.style = inner.style
+        self.path = Path(path)
         self.hits = 0
         self.misses = 0
         if mode != "off":
@@ -91,21 +82,10 @@ class CachedBackend(LLMBackend):
             with self._connect() as db:
                 db.execute(_SCHEMA)
 
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def endpoint(self) -> str:
-        return self.inner.endpoint
-
     def _connect(self) -> sqlite3.Connection:
         # A short-lived connection per operation: no connection shared across threads, and
         # `with` commits each write on its own.
         return sqlite3.connect(self.path, timeout=30)
-
-    def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
-        return self.inner._generate(prompt, sampling)
 
     def lookup(self, key: str) -> sqlite3.Row | None:
         with self._connect() as db:

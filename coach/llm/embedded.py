@@ -16,18 +16,22 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..config import Settings, get_settings
-from ..errors import BackendError
-from .base import LLMBackend, RenderedPrompt, Sampling
+from coach.config import Settings
+from coach.errors import BackendError
+from coach.llm.base import LLMBackend, RenderedPrompt, Sampling
 
 N_CTX = 2048
 
-# ggml runs its threads under OpenMP. With the default active wait policy idle threads spin, and
-# while another process holds a core (an index build, a benchmark) one 559-token prompt plus 32
-# tokens took 22-46 s on 2 cores instead of 9-10 s with passive waiting. libgomp reads this once,
-# when llama.cpp's libraries load, so it must be set before the first `import llama_cpp`; an
-# explicit OMP_WAIT_POLICY in the environment still wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+def configure_openmp() -> None:
+    """Call before the first `import llama_cpp` (the backend and the server both do).
+
+    ggml runs its threads under OpenMP. With the default active wait policy idle threads spin, and
+    while another process holds a core (an index build, a benchmark) one 559-token prompt plus 32
+    tokens took 22-46 s on 2 cores instead of 9-10 s with passive waiting. libgomp reads this once,
+    when llama.cpp's libraries load; an explicit OMP_WAIT_POLICY in the environment still wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _LOCK = threading.RLock()
 _MODELS: dict[str, object] = {}  # resolved path -> llama_cpp.Llama
@@ -78,9 +82,8 @@ def _remember_sha256(path: Path, sha: str, settings: Settings) -> None:
         pass  # only a speed-up; the in-process memo still holds
 
 
-def file_sha256(path: Path, settings: Settings | None = None) -> str:
+def file_sha256(path: Path, settings: Settings) -> str:
     """sha256 of a model file, remembered per (path, size, mtime) so a 250 MB file is hashed once."""
-    settings = settings or get_settings()
     path = Path(path)
     known = _known_sha256(path, settings)
     if known:
@@ -102,9 +105,8 @@ def bundled_model_path() -> Path | None:
     return Path(bundled.default_output_path())
 
 
-def resolve_model_path(settings: Settings | None = None) -> Path:
+def resolve_model_path(settings: Settings) -> Path:
     """settings.model_path if given, else the bundled Gemma, assembled (and verified) on first use."""
-    settings = settings or get_settings()
     if settings.model_path is not None:
         path = Path(settings.model_path).expanduser()
         if not path.is_file():
@@ -135,16 +137,16 @@ def resolve_model_path(settings: Settings | None = None) -> Path:
     return path
 
 
-def load_llama(path: Path, settings: Settings | None = None):
+def load_llama(path: Path, settings: Settings):
     """The process-wide llama.cpp model for `path`, loaded on first use."""
-    settings = settings or get_settings()
+    configure_openmp()
     key = str(Path(path).resolve())
     with _LOCK:
         if key not in _MODELS:
             try:
                 from llama_cpp import Llama
 
-                from .llama_patch import safe_model_params
+                from coach.llm._llama_patch import safe_model_params
 
                 from llama_cpp._utils import suppress_stdout_stderr
 
@@ -183,14 +185,13 @@ def _close_models() -> None:
         _MODELS.clear()
 
 
-def batch_decoder(path: Path, settings: Settings | None = None):
+def batch_decoder(path: Path, settings: Settings):
     """The process-wide BatchDecoder on the model at `path`, created on first use."""
-    settings = settings or get_settings()
     llm = load_llama(path, settings)
     key = str(Path(path).resolve())
     with _LOCK:
         if key not in _DECODERS:
-            from .batched import BatchDecoder
+            from coach.llm._batched import BatchDecoder
 
             _DECODERS[key] = BatchDecoder(llm, settings.llm_threads)
         return _DECODERS[key]
@@ -201,8 +202,8 @@ class EmbeddedBackend(LLMBackend):
     style = "completion"
     joint_batches = True
 
-    def __init__(self, settings: Settings | None = None):
-        self.settings = settings or get_settings()
+    def __init__(self, settings: Settings):
+        self.settings = settings
         self._path: Path | None = None
 
     @property

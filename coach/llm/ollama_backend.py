@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import time
 
-from ..config import Settings, get_settings
-from ..errors import BackendError
-from .base import LLMBackend, RenderedPrompt, Sampling, Style
+from coach.config import Settings
+from coach.errors import BackendError
+from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
 
 MAX_RETRIES = 2
 _BACKOFF_S = 0.5
@@ -21,8 +21,8 @@ _BACKOFF_S = 0.5
 class OllamaBackend(LLMBackend):
     name = "ollama"
 
-    def __init__(self, settings: Settings | None = None, style: Style | None = None):
-        self.settings = settings or get_settings()
+    def __init__(self, settings: Settings, style: Style | None = None):
+        self.settings = settings
         self.style = style or self.settings.ollama_style
         self.base_url = self.settings.ollama_base_url.rstrip("/")
         self._model = self.settings.ollama_model

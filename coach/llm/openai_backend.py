@@ -12,9 +12,9 @@ import json
 import os
 from urllib.parse import urlparse
 
-from ..config import Settings, get_settings
-from ..errors import BackendError
-from .base import LLMBackend, RenderedPrompt, Sampling, Style
+from coach.config import Settings
+from coach.errors import BackendError
+from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
 
 MAX_RETRIES = 2
 
@@ -30,8 +30,8 @@ def _api_key(settings: Settings) -> str:
 class OpenAIBackend(LLMBackend):
     name = "openai"
 
-    def __init__(self, settings: Settings | None = None, style: Style | None = None):
-        self.settings = settings or get_settings()
+    def __init__(self, settings: Settings, style: Style | None = None):
+        self.settings = settings
         self.style = style or self.settings.openai_style
         self.base_url = self.settings.openai_base_url.rstrip("/")
         self._model = self.settings.openai_model

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import sys
 
-from ..config import get_settings
-from .embedded import resolve_model_path  # importing it also sets OMP_WAIT_POLICY for llama.cpp
-from .llama_patch import patch_process
+from coach.config import Settings
+from coach.llm.embedded import configure_openmp, resolve_model_path
+from coach.llm._llama_patch import patch_process
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    settings = Settings()  # an entry point of its own: the COACH_* environment, read once
     if "--model" not in args and not any(a.startswith("--model=") for a in args):
-        args = ["--model", str(resolve_model_path()), *args]
-    patch_process(get_settings().llama_repack)
+        args = ["--model", str(resolve_model_path(settings)), *args]
+    configure_openmp()
+    patch_process(settings.llama_repack)
     from llama_cpp.server.__main__ import main as serve
 
     sys.argv = [sys.argv[0], *args]  # llama_cpp.server parses sys.argv itself

@@ -1,6 +1,6 @@
-"""Scoring answers against a panel's evaluation signals, with quoted evidence."""
+"""Stage 4, scoring: answers against a panel's evaluation signals, with quoted evidence."""
 
-from .api import get_scorer, score_answer
-from .scorecard import Scorecard, SignalResult
+from coach.scoring.api import SCORERS, Scorer, check_scorer
+from coach.scoring.scorecard import Scorecard, SignalResult
 
-__all__ = ["Scorecard", "SignalResult", "get_scorer", "score_answer"]
+__all__ = ["SCORERS", "Scorecard", "Scorer", "SignalResult", "check_scorer"]

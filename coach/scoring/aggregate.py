@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..models import Panel
-from .settings import Overall
+from coach.corpus.schema import Panel
+from coach.scoring.settings import Overall
 
 
 def overall_score(panel: Panel, levels: Sequence[int], depth_part: float, n_failures: int, o: Overall) -> tuple[int, list[str]]:

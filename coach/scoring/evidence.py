@@ -15,13 +15,13 @@ import weakref
 
 import numpy as np
 
-from ..embeddings import Embedder
-from ..models import Panel
-from .aggregate import overall_score
-from .detectors import Detection, detect
-from .scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
-from .settings import ScoringSettings, level_for
-from .text import check_answer, is_instruction, normalise, split_sentences, word_count
+from coach.retrieval.embeddings import Embedder
+from coach.corpus.schema import Panel
+from coach.scoring.aggregate import overall_score
+from coach.scoring.detectors import Detection, detect
+from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
+from coach.scoring.settings import ScoringSettings, level_for
+from coach.scoring.text import check_answer, is_instruction, normalise, split_sentences, word_count
 
 NAME = "evidence"
 
@@ -87,7 +87,7 @@ def _wordpiece_vocab(embedder: Embedder) -> frozenset[str]:
     """The embedder's own WordPiece vocabulary, which doubles as a dictionary for the gibberish
     check; read once per embedder (12 ms each time, and evals create a scorer per case)."""
     if embedder not in _VOCABS:
-        _VOCABS[embedder] = frozenset(embedder.lc._client.tokenizer.get_vocab())
+        _VOCABS[embedder] = embedder.vocabulary()
     return _VOCABS[embedder]
 
 

@@ -31,17 +31,17 @@ import json
 from collections import Counter
 from typing import Literal
 
-from ..answer_text import prompt_answer
-from ..config import Settings
-from ..errors import EmptyOutputError, UserInputError
-from ..llm.base import LLMBackend
-from ..models import Panel
-from ..prompts import load_prompt
-from .aggregate import overall_score
-from .evidence import EvidenceScorer
-from .judge_reply import InvalidReply, JudgeSignal, parse_reply, reply_schema
-from .quotes import QuoteChecker
-from .scorecard import Scorecard, ScorerInfo, SignalResult
+from coach.config import Settings
+from coach.errors import EmptyOutputError, UserInputError
+from coach.llm.base import LLMBackend
+from coach.corpus.schema import Panel
+from coach.llm.prompts import load_prompt
+from coach.scoring.aggregate import overall_score
+from coach.scoring.evidence import EvidenceScorer
+from coach.scoring.judge_reply import InvalidReply, JudgeSignal, parse_reply, reply_schema
+from coach.scoring.quotes import QuoteChecker
+from coach.scoring.text import prompt_answer
+from coach.scoring.scorecard import Scorecard, ScorerInfo, SignalResult
 
 CODE_VERSION = "1"  # bump when the rules above change; the prompt hash covers its wording
 MAX_TOKENS = 700  # six signals with bounded quotes and reasons fit; the prompt needs the rest of 2k
@@ -66,7 +66,7 @@ class JudgeScorer:
         if backend.name == "embedded":
             raise capable_backend_required()
         self.backend, self.evidence, self.settings, self.corpus, self.mode = backend, evidence, settings, corpus, mode
-        self.prompt = load_prompt("judge", backend.style, settings)
+        self.prompt = load_prompt("judge", backend.style, settings.prompts_dir)
         structured = "+schema" if settings.judge_structured_output else ""
         self.info = ScorerInfo(
             name=mode, version=f"{CODE_VERSION}+judge.{self.prompt.hash}{structured}+evidence.{evidence.settings.version}"

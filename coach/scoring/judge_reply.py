@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
-from ..models import Panel
+from coach.corpus.schema import Panel
 
 MAX_QUOTES = 2
 MAX_QUOTE_CHARS = 200

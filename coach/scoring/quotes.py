@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .text import is_instruction, split_sentences
+from coach.scoring.text import is_instruction, split_sentences
 
 MIN_QUOTE_WORDS = 3  # "I", "Kafka" or "we did" occur in any answer and evidence nothing
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import CorpusError
+from coach.errors import CorpusError
 
 CODE_VERSION = "1"  # bump when the algorithm changes; the settings hash covers the numbers
 

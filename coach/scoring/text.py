@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ..errors import UserInputError
+from coach.errors import UserInputError
 
 MAX_ANSWER_CHARS = 20_000
+MAX_ANSWER_CHARS_IN_PROMPT = 1000  # the completion prompt must fit 2k tokens with room to write
+REDACTED = "[instruction to the interviewer removed]"
 
 _FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 # Sentence ends, blank lines and bullets split; a single newline is just a wrapped line.
@@ -79,3 +81,14 @@ def is_instruction(sentence: str) -> bool:
 
 def word_count(text: str) -> int:
     return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'%$.-]*", text))
+
+
+def prompt_answer(answer: str) -> str:
+    """The answer as the prompt shows it: instructions redacted, trimmed to fit the context."""
+    parts = []
+    for s in split_sentences(answer):
+        parts.append(REDACTED if is_instruction(s) else s)
+    text = " ".join(parts)
+    if len(text) > MAX_ANSWER_CHARS_IN_PROMPT:
+        text = text[:MAX_ANSWER_CHARS_IN_PROMPT].rsplit(" ", 1)[0] + " ..."
+    return text

@@ -1,0 +1,93 @@
+"""`coach ask` (one grounded question) and `coach mock` (a scripted mock interview)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+import yaml
+
+from coach.cli._app import _echo_json, app, make_coach
+from coach.errors import UserInputError
+
+
+@app.command()
+def ask(
+    panel: str = typer.Option(..., "--panel", "-p", help="Panel slug, e.g. system-design."),
+    level: str = typer.Option("staff", "--level", "-l", help="senior, staff or principal."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="What the question should probe (up to 500 characters)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Reproducible choice; default COACH_SEED."),
+    as_json: bool = typer.Option(False, "--json", help="Print the question with its provenance as JSON."),
+) -> None:
+    """Ask one grounded mock-interview question, with where it came from."""
+    q = make_coach().ask(panel, level, focus, seed)
+    if as_json:
+        _echo_json(q.model_dump(mode="json"))
+        return
+    pv = q.provenance
+    typer.echo(q.text)
+    typer.echo("")
+    if q.is_fallback:
+        typer.echo(f"fallback: corpus question {pv.source} ({q.fallback_reason})")
+    typer.echo(f"targets:   {', '.join(pv.signals)}")
+    typer.echo(f"grounding: {', '.join(pv.grounding) or 'none'}")
+    typer.echo(f"examples:  {', '.join(pv.shots)}")
+    typer.echo(f"generated: {pv.backend} / {pv.model} · prompt {pv.prompt_id}@{pv.prompt_hash} · seed {pv.seed} · "
+               f"{pv.candidates_accepted}/{pv.candidates_tried} candidates valid")
+
+
+def load_script(path: Path) -> list[str]:
+    """A script is YAML or JSON: a list of answers, or a mapping with an `answers` list."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+    except FileNotFoundError as err:
+        raise UserInputError(f"Script file {path} does not exist.", "Pass a YAML or JSON file with a list of answers.") from err
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise UserInputError(f"Script file {path} cannot be read: {err}", "Save it as UTF-8 YAML or JSON.") from err
+    if isinstance(data, dict):
+        data = data.get("answers")
+    if not isinstance(data, list) or not data or not all(isinstance(a, str) and a.strip() for a in data):
+        raise UserInputError(f"Script file {path} must hold a non-empty list of answers (strings).",
+                             'For example:\nanswers:\n  - "First answer ..."\n  - "Second answer ..."')
+    return data
+
+
+@app.command()
+def mock(
+    panel: str = typer.Option(..., "--panel", "-p", help="Panel slug, e.g. behavioral."),
+    script: Path = typer.Option(..., "--script", "-s", help="YAML/JSON list of answers, used in order for each prompt."),
+    out: Path = typer.Option(..., "--out", "-o", help="Directory for transcript.md and session.json."),
+    level: str = typer.Option("staff", "--level", "-l", help="senior, staff or principal."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Reproducible session; default COACH_SEED."),
+    questions: int = typer.Option(3, "--questions", "-n", help="Main questions in the session."),
+    followups: int = typer.Option(1, "--followups", "-f", help="Follow-ups at most per question."),
+) -> None:
+    """Run a scripted mock interview and write its transcript and full record."""
+    from coach.render.transcript import render
+
+    answers = load_script(script)
+    session = make_coach().start_session(panel, level, questions=questions, followups=followups, seed=seed)
+    used = 0
+    while not session.finished and used < len(answers):
+        session.current_prompt  # noqa: B018  (generates the next prompt if an earlier attempt failed)
+        session.answer(answers[used])
+        used += 1
+    notes = []
+    if not session.finished:
+        notes.append(f"the script ran out after {used} answer(s); the session stopped before its end.")
+    elif used < len(answers):
+        notes.append(f"the session ended after {used} of the script's {len(answers)} answers.")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "transcript.md").write_text(render(session, notes), encoding="utf-8")
+    record = session.to_dict() | {"script": str(script), "answers_used": used, "notes": notes}
+    (out / "session.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    s = session.summary()
+    typer.echo(f"session {session.id}: {s.questions_asked} question(s), {s.follow_ups_asked} follow-up(s), "
+               f"overall {s.overall if s.overall is not None else 'not scored'}")
+    for sig in s.signals:
+        typer.echo(f"  {sig.status:<14} {sig.name}")
+    for note in notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"wrote {out / 'transcript.md'} and {out / 'session.json'}")

@@ -1,0 +1,1 @@
+"""Stage 1, the corpus: the compendium, the seven panels and the cases, validated and chunked."""

@@ -1,0 +1,138 @@
+"""What a follow-up can pick up from the candidate's answer: its most specific sentence, the answer
+with instructions redacted, and whether a follow-up refers back to what was said.
+
+The answer is data. Sentences addressed to the system ("ignore the above and ...") are never
+chosen as a detail, and are redacted before the answer goes into a prompt, so the model never
+reads them as part of its own instructions; the prompt's fence around the answer and the output
+checks are the second and third lines of defence.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from coach.retrieval.embeddings import Embedder
+from coach.scoring.detectors import GENERIC, detect
+from coach.scoring.text import is_instruction, split_sentences
+from coach.interviewer._checks import words
+
+MAX_DETAIL_WORDS = 30
+_TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|\d[\d,.]*\s?(?:%|ms|s|k|m|x)?")
+_COMMON = frozenset(
+    """about above after again against also always another because been before being below between both
+    could didn does doing done down during each every from further have having here into itself just
+    know made make many more most much must need only other over same should some such than that their
+    them then there these they thing things this those through under until very want well were what when
+    where which while will with would your yours said says tell time times really think going first
+    last next still actually question answer interview candidate follow""".split()
+)
+
+
+def usable_sentences(answer: str) -> list[str]:
+    """Sentences that could be quoted back: prose (not code), not instructions, 5-60 words."""
+    out = []
+    for s in split_sentences(answer):
+        if s.startswith("```") or is_instruction(s):
+            continue
+        n = len(words(s))
+        if 5 <= n <= 60:
+            out.append(s)
+    return out
+
+
+def trim_detail(sentence: str) -> str:
+    """At most MAX_DETAIL_WORDS words, cut at a clause boundary when there is one."""
+    ws = " ".join(sentence.split()).split()
+    if len(ws) <= MAX_DETAIL_WORDS:
+        return " ".join(ws)
+    head = " ".join(ws[:MAX_DETAIL_WORDS])
+    cut = max(head.rfind(";"), head.rfind(","), head.rfind(":"))
+    return (head[:cut] if cut > len(head) // 2 else head).rstrip(",;: ") + " ..."
+
+
+# How far down the ranking a detail may come from when the best sentences have no clause short
+# enough to say back: beyond the first few, sentences are no longer about the signal.
+POINT_CANDIDATES = 3
+
+
+def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> tuple[str, str]:
+    """The sentence of the answer a follow-up on this signal should build on, and the point to say
+    back from it (see `point_from`). The sentence is specific (numbers, named components, causes)
+    and about the signal; among the best few, the first with a sayable point wins. ('', '') when
+    nothing in the answer is usable; (detail, '') when no good sentence has a sayable point."""
+    sentences = usable_sentences(answer)
+    if not sentences:
+        return "", ""
+    vecs = embedder.encode(sentences + [signal_text])
+    sims = vecs[:-1] @ vecs[-1]
+    scores = [min(detect(s).specificity, 3.0) / 3.0 + float(sim) for s, sim in zip(sentences, sims)]
+    ranked = [trim_detail(sentences[i]) for i in np.argsort(scores)[::-1][:POINT_CANDIDATES]]
+    for detail in ranked:
+        point = point_from(detail)
+        if point:
+            return detail, point
+    return ranked[0], ""
+
+
+_CLAUSE = re.compile(r"\s*(?:;|:|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+)\s*")
+_PRONOUNS = {
+    "i": "you", "i'm": "you're", "i'd": "you'd", "i've": "you've", "i'll": "you'll", "me": "you", "my": "your",
+    "mine": "yours", "myself": "yourself", "we": "you", "we're": "you're", "we'd": "you'd", "we've": "you've",
+    "we'll": "you'll", "us": "you", "our": "your", "ours": "yours", "ourselves": "yourselves",
+}
+_PRONOUN = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PRONOUNS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+MAX_POINT_WORDS = 18
+_AND = re.compile(r"\s+(?:and|but)\s+")
+# Quotes, asides and code do not survive being said back in a question.
+_UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->")
+_LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
+
+
+def point_from(detail: str) -> str:
+    """The detail as the interviewer says it back ("you said ..."): its most specific clause of
+    4-18 words, in the second person. '' when no clause is short enough to quote naturally."""
+    clauses = [c.strip(" .,;:") for c in _CLAUSE.split(" ".join(detail.split())) if c]
+    # A long clause splits once more at "and"/"but"; a clause cut off by trimming is never quoted.
+    clauses = [part for c in clauses for part in (_AND.split(c) if len(c.split()) > MAX_POINT_WORDS else [c])]
+    clauses = [_LEAD.sub("", c) for c in clauses if not c.endswith("...")]
+    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c)]
+    if not clauses:
+        return ""
+    best = max(clauses, key=lambda c: (detect(c).specificity, -abs(len(c.split()) - 10)))
+    swapped = _PRONOUN.sub(lambda m: _PRONOUNS[m.group(0).lower()], best)
+    first = swapped.split()[0]
+    if first[0].isupper() and not (first.isupper() or any(ch.isupper() for ch in first[1:]) or detect(first).named):
+        swapped = first[0].lower() + swapped[1:]
+    return swapped
+
+
+def terms(text: str) -> set[str]:
+    """Specific terms of a text: numbers, and content words that are neither common nor rubric words."""
+    out = set()
+    for m in _TERM.finditer(text):
+        t = m.group(0).lower().rstrip(".,")
+        if t[0].isdigit():
+            out.add(t.replace(" ", ""))
+        elif len(t) >= 4 and t not in _COMMON and t not in GENERIC:
+            out.add(t)
+    return out
+
+
+def shared_terms(follow_up: str, answer: str, prompt_parts: list[str]) -> list[str]:
+    """Terms the follow-up takes from the answer and not from anything else in its prompt."""
+    given = set().union(*(terms(p) for p in prompt_parts)) if prompt_parts else set()
+    return sorted((terms(follow_up) & terms(answer)) - given)
+
+
+def refers_to(follow_up: str, answer: str, prompt_parts: list[str]) -> tuple[bool, list[str]]:
+    """A follow-up refers to the answer when it picks up a number or two specific words from it."""
+    shared = shared_terms(follow_up, answer, prompt_parts)
+    return (any(t[0].isdigit() for t in shared) or len(shared) >= 2 or any(_is_named(t, answer) for t in shared)), shared
+
+
+def _is_named(term: str, answer: str) -> bool:
+    # A component the candidate named (Redis, PagerDuty, customer_id) counts on its own.
+    m = re.search(rf"\b{re.escape(term)}\b", answer, re.IGNORECASE)
+    return bool(m) and bool(detect(m.group(0)).named)

@@ -1,0 +1,1 @@
+"""Rendering: scorecards, sessions and search hits as text, Markdown and HTML."""

@@ -1,0 +1,1 @@
+"""Stage 2, retrieval: embeddings, the Chroma index, and ranked search over it."""

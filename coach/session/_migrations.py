@@ -1,0 +1,134 @@
+"""Numbered schema migrations for the sessions database.
+
+A migration is never edited once released: a schema change is a new entry at the end of
+MIGRATIONS. Each one is applied once, in its own transaction together with its row in
+`schema_migrations`, so a crash leaves the database at one version or the next, never between.
+A database without `schema_migrations` was written before migrations existed: it is version 0,
+and migration 1 (the tables as they were then, `IF NOT EXISTS`) is a no-op on it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach.errors import CoachError
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column to add. SQLite has no `ADD COLUMN IF NOT EXISTS`, and a database that a development
+    build already altered may have it, so it is added only when `PRAGMA table_info` lacks it."""
+
+    table: str
+    name: str
+    decl: str
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: tuple[str, ...] = ()  # one statement each: executescript() would commit the open transaction
+    columns: tuple[Column, ...] = ()  # added before `sql` runs, so an index may use them
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "sessions and turns", sql=(
+        """CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    panel TEXT NOT NULL,
+    level TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+        """CREATE TABLE IF NOT EXISTS turns (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    idx INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    question_number INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    answer TEXT,
+    scorecard TEXT,
+    created_at REAL NOT NULL,
+    answered_at REAL,
+    PRIMARY KEY (session_id, idx)
+)""",
+    )),
+    Migration(
+        2, "turn answer time and answered-turn index",
+        columns=(Column("turns", "elapsed_s", "REAL"),),  # seconds taken to answer; NULL when unknown
+        sql=("CREATE INDEX IF NOT EXISTS turns_by_session_answered ON turns(session_id, answered_at)",),
+    ),
+)
+LATEST = MIGRATIONS[-1].version
+
+_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at REAL NOT NULL
+)"""
+
+
+def recorded_version(db: sqlite3.Connection) -> int:
+    """The highest applied version; 0 for a database from before migrations (or a new, empty one)."""
+    has_ledger = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if not has_ledger:
+        return 0
+    return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def refuse_newer(db: sqlite3.Connection, where: Path) -> int:
+    """The recorded version, or CoachError if this code does not know it. Only reads, so a file
+    from a newer coach is left exactly as it was."""
+    version = recorded_version(db)
+    if version > LATEST:
+        raise CoachError(
+            f"The sessions database {where} was written by a newer version of the coach "
+            f"(schema version {version}; this version knows up to {LATEST}), so it is left untouched.",
+            "Upgrade the coach to the version that wrote it, or set COACH_DATA_DIR to another directory "
+            "to start a separate sessions database with this version.",
+        )
+    return version
+
+
+def apply(db: sqlite3.Connection, where: Path) -> int:
+    """Bring the database to LATEST and return the version it is at. `db` must be in autocommit
+    mode (isolation_level=None): transactions are opened here, one per migration."""
+    seen = refuse_newer(db, where)
+    for migration in MIGRATIONS:
+        if migration.version <= seen:
+            continue  # the usual case for every migration: no write lock is taken
+        # IMMEDIATE takes the write lock before reading the version, so a second process opening
+        # the same new file waits here (busy timeout), then sees the version already recorded.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if refuse_newer(db, where) < migration.version:
+                _run(db, migration)
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    return recorded_version(db)
+
+
+def _run(db: sqlite3.Connection, migration: Migration) -> None:
+    db.execute(_LEDGER)
+    for col in migration.columns:
+        existing = {row[1] for row in db.execute(f"PRAGMA table_info({col.table})")}
+        if col.name not in existing:
+            db.execute(f"ALTER TABLE {col.table} ADD COLUMN {col.name} {col.decl}")
+    for statement in migration.sql:
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        (migration.version, migration.name, time.time()),
+    )

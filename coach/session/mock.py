@@ -1,0 +1,271 @@
+"""The mock interview: one object that every interface (web app, `coach mock`, evals) drives.
+
+    s = coach.start_session("system-design", level="staff", questions=3, followups=1, seed=7)
+    while not s.finished:
+        print(s.current_prompt.text)          # a question or a follow-up
+        turn = s.answer(read_answer())        # scored; the next prompt is decided and saved
+    print(s.summary().overall)
+    s = coach.load_session(s.id)              # later, in another process: carries on where it was
+
+Each question gets up to `followups` follow-ups, asked while the answers leave a signal
+uncovered; then the next question; after `questions` questions the session is finished. Every
+prompt and every answer is written to SQLite the moment it exists. With the embedded backend the
+same seed and the same answers give the same session.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, Field
+
+from coach.corpus.schema import Panel
+from coach.errors import UserInputError
+from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
+from coach.interviewer.questions import Question, ask, check_focus, check_level
+from coach.scoring import Scorecard
+from coach.seeding import derive
+from coach.session.store import SessionRow
+
+if TYPE_CHECKING:
+    from coach.root import Coach
+
+Coverage = Literal["evidenced", "weak", "not yet asked"]
+
+
+class Turn(BaseModel):
+    """One prompt put to the candidate, and (once given) the answer and its scorecard."""
+
+    index: int
+    kind: Literal["question", "follow-up"]
+    question_number: int = Field(description="1-based number of the main question this turn belongs to")
+    text: str
+    question: Question | None = None
+    follow_up: FollowUp | None = None
+    answer: str | None = None
+    scorecard: Scorecard | None = None
+
+    @property
+    def is_fallback(self) -> bool:
+        item = self.question or self.follow_up
+        return bool(item and item.is_fallback)
+
+    @property
+    def signals(self) -> list[str]:
+        if self.question:
+            return self.question.provenance.signals
+        return [self.follow_up.signal] if self.follow_up else []
+
+
+class SignalSummary(BaseModel):
+    id: str
+    name: str
+    status: Coverage
+    best_level: int | None
+    evidence: list[str] = Field(default_factory=list)
+
+
+class Summary(BaseModel):
+    session_id: str
+    panel: str
+    level: str
+    finished: bool
+    questions_asked: int
+    follow_ups_asked: int
+    fallbacks: int
+    coverage: dict[str, Coverage]
+    signals: list[SignalSummary]
+    answers: list[dict] = Field(description="per answered turn: index, kind, prompt, overall, band, abstained")
+    overall: float | None = Field(description="mean overall score of the scored answers (0-100), null if none")
+
+
+class MockSession:
+    """A mock interview in progress. Create with `start`, resume with `load`."""
+
+    def __init__(self, coach: Coach, row: SessionRow, turns: list[Turn]):
+        self.coach = coach
+        self.id, self.level, self.seed = row.id, row.level, row.seed
+        self.panel: Panel = coach.panel(row.panel)
+        self.config = row.config
+        self.turns = turns
+        self.store = coach.store
+
+    # -- creating and resuming -------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, coach: Coach, panel: Panel, level: str = "staff", *, questions: int = 3, followups: int = 1,
+              seed: int | None = None, focus: str | None = None) -> MockSession:
+        """Create a session, save it in the coach's store, and generate its opening question."""
+        check_level(level)
+        focus = check_focus(focus)
+        if not 1 <= questions <= 20 or not 0 <= followups <= 5:
+            raise UserInputError(f"questions={questions}, followups={followups} is out of range.",
+                                 "Use 1-20 questions and 0-5 follow-ups per question.")
+        now = time.time()
+        row = SessionRow(
+            id=uuid.uuid4().hex[:12], panel=panel.slug, level=level, seed=coach.settings.seed if seed is None else seed,
+            config={"questions": questions, "followups": followups, "focus": focus}, status="active",
+            created_at=now, updated_at=now,
+        )
+        coach.store.create(row)
+        session = cls(coach, row, [])
+        session._next_prompt()
+        return session
+
+    @classmethod
+    def load(cls, coach: Coach, session_id: str) -> MockSession:
+        """Reopen a saved session exactly where it stopped."""
+        row, rows = coach.store.load(session_id)
+        turns = [
+            Turn(
+                index=t.idx, kind=t.kind, question_number=t.question_number, text=t.prompt["text"],
+                question=Question.model_validate(t.prompt) if t.kind == "question" else None,
+                follow_up=FollowUp.model_validate(t.prompt) if t.kind == "follow-up" else None,
+                answer=t.answer, scorecard=Scorecard.model_validate(t.scorecard) if t.scorecard else None,
+            )
+            for t in rows
+        ]
+        return cls(coach, row, turns)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def panel_name(self) -> str:
+        return self.panel.name
+
+    @property
+    def questions_total(self) -> int:
+        return int(self.config["questions"])
+
+    @property
+    def followups_per_question(self) -> int:
+        return int(self.config["followups"])
+
+    @property
+    def finished(self) -> bool:
+        return self._decide() is None and not self._pending()
+
+    @property
+    def current_prompt(self) -> Turn | None:
+        """The turn awaiting an answer; None once finished. If generating it failed earlier (the
+        backend was down), this tries again, and raises BackendError if it still fails."""
+        pending = self._pending()
+        if pending is None and self._decide() is not None:
+            pending = self._next_prompt()
+        return pending
+
+    @property
+    def coverage(self) -> dict[str, Coverage]:
+        """signal id -> evidenced (some answer showed it), weak (asked about or partly shown), or
+        not yet asked."""
+        cov: dict[str, Coverage] = {s.id: "not yet asked" for s in self.panel.signals}
+        for t in self.turns:
+            for sid in t.signals:
+                if sid in cov and cov[sid] == "not yet asked":
+                    cov[sid] = "weak"
+            for r in t.scorecard.signals if t.scorecard else []:
+                if r.status == "evidenced":
+                    cov[r.id] = "evidenced"
+                elif r.status == "weak" and cov[r.id] != "evidenced":
+                    cov[r.id] = "weak"
+        return cov
+
+    def _pending(self) -> Turn | None:
+        return self.turns[-1] if self.turns and self.turns[-1].answer is None else None
+
+    def _decide(self) -> tuple[str, object] | None:
+        """What comes next after the answered turns: ("follow-up", signal), ("question", n) or None."""
+        if not self.turns:
+            return ("question", 1)
+        last = self.turns[-1]
+        if last.answer is None:
+            return None  # waiting for the candidate
+        number = last.question_number
+        current = [t for t in self.turns if t.question_number == number]
+        used = sum(1 for t in current if t.kind == "follow-up")
+        if used < self.followups_per_question and last.scorecard is not None:
+            probed = [t.follow_up.signal for t in current if t.follow_up]
+            signal = weakest_signal(self.panel, last.scorecard, self.coverage, probed)
+            if signal is not None:
+                return ("follow-up", signal)
+        if number < self.questions_total:
+            return ("question", number + 1)
+        return None
+
+    # -- driving ---------------------------------------------------------------------------------
+
+    def answer(self, text: str) -> Turn:
+        """Record the candidate's answer to the current prompt, score it, and prepare the next
+        prompt (see `current_prompt`). Returns the answered turn with its scorecard."""
+        turn = self._pending()
+        if turn is None:
+            raise UserInputError("This session has no question waiting for an answer.",
+                                 "It is finished; call summary(), or start a new session.")
+        if not text or not text.strip():
+            raise UserInputError("The answer is empty.", "Type the answer you would give in the interview.")
+        card = self.coach.scorer.score(self.panel, text, turn.text)
+        self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"))
+        turn.answer, turn.scorecard = text, card
+        if self._decide() is None:
+            self.store.set_status(self.id, "finished")
+        else:
+            self._next_prompt()  # may raise BackendError; the answer is saved either way
+        return turn
+
+    def _next_prompt(self) -> Turn | None:
+        step = self._decide()
+        if step is None:
+            return None
+        kind, arg = step
+        asked = [t.text for t in self.turns]
+        index = len(self.turns)
+        if kind == "question":
+            number = int(arg)
+            item = ask(self.coach, self.panel, self.level, self.config.get("focus"), seed=derive(self.seed, "question", number),
+                       asked=asked, coverage=self.coverage)
+            turn = Turn(index=index, kind="question", question_number=number, text=item.text, question=item)
+        else:
+            last = self.turns[-1]
+            current = [t for t in self.turns if t.question_number == last.question_number]
+            # The answer replies to the last prompt (the question or a previous follow-up).
+            item = follow_up(self.coach, self.panel, last.text, last.answer or "", self.coverage, self.level,
+                             derive(self.seed, "follow-up", index), scorecard=last.scorecard,
+                             avoid=[t.follow_up.signal for t in current if t.follow_up], asked=asked)
+            turn = Turn(index=index, kind="follow-up", question_number=last.question_number, text=item.text, follow_up=item)
+        self.store.add_turn(self.id, index, turn.kind, turn.question_number, item.model_dump(mode="json"))
+        self.turns.append(turn)
+        return turn
+
+    # -- reporting -------------------------------------------------------------------------------
+
+    def summary(self) -> Summary:
+        """Coverage per signal, every answer's score, and the mean overall score so far."""
+        coverage = self.coverage
+        answered = [t for t in self.turns if t.scorecard is not None]
+        signals = []
+        for s in self.panel.signals:
+            levels = [t.scorecard.level_of(s.id) for t in answered if t.scorecard.level_of(s.id) is not None]
+            evidence = list(dict.fromkeys(q for t in answered for r in t.scorecard.signals if r.id == s.id for q in r.evidence))
+            signals.append(SignalSummary(id=s.id, name=s.name, status=coverage[s.id],
+                                         best_level=max(levels) if levels else None, evidence=evidence[:3]))
+        scores = [t.scorecard.overall for t in answered if t.scorecard.overall is not None]
+        return Summary(
+            session_id=self.id, panel=self.panel.slug, level=self.level, finished=self.finished,
+            questions_asked=sum(1 for t in self.turns if t.kind == "question"),
+            follow_ups_asked=sum(1 for t in self.turns if t.kind == "follow-up"),
+            fallbacks=sum(1 for t in self.turns if t.is_fallback),
+            coverage=coverage, signals=signals,
+            answers=[{"index": t.index, "kind": t.kind, "prompt": t.text, "overall": t.scorecard.overall,
+                      "band": t.scorecard.band, "abstained": t.scorecard.abstained} for t in answered],
+            overall=round(sum(scores) / len(scores), 1) if scores else None,
+        )
+
+    def to_dict(self) -> dict:
+        """Everything about the session, JSON-ready: settings, every turn in full, and the summary."""
+        return {
+            "id": self.id, "panel": self.panel.slug, "level": self.level, "seed": self.seed, "config": self.config,
+            "turns": [t.model_dump(mode="json") for t in self.turns],
+            "summary": self.summary().model_dump(mode="json"),
+        }
