@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     llama_repack: Literal["auto", "on", "off"] = Field(
         default="auto", description="llama.cpp weight repacking; 'auto' turns it off on AMX CPUs, where it crashes"
     )
+    rewrite: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="let the LLM rewrite composed questions and follow-ups behind a gate; 'auto': only instruct (chat) backends",
+    )
     llm_cache: Literal["off", "replay", "record"] = Field(
         default="off", description="record/replay every LLM call in cache_dir/llm.sqlite3"
     )

@@ -219,7 +219,8 @@ def session(tmp_path):
                                                 candidates_tried=3, candidates_accepted=0, **pv))
     fu = FollowUp(text="What breaks first?", panel=panel.slug, signal="resilience", signal_name="Failure handling and recovery",
                   answer_detail="We shard by user id.", refers_to_answer=True,
-                  provenance=FollowUpProvenance(examples=[], **{**pv, "prompt_id": "followup"}))
+                  composition="draft", draft="What breaks first?",
+                  provenance=FollowUpProvenance(examples=["sd-f1"], source="sd-f1", **{**pv, "backend": "composer", "prompt_id": ""}))
     q2 = Question(text="Design a rate limiter.", panel=panel.slug, level="staff",
                   provenance=QuestionProvenance(grounding=[], signals=["resilience"], candidates_tried=2, candidates_accepted=1, **pv))
     answer1 = f"We shard by user id. {IMG}"
@@ -252,7 +253,7 @@ def test_transcript_markdown_keeps_its_form_and_uses_the_shared_renderer(session
         "**Answer:**",
         "**Score:**",
         "## Follow-up to question 1",
-        "*Probes: Failure handling and recovery · builds on: “We shard by user id.” · prompt `followup@abc123`*",
+        "*Probes: Failure handling and recovery · builds on: “We shard by user id.” · frame `sd-f1`*",
         "## Question 2",
         "*Targets: resilience · grounding: none · prompt `question@abc123` · candidates 1/2 valid*",
         "*(awaiting an answer)*",

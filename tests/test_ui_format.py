@@ -173,7 +173,8 @@ def test_session_view_of_a_real_session_labels_fallbacks_escapes_answers_and_wra
     assert view.messages[2]["metadata"]["title"] == scorecard_title(session.turns[0].scorecard)
     assert "⚠ **the backend is down**" in view.status
     assert not session.finished  # one follow-up per question: the weakest signal gets probed
-    assert "Follow-up:" in view.messages[-1]["content"] and "from the follow-up bank" in view.messages[-1]["content"]
+    follow = view.messages[-1]["content"]  # composed from a follow-up frame: not a fallback, so not labelled one
+    assert "Follow-up:" in follow and "probes:" in follow and "bank" not in follow
     session.answer("I wrote the rollback plan myself and we measured error rates for two weeks after the cutover, " * 2)
     view = session_view(session)
     assert "### Wrap-up: behavioral, staff level" in view.messages[-1]["content"]

@@ -59,7 +59,7 @@ def diff(old: dict, new: dict) -> list[dict]:
 # suites worth re-running after a change.
 AFFECTS = {
     "prompt:question.": ("questions", "sessions"),
-    "prompt:followup.": ("followups", "sessions"),
+    "prompt:rewrite.": ("questions", "followups", "sessions"),
     "prompt:judge.": (),  # the suites score with the evidence scorer; the judge has its own tests
     "prompt:": ("questions", "followups", "sessions"),
     "corpus:scoring.yaml": ("scoring", "sessions", "followups"),

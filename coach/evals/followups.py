@@ -89,11 +89,12 @@ def run(
         for case in fx.cases[:per_panel]:
             question = questions[case.question]
             fu = follow_up(coach, corpus.panel(slug), question.text, case.answer, None, "staff", derive(seed, case.id))
-            problem = recheck(coach, fu, question.text, case.answer, style=backend.style)
+            problem = recheck(coach, fu, question.text, case.answer)
             row = {
                 "panel": slug, "case": case.id, "missing": sorted(case.missing), "signal": fu.signal,
                 "targets_missing": fu.signal in case.missing, "refers_to_answer": fu.refers_to_answer,
                 "shared_terms": fu.shared_terms, "fallback": fu.is_fallback, "problem": problem,
+                "composition": fu.composition, "said_back": bool(fu.answer_point),
                 "text": fu.text, "answer_detail": fu.answer_detail,
                 "tried": fu.provenance.candidates_tried, "rejections": fu.provenance.rejections,
             }
@@ -124,4 +125,6 @@ def _metrics(rows: list[dict]) -> dict[str, float]:
         "refers_to_answer_rate": round(sum(r["refers_to_answer"] for r in rows) / n, 4),
         "fallback_rate": round(sum(r["fallback"] for r in rows) / n, 4),
         "shown_valid_rate": round(sum(not r["problem"] for r in rows) / n, 4),
+        "says_back_rate": round(sum(r["said_back"] for r in rows) / n, 4),
+        "rewrite_rate": round(sum(r["composition"] == "rewrite" for r in rows) / n, 4),
     }

@@ -83,29 +83,55 @@ _PRONOUNS = {
     "we'll": "you'll", "us": "you", "our": "your", "ours": "yours", "ourselves": "yourselves",
 }
 _PRONOUN = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PRONOUNS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
-MAX_POINT_WORDS = 18
+# "I" and "we" become "you"; "we" already agrees with the verbs "you" takes, "I" does not.
+_AGREEMENT = ((re.compile(r"\byou was\b", re.IGNORECASE), "you were"), (re.compile(r"\byou am\b", re.IGNORECASE), "you are"),
+              (re.compile(r"\bwas you\b", re.IGNORECASE), "were you"))
+MAX_POINT_WORDS = 22
 _AND = re.compile(r"\s+(?:and|but)\s+")
 # Quotes, asides and code do not survive being said back in a question.
 _UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->")
 _LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
+# A clause said back must open with its subject: a pronoun, a determiner or a name. "found 70% of
+# pages came from ..." (a clause split off after "and") has lost its subject and reads as garble.
+_SUBJECT = frozenset(
+    """i i'm i'd i've i'll we we're we'd we've we'll my our they their it its the a an this that these
+    those each every one two three four five six seven eight nine ten most half all some no our""".split()
+)
+# A clause that ends on one of these was cut mid-phrase.
+_DANGLING = frozenset("to the a an of with and or but for in on at by from that which because so as than into our my your".split())
 
 
 def point_from(detail: str) -> str:
-    """The detail as the interviewer says it back ("you said ..."): its most specific clause of
-    4-18 words, in the second person. '' when no clause is short enough to quote naturally."""
+    """The detail as the interviewer says it back ("You mentioned that ..."): its most specific
+    clause of 4-22 words that opens with its own subject and ends whole, in the second person with
+    agreeing verbs (I was -> you were). '' when no clause can be said back cleanly."""
     clauses = [c.strip(" .,;:") for c in _CLAUSE.split(" ".join(detail.split())) if c]
     # A long clause splits once more at "and"/"but"; a clause cut off by trimming is never quoted.
     clauses = [part for c in clauses for part in (_AND.split(c) if len(c.split()) > MAX_POINT_WORDS else [c])]
     clauses = [_LEAD.sub("", c) for c in clauses if not c.endswith("...")]
-    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c)]
+    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c) and _whole(c)]
     if not clauses:
         return ""
     best = max(clauses, key=lambda c: (detect(c).specificity, -abs(len(c.split()) - 10)))
     swapped = _PRONOUN.sub(lambda m: _PRONOUNS[m.group(0).lower()], best)
+    for pattern, fixed in _AGREEMENT:
+        swapped = pattern.sub(fixed, swapped)
     first = swapped.split()[0]
     if first[0].isupper() and not (first.isupper() or any(ch.isupper() for ch in first[1:]) or detect(first).named):
         swapped = first[0].lower() + swapped[1:]
     return swapped
+
+
+def _whole(clause: str) -> bool:
+    ws = clause.split()
+    first, last = ws[0].lower().strip("\"'"), ws[-1].lower().strip(".,;:!?")
+    opens = first in _SUBJECT or first[0].isdigit() or (ws[0][0].isupper() and first not in _SUBJECT and detect(ws[0]).named)
+    return opens and last not in _DANGLING
+
+
+def say_back(point: str) -> str:
+    """The sentence that says a point back: 'You mentioned that <point>.'"""
+    return f"You mentioned that {point.rstrip(' .;,:')}."
 
 
 def terms(text: str) -> set[str]:

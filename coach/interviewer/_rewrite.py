@@ -1,0 +1,125 @@
+"""Where an LLM helps: it may rewrite a composed draft for flow and for the user's focus. The
+rewrite is shown only when it passes the gate; otherwise the draft is shown, and the record says
+which one was.
+
+The gate holds a rewrite to the draft: every number of the draft kept and none added, the draft's
+specific terms kept and at most a couple of new ones (an LLM adds flow, never facts), still about
+the target signal, one question that passes the surface checks, and not a repeat of anything
+already asked. The draft itself is composed from the corpus and always coherent, so a rejected
+rewrite costs nothing but the time it took.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from coach.corpus.schema import Panel, Signal
+from coach.interviewer._answer_text import terms
+from coach.interviewer._best_of_n import Draws, GenerationProvenance
+from coach.interviewer._checks import clean, surface_problem
+from coach.interviewer._reference import SESSION_DUPLICATE, encode, max_similarity
+from coach.seeding import derive
+
+if TYPE_CHECKING:
+    from coach.root import Coach
+
+PROMPT_ID = "rewrite"
+CANDIDATES = 3
+TEMPERATURE = 0.4
+MAX_TOKENS = 90
+MAX_NEW_TERMS = 2
+MIN_TERMS_KEPT = 0.6
+SIGNAL_SLACK = 0.1  # a rewrite may be this much less similar to the signal than the draft was
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+
+
+class Rewrite(BaseModel):
+    """Which text was shown, and why: the composed draft, or a rewrite that passed the gate."""
+
+    shown: Literal["draft", "rewrite"] = "draft"
+    draft: str
+    reason: str = Field(default="", description="why the draft was shown: rewriting off, or the gate's rejections")
+    rejections: dict[str, int] = Field(default_factory=dict)
+    provenance: GenerationProvenance | None = None
+
+
+def wants_rewrite(coach: Coach) -> bool:
+    """`COACH_REWRITE`: on, off, or auto — rewrite only with an instruction-following (chat) backend.
+    The bundled base model's rewrites were graded below the drafts (see the README), so auto keeps
+    its drafts."""
+    mode = coach.settings.rewrite
+    if mode == "auto":
+        return coach.backend.style == "chat"
+    return mode == "on"
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def gate_problem(text: str, draft: str, focus: str, signal_vecs: tuple[np.ndarray, float], embedder,
+                 asked: Sequence[str], asked_vecs: np.ndarray) -> str | None:
+    """The first reason a rewrite may not be shown, or None."""
+    problem = surface_problem(text, 6, 60)
+    if problem:
+        return problem
+    if text.strip().lower() == draft.strip().lower():
+        return "same as the draft"
+    if numbers(draft) - numbers(text):
+        return "drops a number"
+    if numbers(text) - numbers(draft) - numbers(focus):
+        return "adds a number"
+    kept, new = terms(draft), terms(text)
+    if kept and len(kept & new) / len(kept) < MIN_TERMS_KEPT:
+        return "drops the draft's facts"
+    if len(new - kept - terms(focus)) > MAX_NEW_TERMS:
+        return "adds facts"
+    signal_vec, draft_fit = signal_vecs
+    vec = embedder.encode_one(text)
+    if float(vec @ signal_vec) < draft_fit - SIGNAL_SLACK:
+        return "drifts off the signal"
+    norm = text.lower().strip()
+    if any(norm == a.lower().strip() for a in asked) or max_similarity(vec, asked_vecs) >= SESSION_DUPLICATE:
+        return "repeats a question already asked"
+    return None
+
+
+def rewrite(coach: Coach, draft: str, *, kind: str, panel: Panel, signal: Signal, level: str, seed: int,
+            focus: str | None = None, asked: Sequence[str] = ()) -> tuple[str, Rewrite]:
+    """(text to show, record). Asks the coach's backend for a few rewrites of `draft` and shows the
+    one closest to the target signal among those that pass the gate. A backend failure propagates:
+    it is an error the user must see, not a reason to show something else silently."""
+    if not wants_rewrite(coach):
+        return draft, Rewrite(draft=draft, reason=f"rewriting is off for the {coach.backend.name} backend ({coach.settings.rewrite})")
+    backend, embedder = coach.backend, coach.embedder
+    prompt = coach.prompt(PROMPT_ID, backend.style)
+    rendered = prompt.render_from(panel_name=panel.name, level=level, signal_name=signal.name, kind=kind, draft=draft,
+                                  focus=focus or "")
+    samplings = [prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=derive(seed, panel.slug, kind, "rewrite", i))
+                 for i in range(CANDIDATES)]
+    draws = Draws(backend, prompt, seed)
+    signal_vec = embedder.encode_one(f"{signal.name}. {signal.strong}")
+    fit = (signal_vec, float(embedder.encode_one(draft) @ signal_vec))
+    asked = [a for a in asked if a and a.strip()]
+    asked_vecs = encode(embedder, asked)
+    passed = []
+    for text, cand_seed in draws.draw([rendered] * CANDIDATES, samplings):
+        text = clean(text)
+        problem = gate_problem(text, draft, focus or "", fit, embedder, asked, asked_vecs)
+        if problem:
+            draws.reject(problem)
+            continue
+        passed.append((float(embedder.encode_one(text) @ signal_vec), text, cand_seed))
+    if not passed:
+        if draws.backend_silent:
+            raise draws.last_empty
+        return draft, Rewrite(draft=draft, reason=draws.fallback_reason().replace("generated candidates", "rewrites"),
+                              rejections=dict(draws.rejections), provenance=GenerationProvenance(**draws.provenance(0)))
+    _, text, cand_seed = max(passed)
+    return text, Rewrite(shown="rewrite", draft=draft, rejections=dict(draws.rejections),
+                         provenance=GenerationProvenance(**draws.provenance(len(passed), cand_seed)))
