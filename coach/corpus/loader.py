@@ -16,6 +16,9 @@ from coach.errors import CorpusError, unknown_choice
 from coach.corpus.items import ItemBank
 from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Panel
 
+# libyaml's loader when PyYAML was built with it: the corpus is read on every command, and the
+# pure-Python parser spends most of the load time tokenising.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SECTION = re.compile(r"^## (\d+)\. ", re.MULTILINE)
 
 
@@ -54,7 +57,7 @@ def _read_text(path: Path) -> str:
 def _load_yaml(path: Path) -> object:
     text = _read_text(path)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
         raise CorpusError(f"Corpus file {path} is not valid YAML: {err}", "Fix the YAML syntax at the line shown.") from err
 
