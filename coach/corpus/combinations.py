@@ -2,29 +2,25 @@
 
 A depth-first walk over the slots, parents before their parts. Level filters and excludes prune a
 branch as soon as an element is placed; requires can only be judged once every slot is filled,
-because any later element may carry the tag. The caller orders each slot's candidates (shuffled
-and ranked when composing, as written when counting), so the same walk serves the load-time check
-("is there at least one?"), the composer ("the first one I like") and the variety count ("all").
+because any later element may carry the tag. The same walk serves the load-time check ("is there
+at least one?"), the composer (all of one item's, to draw from) and the variety count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from coach.corpus.items import Element, ItemBank, ItemModel
 
-# (slot, type, candidates as (path, element)) -> the candidates in the order to try them.
-Order = Callable[[str, str, list[tuple[str, "Element"]]], list[tuple[str, "Element"]]]
-
-
 @dataclass(frozen=True)
 class Combination:
     item: ItemModel
     level: str
-    choices: tuple[tuple[str, str, Element], ...]  # (slot, path, element), in slot order
+    choices: tuple[tuple[str, str, Element], ...]  # (slot, path, element), in the item's slot order
 
     @property
     def key(self) -> str:
@@ -58,39 +54,35 @@ def _qualified(entries: list[str]) -> tuple[set[str], dict[str, set[str]]]:
     return plain, by_slot
 
 
-def combinations(bank: ItemBank, item: ItemModel, level: str, order: Order | None = None) -> Iterator[Combination]:
-    """Every valid combination of `item` at `level`, in the order `order` gives each slot."""
+def combinations(bank: ItemBank, item: ItemModel, level: str) -> Iterator[Combination]:
+    """Every valid combination of `item` at `level`, elements in the order the bank lists them."""
     slots = slot_order(item.slots)
+    declared = {slot: i for i, slot in enumerate(item.slots)}
     needs, needs_at = _qualified(item.requires)
     bans, bans_at = _qualified(item.excludes)
-    chosen: list[tuple[str, str, Element]] = []
+    chosen: list[tuple[str, str, Element, frozenset[str]]] = []
     paths: dict[str, tuple[str, Element]] = {}
 
-    def fits(slot: str, element: Element) -> bool:
+    def fits(slot: str, element: Element, tags: frozenset[str]) -> bool:
         if element.levels is not None and level not in element.levels:
             return False
-        tags = set(element.tags)
         if tags & bans or tags & bans_at.get(slot, set()) or not needs_at.get(slot, set()) <= tags:
             return False
-        for _, _, other in chosen:
-            if tags & set(other.excludes) or set(element.excludes) & set(other.tags):
-                return False
-        return True
+        return not any(tags & set(other.excludes) or tags2 & set(element.excludes) for _, _, other, tags2 in chosen)
 
     def complete() -> bool:
-        tags = [set(e.tags) for _, _, e in chosen]
-        if not needs <= set().union(*tags):
+        if not needs <= frozenset().union(*(c[3] for c in chosen)):
             return False
-        for i, (_, _, element) in enumerate(chosen):
-            others = set().union(*(t for j, t in enumerate(tags) if j != i))
-            if not set(element.requires) <= others:
+        for i, (_, _, element, _) in enumerate(chosen):
+            if element.requires and not set(element.requires) <= frozenset().union(*(c[3] for j, c in enumerate(chosen) if j != i)):
                 return False
         return True
 
     def walk(depth: int) -> Iterator[Combination]:
         if depth == len(slots):
             if complete():
-                yield Combination(item, level, tuple(chosen))
+                ordered = sorted(chosen, key=lambda c: declared[c[0]])
+                yield Combination(item, level, tuple((slot, path, e) for slot, path, e, _ in ordered))
             return
         slot, parent, kind = slots[depth]
         if parent is None:
@@ -98,10 +90,12 @@ def combinations(bank: ItemBank, item: ItemModel, level: str, order: Order | Non
         else:
             ppath, pelement = paths[parent]
             pool = [(f"{ppath}/{e.id}", e) for e in pelement.parts.get(kind, [])]
-        used = {path for _, path, _ in chosen}
-        candidates = [(p, e) for p, e in pool if p not in used and fits(slot, e)]
-        for path, element in order(slot, kind, candidates) if order else candidates:
-            chosen.append((slot, path, element))
+        used = {c[1] for c in chosen}
+        for path, element in pool:
+            tags = frozenset(element.tags)
+            if path in used or not fits(slot, element, tags):
+                continue
+            chosen.append((slot, path, element, tags))
             paths[slot] = (path, element)
             yield from walk(depth + 1)
             chosen.pop()
@@ -109,6 +103,23 @@ def combinations(bank: ItemBank, item: ItemModel, level: str, order: Order | Non
 
     if level in item.levels:
         yield from walk(0)
+
+
+# Combinations per bank, item and level: banks are immutable, and the composer draws from the same
+# few hundred combinations on every question. Keyed by id() because banks are unhashable; the
+# finalizer drops a bank's entries when the bank goes away, so an id is never reused stale.
+_CACHE: dict[int, dict[tuple[str, str], tuple[Combination, ...]]] = {}
+
+
+def cached_combinations(bank: ItemBank, item: ItemModel, level: str) -> tuple[Combination, ...]:
+    per_bank = _CACHE.get(id(bank))
+    if per_bank is None:
+        per_bank = _CACHE[id(bank)] = {}
+        weakref.finalize(bank, _CACHE.pop, id(bank), None)
+    key = (item.id, level)
+    if key not in per_bank:
+        per_bank[key] = tuple(combinations(bank, item, level))
+    return per_bank[key]
 
 
 def valid_combinations(bank: ItemBank, level: str | None = None, signal: str | None = None) -> Iterator[Combination]:
