@@ -8,7 +8,7 @@ One file per panel, `corpus/items/<panel-slug>.yaml`:
     panel: system-design
     elements:                        # type -> pool
       scenario:
-        - id: checkout               # unique across the whole file (items included)
+        - id: checkout               # ids are unique across the file, items included
           text: the checkout service of an online shop
           tags: [request-path, writes, money]
           sources: [section:2, section:14]         # compendium sections, case:<id> for cases
@@ -40,18 +40,24 @@ every slot is filled. Questions then read `asks`: the item's, followed by those 
 The grammatical form of each slot type, so that every combination a stem allows reads right:
 - scenario: a singular noun phrase with its own determiner and no trailing relative clause, fit to
   follow "You own ..." or "Your team runs ..." and to be called "it" ("the checkout service of an
-  online shop"). In behavioral and leadership panels, a situation in the same form ("a launch that
-  slipped by a quarter" is not allowed; "a launch slipping by a quarter" is).
+  online shop"). Behavioral and leadership panels use it for a situation in the same form, fit to
+  follow "Tell me about ..." ("a launch you owned slipping by a quarter").
 - scale: a verb phrase in the third person singular present, whose subject is the scenario, fit to
   follow "which ..." or "It ..." ("takes 400 orders a second at peak").
 - constraint, twist: an independent clause in the present tense, fit to follow "Suppose ...",
   "The catch is that ..." or "Now ..." ("the budget is capped at $40k a month").
 - probe: a question in the second person without its question mark ("where does it break first").
+Types are open: a panel whose stems need another form (a past-tense clause, say) declares its own
+type and states the form in its file's header comment.
 Element texts start lowercase unless a proper noun starts them, carry no final punctuation and no
 braces; the composer capitalises sentence starts and ends the question with one "?".
 
-Checks that need the rest of the corpus (signal ids, compendium sections, case ids) read them from
-the validation context: {"signals": [...], "sections": [...], "cases": [...]}.
+Loading checks that every top-level element cites a source (a part without its own inherits its
+parent's), every source exists, every tag named in requires/excludes is carried by some element,
+every placeholder is a declared slot and every slot is used, every signal of the panel has item
+models at senior, staff and principal, and every item has a valid combination at each of its
+levels. Checks that need the rest of the corpus read it from the validation context:
+{"signals": [...], "sections": [...], "cases": [...]}.
 """
 
 from __future__ import annotations
@@ -124,7 +130,7 @@ class Element(Strict):
         if "{" in value or "}" in value:
             raise ValueError("element text may not contain braces")
         if value[-1] in ".?!,;:":
-            raise ValueError("element text ends without punctuation; the stem supplies it")
+            raise ValueError("element text must not end in punctuation; the stem supplies it")
         return value
 
     @field_validator("parts")
