@@ -1,8 +1,10 @@
-"""Load and validate the corpus: the compendium, the seven panels and the case studies."""
+"""Load and validate the corpus: the compendium, the seven panels, the case studies and the item
+models the interviewer composes its questions from (`items/`, optional)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -11,7 +13,13 @@ import yaml
 from pydantic import ValidationError
 
 from coach.errors import CorpusError, unknown_choice
+from coach.corpus.items import ItemBank
 from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Panel
+
+# libyaml's loader when PyYAML was built with it: the corpus is read on every command, and the
+# pure-Python parser spends most of the load time tokenising.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SECTION = re.compile(r"^## (\d+)\. ", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Corpus:
     panels: dict[str, Panel]
     cases: list[Case]
     file_hashes: dict[str, str] = field(default_factory=dict)
+    items: dict[str, ItemBank] = field(default_factory=dict)  # panel slug -> its item models
 
     def panel(self, slug: str) -> Panel:
         if slug not in self.panels:
@@ -48,16 +57,28 @@ def _read_text(path: Path) -> str:
 def _load_yaml(path: Path) -> object:
     text = _read_text(path)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
         raise CorpusError(f"Corpus file {path} is not valid YAML: {err}", "Fix the YAML syntax at the line shown.") from err
 
 
-def _validation_error(path: Path, err: ValidationError) -> CorpusError:
-    problems = "; ".join(
-        f"field '{'.'.join(str(p) for p in e['loc']) or '(file)'}': {e['msg']}" for e in err.errors()[:5]
-    )
-    return CorpusError(f"Corpus file {path} is malformed: {problems}", "Fix the named field(s); the schema is in coach/models.py.")
+def _field(loc: tuple, data: object) -> str:
+    """`items.3.signal` as `items[sd-cap-1].signal`: list positions named by the id found there."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int) and isinstance(data, list) and 0 <= part < len(data):
+            data = data[part]
+            ident = data.get("id") if isinstance(data, dict) else None
+            out += f"[{ident}]" if isinstance(ident, str) else f"[{part}]"
+            continue
+        data = data.get(part) if isinstance(data, dict) else None
+        out += f".{part}" if out else str(part)
+    return out or "(file)"
+
+
+def _validation_error(path: Path, err: ValidationError, data: object = None) -> CorpusError:
+    problems = "; ".join(f"field '{_field(e['loc'], data)}': {e['msg']}" for e in err.errors()[:5])
+    return CorpusError(f"Corpus file {path} is malformed: {problems}", "Fix the named field(s); the schema is in coach/corpus/.")
 
 
 def load_panel(path: Path) -> Panel:
@@ -65,17 +86,31 @@ def load_panel(path: Path) -> Panel:
     try:
         panel = Panel.model_validate(data)
     except ValidationError as err:
-        raise _validation_error(path, err) from err
+        raise _validation_error(path, err, data) from err
     if panel.slug != path.stem:
         raise CorpusError(f"Corpus file {path} declares slug {panel.slug!r}.", f"Rename the file to {panel.slug}.yaml or fix the slug.")
     return panel
 
 
 def load_cases(path: Path) -> list[Case]:
+    data = _load_yaml(path)
     try:
-        return CaseFile.model_validate(_load_yaml(path)).cases
+        return CaseFile.model_validate(data).cases
     except ValidationError as err:
-        raise _validation_error(path, err) from err
+        raise _validation_error(path, err, data) from err
+
+
+def load_items(path: Path, panel: Panel, sections: set[int], case_ids: set[str]) -> ItemBank:
+    """One panel's item models, checked against its signals and the compendium and cases they cite."""
+    data = _load_yaml(path)
+    context = {"signals": [s.id for s in panel.signals], "sections": sections, "cases": case_ids}
+    try:
+        bank = ItemBank.model_validate(data, context=context)
+    except ValidationError as err:
+        raise _validation_error(path, err, data) from err
+    if bank.panel != path.stem:
+        raise CorpusError(f"Corpus file {path} declares panel {bank.panel!r}.", f"Rename the file to {bank.panel}.yaml or fix the panel.")
+    return bank
 
 
 def load_corpus(root: Path) -> Corpus:
@@ -99,7 +134,15 @@ def load_corpus(root: Path) -> Corpus:
     cases: list[Case] = []
     for path in sorted((root / "cases").glob("*.yaml")):
         cases.extend(load_cases(track(path)))
-    return Corpus(root=root, compendium=compendium, panels=panels, cases=cases, file_hashes=hashes)
+    items: dict[str, ItemBank] = {}
+    item_files = sorted((root / "items").glob("*.yaml")) if (root / "items").is_dir() else []
+    unknown = [p.name for p in item_files if p.stem not in PANEL_SLUGS]
+    if unknown:
+        raise CorpusError(f"Unknown item files in {root / 'items'}: {unknown}.", f"Name each after its panel: {', '.join(PANEL_SLUGS)}.")
+    sections = {int(n) for n in _SECTION.findall(compendium)}
+    for path in item_files:
+        items[path.stem] = load_items(track(path), panels[path.stem], sections, {c.id for c in cases})
+    return Corpus(root=root, compendium=compendium, panels=panels, cases=cases, file_hashes=hashes, items=items)
 
 
 @lru_cache(maxsize=4)
