@@ -48,6 +48,10 @@ def _question(coach, panel, qid):
     return next(q.text for q in coach.corpus.panel(panel).sample_questions if q.id == qid)
 
 
+def _frames(coach, panel, signal):
+    return frames_for(panel, signal, coach.corpus.items.get(panel.slug))
+
+
 def _only(panel, signal_id):
     """A scorecard on which only `signal_id` is open, so the follow-up must probe it."""
     return _card(panel, {signal_id: 0})
@@ -75,16 +79,16 @@ def test_weakest_signal_lowest_level_then_least_evidence_then_panel_order(corpus
 
 def test_a_composed_follow_up_says_a_point_back_and_asks_the_fitting_frame(fake_coach):
     panel = fake_coach.panel("system-design")
-    signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in frames_for(panel, s)))
+    signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in _frames(fake_coach, panel, s)))
     never = FakeBackend([])  # the embedded (completion) backend is not asked to rewrite by default
     fu = _fu(fake_coach, "system-design", "How does your catalog stay up during a sale?", CACHE_ANSWER, never,
              seed=3, scorecard=_only(panel, signal.id))
     assert never.calls == [] and fu.composition == "draft" and fu.text == fu.draft and not fu.is_fallback
     assert fu.signal == signal.id and fu.answer_point and fu.answer_point.startswith("you")
     assert fu.text.startswith(f"You mentioned that {fu.answer_point}. ")
-    frame = next(f for f in frames_for(panel, signal) if f.id == fu.provenance.source)
+    frame = next(f for f in _frames(fake_coach, panel, signal) if f.id == fu.provenance.source)
     assert fu.text.endswith(frame.text) and fu.refers_to_answer and fu.shared_terms
-    assert fu.provenance.backend == "composer" and set(fu.provenance.examples) == {f.id for f in frames_for(panel, signal)}
+    assert fu.provenance.backend == "composer" and set(fu.provenance.examples) == {f.id for f in _frames(fake_coach, panel, signal)}
     assert "off" in fu.rewrite.reason and recheck(fake_coach, fu, "How does your catalog stay up during a sale?", CACHE_ANSWER) is None
     again = _fu(fake_coach, "system-design", "How does your catalog stay up during a sale?", CACHE_ANSWER, never,
                 seed=3, scorecard=_only(panel, signal.id))
@@ -94,7 +98,7 @@ def test_a_composed_follow_up_says_a_point_back_and_asks_the_fitting_frame(fake_
 def test_a_frame_already_asked_is_not_asked_again(fake_coach):
     panel = fake_coach.panel("behavioral")
     signal = panel.signals[0]
-    frames = frames_for(panel, signal)
+    frames = _frames(fake_coach, panel, signal)
     first = _fu(fake_coach, "behavioral", "Tell me about a hard project.", CACHE_ANSWER, FakeBackend([]), seed=1,
                 scorecard=_only(panel, signal.id))
     asked = [f.text for f in frames if f.id == first.provenance.source]
@@ -134,7 +138,7 @@ def _chat(reply):
 
 def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach):
     panel = fake_coach.panel("system-design")
-    signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in frames_for(panel, s)))
+    signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in _frames(fake_coach, panel, s)))
     base = _fu(fake_coach, "system-design", "How does the catalog cope?", CACHE_ANSWER, FakeBackend([]), seed=3,
                scorecard=_only(panel, signal.id))
     smoother = base.draft.replace("You mentioned that", "So").replace(". ", "; ", 1)
@@ -159,7 +163,7 @@ def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach):
 )
 def test_a_rewrite_that_fails_the_gate_is_not_shown(fake_coach, change, reason):
     panel = fake_coach.panel("system-design")
-    signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in frames_for(panel, s)))
+    signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in _frames(fake_coach, panel, s)))
     draft = _fu(fake_coach, "system-design", "How does the catalog cope?", CACHE_ANSWER, FakeBackend([]), seed=3,
                 scorecard=_only(panel, signal.id)).draft
     assert re.search(r"\d", draft)  # the point said back carries a number the rewrite must keep

@@ -201,12 +201,34 @@ class ItemModel(Strict):
         return self
 
 
+class FollowUpFrame(Strict):
+    """A probe for one signal that fits any answer on it: a follow-up asks it after saying one point
+    of the answer back ("You mentioned that ... <frame>"). Written to stand on its own: no "that
+    lock" or "the SDK deadlock" that only one story has."""
+
+    id: str
+    signal: str
+    text: str = Field(min_length=15)
+    levels: list[Level] | None = Field(default=None, description="levels it suits; all when absent")
+
+    _id = field_validator("id")(_check_id)
+    _signal = field_validator("signal")(ItemModel._known_signal.__func__)  # type: ignore[attr-defined]
+
+    @field_validator("text")
+    @classmethod
+    def _one_question(cls, value: str) -> str:
+        if not value.endswith("?") or value.count("?") > 2 or value != " ".join(value.split()):
+            raise ValueError("a frame is one question ending in '?', single-spaced")
+        return value
+
+
 class ItemBank(Strict):
-    """The item models and element pools of one panel."""
+    """The item models, element pools and follow-up frames of one panel."""
 
     panel: str
     elements: dict[str, list[Element]] = Field(min_length=1)
     items: list[ItemModel] = Field(min_length=1)
+    frames: list[FollowUpFrame] = Field(default_factory=list, description="follow-up probes, per signal")
 
     @field_validator("panel")
     @classmethod
@@ -218,7 +240,7 @@ class ItemBank(Strict):
     @model_validator(mode="after")
     def _bank_is_coherent(self, info: ValidationInfo) -> ItemBank:
         elements = list(self.walk())
-        _unique("element or item", [path for path, _, _ in elements] + [i.id for i in self.items])
+        _unique("element, item or frame", [path for path, _, _ in elements] + [i.id for i in self.items] + [f.id for f in self.frames])
         for path, kind, element in elements:
             if "/" not in path and not element.sources:
                 raise ValueError(f"elements.{kind}[{element.id}].sources: a top-level element names what grounds it")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from coach.corpus.items import FollowUpFrame, ItemBank
 from coach.corpus.schema import FollowUp as Frame
 from coach.corpus.schema import Panel, Signal
 from coach.errors import UserInputError
@@ -120,7 +121,7 @@ def follow_up(
     card = scorecard if scorecard is not None else coach.scorer.score(panel, answer, q_text)
     signal = _signal_to_probe(panel, card, coverage, avoid)
     embedder = coach.embedder
-    frames = frames_for(panel, signal)
+    frames = frames_for(panel, signal, coach.corpus.items.get(panel.slug), level)
     detail, point = pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)
     probe = _probe(embedder, panel, signal, frames, q_text, answer, [q_text, *asked], seed)
     if not probe.text.rstrip().endswith("?"):
@@ -137,8 +138,13 @@ def follow_up(
     )
 
 
-def frames_for(panel: Panel, signal: Signal) -> list[Frame]:
-    """The follow-up frames that probe `signal`: the panel's tagged follow-ups for it."""
+def frames_for(panel: Panel, signal: Signal, bank: ItemBank | None = None, level: str = "staff") -> list[Frame | FollowUpFrame]:
+    """The follow-up frames that probe `signal`: the item bank's frames for it at this level, which
+    fit any answer; without any, the panel's tagged follow-ups (some written for one story)."""
+    if bank is not None:
+        frames = [f for f in bank.frames if f.signal == signal.id and (f.levels is None or level in f.levels)]
+        if frames:
+            return frames
     return [f for f in panel.follow_ups if f.signal == signal.id]
 
 
@@ -147,8 +153,8 @@ def _composed(coach: Coach, seed: int) -> dict:
     return dict(backend="composer", model=f"{COMPOSER}@corpus:{coach.corpus.hash}", prompt_id="", prompt_hash="", seed=seed)
 
 
-def _probe(embedder, panel: Panel, signal: Signal, frames: list[Frame], question: str, answer: str,
-           asked: Sequence[str], seed: int) -> Frame:
+def _probe(embedder, panel: Panel, signal: Signal, frames: list, question: str, answer: str,
+           asked: Sequence[str], seed: int) -> Frame | FollowUpFrame:
     """The frame to ask: not asked yet in the session, a question over an instruction, the one that
     fits the conversation best, then seeded."""
     asked_norm = {a.lower().strip() for a in asked}
@@ -186,7 +192,8 @@ def recheck(coach: Coach, fu: FollowUp, question: str, answer: str, asked: Seque
     from the corpus asked alone may be an instruction ("Walk me through the restart."): the checks
     exist to catch composition and rewriting, so only the repeat check applies to it."""
     panel = coach.panel(fu.panel)
-    if any(f.text == fu.text for f in panel.follow_ups):
+    bank = coach.corpus.items.get(panel.slug)
+    if any(f.text == fu.text for f in [*panel.follow_ups, *(bank.frames if bank else [])]):
         asked_norm = {a.lower().strip() for a in (question, *asked)}
         return "repeats a question already asked" if fu.text.lower().strip() in asked_norm else None
     said_back = say_back(fu.answer_point) if fu.answer_point else ""
