@@ -47,9 +47,9 @@ def _load(session_id: str) -> MockSession:
 
 
 @shows_errors
-def start(panel: str, level: str, questions: int, followups: int, seed: int | None):
+def start(panel: str, level: str, questions: int, followups: int, seed: int | None, focus: str = ""):
     session = _coach().start_session(panel, level, questions=int(questions), followups=int(followups),
-                                     seed=None if seed is None else int(seed))
+                                     seed=None if seed is None else int(seed), focus=focus if focus.strip() else None)
     return session.id, *session_view(session), gr.update(visible=False)
 
 
@@ -93,6 +93,8 @@ def mock_tab() -> None:
         followups = gr.Slider(0, 3, value=1, step=1, label="Follow-ups", elem_id="mock-followups", min_width=200)
         seed = gr.Number(value=_coach().settings.seed, precision=0, label="Seed", elem_id="mock-seed", min_width=90, scale=0)
         go = gr.Button("Start interview", variant="primary", elem_id="mock-start", scale=0, min_width=160)
+    focus = gr.Textbox(label="Focus (optional)", lines=1, max_lines=6, elem_id="mock-focus",
+                       placeholder="A topic such as 'payments' or 'ads ranking', or paste a job description")
     status = gr.Markdown("Choose a panel and press **Start interview**.", elem_id="mock-status")
     with gr.Row():
         with gr.Column(scale=3):
@@ -110,7 +112,7 @@ def mock_tab() -> None:
             card = gr.Markdown("*Answer the question to see its scorecard.*", elem_id="mock-scorecard", latex_delimiters=[])
     view = [chat, coverage, card, status]
     llm = {"concurrency_id": "llm", "concurrency_limit": 1}  # one model, one generation at a time
-    go.click(start, [panel, level, questions, followups, seed], [session_id, *view, again], **llm)
+    go.click(start, [panel, level, questions, followups, seed, focus], [session_id, *view, again], **llm)
     send.click(answer, [session_id, reply], [*view, reply, again], **llm)
     again.click(retry, [session_id], [*view, again], **llm)
 

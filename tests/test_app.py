@@ -210,3 +210,22 @@ def test_a_backend_failure_is_an_error_naming_the_backend_not_a_question(browser
             error.wait_for(timeout=MODEL_WAIT_MS)
             assert f"127.0.0.1:{closed}" in page.locator("body").inner_text()
             assert page.locator("#mock-chat .message").count() == 0  # no invented question
+
+
+def test_every_panel_asks_composed_questions_and_follow_ups_with_no_fallback_label(browser, app_url):
+    """One short interview per panel, each in a fresh page: what the interviewer says is composed,
+    so nothing shown is labelled as taken from a bank, and every message is one question."""
+    from coach.corpus.schema import PANEL_SLUGS
+
+    for slug in PANEL_SLUGS:
+        with open_page(browser, app_url) as page:
+            page.locator("#mock-focus textarea").fill("payments and checkout" if slug != "behavioral" else "a migration")
+            _start_interview(page, slug, questions=1, followups=1)
+            first = page.locator("#mock-chat .message").first.inner_text()
+            assert "?" in first and "bank" not in first, (slug, first)
+            _send(page, CONCRETE_ANSWER)
+            _wait_text(page, "#mock-chat", r"Follow-up:|Wrap-up")
+            chat = page.locator("#mock-chat").inner_text()
+            assert "bank" not in chat and "fallback" not in chat.lower(), (slug, chat)
+            follow = [m for m in page.locator("#mock-chat .message").all_inner_texts() if "Follow-up:" in m]
+            assert all("?" in m for m in follow), (slug, follow)

@@ -13,18 +13,15 @@ from coach.llm.cache import CachedBackend
 from coach.llm.prompts import load_prompt
 from coach.testing import FakeBackend
 
-QUESTION_VARS = dict(
-    panel_name="System Design", panel_goal="Design systems.", level="staff", level_expectation="Sizes every tier.",
-    grounding="- Size each tier at peak.",
-    examples="Question 1 (Capacity): A product peaks at 25k RPS. Size the tiers and say what breaks first?\n"
-    "Question 2 (Capacity): A queue takes 4k messages per second at peak. How many consumers do you run?\n"
-    "Question 3 (Capacity): A cache absorbs 85% of 25k RPS. What happens to the database when it is cold?",
-    focus="Capacity",
+REWRITE_VARS = dict(
+    panel_name="System Design", level="staff", signal_name="Quantified capacity and cost reasoning", kind="question",
+    draft=("You own the checkout service of an online shop, which takes 400 orders a second at peak. "
+           "Which tier gives out first, and what does the fix cost per month?"),
 )
 
 
 def _prompt():
-    return load_prompt("question", "completion", REPO_ROOT / "prompts").render(**QUESTION_VARS)
+    return load_prompt("rewrite", "completion", REPO_ROOT / "prompts").render(**REWRITE_VARS)
 
 
 def test_cut_after_keeps_the_first_end_and_drops_the_rest():
@@ -97,6 +94,7 @@ def test_embedded_batch_is_reproducible_shares_the_prefix_and_stops_at_the_quest
     same = backend.generate_many([prompt] * 3, greedy)
     assert len({g.text for g in same}) == 1 and same[0].text.strip()
     # Prompts that share little still decode side by side, each from its own text.
-    other = load_prompt("question", "completion", REPO_ROOT / "prompts").render(**{**QUESTION_VARS, "panel_name": "Behavioral", "focus": "Ownership"})
+    other = load_prompt("rewrite", "completion", REPO_ROOT / "prompts").render(
+        **{**REWRITE_VARS, "panel_name": "Behavioral", "signal_name": "Personal ownership", "draft": "Tell me about a launch you owned that slipped by a quarter; what did you do first?"})
     mixed = backend.generate_many([prompt, other], greedy[:2])
     assert all(not isinstance(g, EmptyOutputError) and g.text.strip() for g in mixed)

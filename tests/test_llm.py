@@ -22,34 +22,20 @@ from coach.testing import FakeBackend, free_port
 
 PROMPTS = REPO_ROOT / "prompts"
 
-# A realistic `question` prompt: real panel text and a grounding of the size retrieval returns.
-QUESTION_VARS = dict(
+# A realistic `rewrite` prompt: a composed draft of the length the composer writes.
+REWRITE_VARS = dict(
     panel_name="System Design",
-    panel_goal="See whether the candidate can turn an ambiguous product need into a quantified, operable design.",
     level="staff",
-    level_expectation="Drives the requirements, sizes every tier at peak with cost, and covers SLOs and rollout.",
-    grounding=(
-        "Capacity & Cost Modeling. Inputs: DAU 5M; Peak RPS 25k; read/write 80/20; payload 1.5KB; cache hit "
-        "85%. Derived DB write RPS: 25k * 0.2 = 5k. App CPU: 25k * 1.2 ms = 30 cores; at 60% target "
-        "utilisation that is 50 cores. Headroom policy: 30% spare at peak. Breakpoints: when the primary "
-        "database passes 70% CPU at peak, add read replicas; past 40k RPS, shard by tenant."
-    ),
-    examples="\n".join(
-        [
-            "Question 1 (capacity): A product with 5M daily users peaks at 25k RPS with an 85% cache hit rate. "
-            "Size the app, cache and database tiers, and tell me where the first breakpoint is?",
-            "Question 2 (consistency): Design per-tenant rate limiting of 1,000 requests per second across 40 "
-            "gateway instances in two regions. How accurate does the limit need to be?",
-            "Question 3 (resilience): Popular cache keys expire together every hour and database CPU spikes "
-            "to 95%. Redesign the caching layer so this cannot recur?",
-        ]
-    ),
-    focus="capacity",
+    signal_name="Quantified capacity and cost reasoning",
+    kind="question",
+    draft=("You own the checkout service of an online shop, which takes 400 orders a second at peak, each one "
+           "reserving stock and charging a card. Which tier gives out first, and what does the fix cost per month?"),
+    focus="payments",
 )
 
 
 def _question(style="completion"):
-    return load_prompt("question", style, PROMPTS).render(**QUESTION_VARS)
+    return load_prompt("rewrite", style, PROMPTS).render_from(**REWRITE_VARS)
 
 
 # --- test double and interface -------------------------------------------------------------
@@ -63,7 +49,7 @@ def test_fake_backend_replays_queue_records_calls_and_then_fails():
     assert [first.text, second.text] == ["one?", "two?"]
     assert [c.sampling.seed for c in backend.calls] == [1, 2]
     assert backend.calls[0].prompt is prompt
-    assert (first.backend, first.model, first.prompt_id) == ("fake", "fake-model", "question")
+    assert (first.backend, first.model, first.prompt_id) == ("fake", "fake-model", "rewrite")
     with pytest.raises(BackendError, match="no replies left"):
         backend.generate(prompt, Sampling())
 
@@ -124,7 +110,7 @@ def test_any_change_in_seed_repeat_or_prompt_misses(cache_path):
     assert not cached.generate(prompt, Sampling(seed=1), repeat=1).cached
     assert not cached.generate(prompt, Sampling(seed=1, temperature=0.2)).cached
     assert not cached.generate(prompt, Sampling(seed=1, stop=("\n",))).cached
-    edited = load_prompt("question", "completion", PROMPTS).render(**{**QUESTION_VARS, "focus": "cost"})
+    edited = load_prompt("rewrite", "completion", PROMPTS).render_from(**{**REWRITE_VARS, "draft": "Which tier fails first?"})
     assert not cached.generate(edited, Sampling(seed=1)).cached
     rehashed = replace(prompt, prompt_hash="0" * 12)  # same text, edited prompt file
     assert not cached.generate(rehashed, Sampling(seed=1)).cached
@@ -278,7 +264,7 @@ def test_repacking_switch():
 @pytest.mark.slow
 def test_embedded_backend_is_reproducible_and_loaded_once():
     backend = create_backend(Settings())
-    sampling = Sampling(temperature=0.7, max_tokens=32, seed=11, stop=load_prompt("question", "completion", PROMPTS).stop)
+    sampling = Sampling(temperature=0.7, max_tokens=32, seed=11, stop=load_prompt("rewrite", "completion", PROMPTS).stop)
     prompt = _question()
     first = backend.generate(prompt, sampling)
     # A call in between leaves other state in the model's context; the result must not depend on it.
@@ -299,5 +285,5 @@ def test_openai_backend_completion_against_a_real_server(llama_server):
     backend = create_backend(settings)
     gen = backend.generate(_question(), Sampling(temperature=0.7, max_tokens=24, seed=3, stop=("\n",)))
     assert gen.text.strip()
-    assert (gen.backend, gen.model, gen.prompt_id) == ("openai", settings.openai_model, "question")
-    assert gen.prompt_hash == load_prompt("question", "completion", PROMPTS).hash and gen.tokens > 0
+    assert (gen.backend, gen.model, gen.prompt_id) == ("openai", settings.openai_model, "rewrite")
+    assert gen.prompt_hash == load_prompt("rewrite", "completion", PROMPTS).hash and gen.tokens > 0

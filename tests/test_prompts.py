@@ -15,7 +15,7 @@ from coach.testing import FakeBackend
 
 PROMPTS = REPO_ROOT / "prompts"
 
-PROMPT_IDS = ("question", "rewrite", "judge")
+PROMPT_IDS = ("rewrite", "judge")
 
 
 def _values(prompt, **overrides) -> dict:
@@ -49,11 +49,11 @@ def test_every_prompt_file_loads_and_renders():
             assert [m.role for m in rendered.messages][:2] == ["system", "user"]
 
 
-def test_completion_question_prompt_ends_where_the_model_writes_the_next_question():
-    prompt = load_prompt("question", "completion", PROMPTS)
-    text = prompt.render(**_values(prompt, focus="capacity math")).text
-    assert text.endswith("Question 4 (capacity math):")
-    assert "\n" in prompt.stop
+def test_completion_rewrite_prompt_ends_where_the_model_says_the_draft_again():
+    prompt = load_prompt("rewrite", "completion", PROMPTS)
+    text = prompt.render(**_values(prompt, draft="Which tier gives out first?")).text
+    assert text.endswith("Draft: Which tier gives out first?\nSpoken:")
+    assert "\n" in prompt.stop and prompt.stop_after == ("?",)
 
 
 @pytest.mark.parametrize("prompt_id", PROMPT_IDS)
@@ -91,16 +91,16 @@ def test_text_cannot_escape_its_fence_or_start_a_message():
 
 
 def test_hash_changes_when_the_file_changes_and_travels_with_generations(prompts_copy):
-    before = load_prompt("question", "completion", prompts_copy)
+    before = load_prompt("rewrite", "completion", prompts_copy)
     path = before.path
-    path.write_text(path.read_text().replace("Reference notes:", "Notes:"))
-    after = load_prompt("question", "completion", prompts_copy)
+    path.write_text(path.read_text().replace("said again as an interviewer", "said once more as an interviewer"))
+    after = load_prompt("rewrite", "completion", prompts_copy)
     assert before.hash != after.hash
-    assert load_prompt("question", "chat", prompts_copy).hash == load_prompt("question", "chat", PROMPTS).hash
+    assert load_prompt("rewrite", "chat", prompts_copy).hash == load_prompt("rewrite", "chat", PROMPTS).hash
 
     backend = FakeBackend(["What is the first breakpoint?"])
     gen = backend.generate(after.render(**_values(after)), Sampling(seed=3))
-    assert (gen.prompt_id, gen.prompt_hash) == ("question", after.hash)
+    assert (gen.prompt_id, gen.prompt_hash) == ("rewrite", after.hash)
 
 
 def test_unknown_front_matter_key_is_an_error(prompts_copy):
@@ -111,10 +111,10 @@ def test_unknown_front_matter_key_is_an_error(prompts_copy):
 
 
 def test_placeholder_must_be_declared(prompts_copy):
-    path = prompts_copy / "question.chat.md"
+    path = prompts_copy / "rewrite.chat.md"
     path.write_text(path.read_text() + "\nCandidate: {candidate}\n")
     with pytest.raises(PromptError, match="candidate"):
-        load_prompt("question", "chat", prompts_copy)
+        load_prompt("rewrite", "chat", prompts_copy)
 
 
 def test_file_id_must_match_name(prompts_copy):
@@ -127,4 +127,4 @@ def test_file_id_must_match_name(prompts_copy):
 def test_unknown_prompt_lists_the_known_ones():
     with pytest.raises(PromptError) as err:
         load_prompt("warmup", "chat", PROMPTS)
-    assert "judge, question, rewrite" in str(err.value)
+    assert "judge, rewrite" in str(err.value)

@@ -41,17 +41,18 @@ def test_from_env_overrides_without_writing_the_environment(monkeypatch, tmp_pat
 def test_an_injected_backend_serves_questions_follow_ups_and_the_judge(fake_settings):
     backend = FakeBackend(lambda prompt, sampling: QUESTION if prompt.prompt_id == "question" else " And then?", style="chat")
     coach = Coach(fake_settings.model_copy(update={"backend": "openai", "scorer": "judge"}), backend=backend)
-    coach.ask("system-design", seed=1)
-    assert backend.calls and all(c.prompt.prompt_id == "question" for c in backend.calls)
+    question = coach.ask("system-design", seed=1)
+    assert backend.calls and all(c.prompt.prompt_id == "rewrite" for c in backend.calls)  # an instruct model rewrites
+    assert question.provenance.backend == "fake" or question.composition == "draft"
     assert coach.scorer.backend is backend  # the judge asks the coach's backend, not a new one
 
 
 def test_a_backend_registered_by_name_is_found_through_the_settings(monkeypatch, fake_settings):
     backend = FakeBackend(lambda prompt, sampling: QUESTION)
     monkeypatch.setitem(BACKENDS, "fake", lambda settings: backend)
-    coach = Coach(fake_settings.model_copy(update={"backend": "fake"}))
-    question = coach.ask("system-design", seed=2)
-    assert coach.backend is backend and question.provenance.backend == "fake"
+    coach = Coach(fake_settings.model_copy(update={"backend": "fake", "rewrite": "on"}))
+    coach.ask("system-design", seed=2)
+    assert coach.backend is backend and backend.calls  # the registered backend was asked to rewrite
     with pytest.raises(UserInputError, match="embedded, openai, ollama"):
         Coach(fake_settings.model_copy(update={"backend": "nope"})).backend
 

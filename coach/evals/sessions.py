@@ -46,12 +46,13 @@ def run(coach: Coach, panels: tuple[str, ...] = PANEL_SLUGS) -> SuiteResult:
     failures: list[dict] = []
     details: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:  # eval sessions stay out of the user's session list
-        coach = coach.with_parts(store=SessionStore(Path(tmp) / "sessions.sqlite3"))
         for slug in panels:
             fx = load_scripts(fixtures_dir, slug)
             results = {}
             for name, answers in fx["candidates"].items():
-                s = run_script(coach, slug, answers, fx)
+                # A store of its own per candidate: both meet the same questions, not each other's history.
+                own = coach.with_parts(store=SessionStore(Path(tmp) / f"{slug}-{name}.sqlite3"))
+                s = run_script(own, slug, answers, fx)
                 summary = s.summary()
                 results[name] = summary
                 details[f"{slug}/{name}"] = {

@@ -1,4 +1,4 @@
-"""A panel as vectors: the on-panel, near-duplicate and novelty checks for generated questions.
+"""A panel as vectors: the on-panel, near-duplicate and novelty checks for what the interviewer says.
 
 The on-panel score compares a question with the panel's own items (overview, sample questions,
 signals, follow-ups, failure modes) plus the grounding chunks its prompt showed. The vectors come
@@ -24,16 +24,6 @@ from coach.retrieval.search import Retriever, build_filter
 # whole compendium sections (0.964 accuracy against 0.929-0.955).
 ON_PANEL_THRESHOLD = 0.26
 TOP_K = 5
-# Coherence floor for questions written by a small base model: closeness (cosine) to the nearest
-# corpus question of the panel. Its outputs far from every corpus question were nearly always
-# nonsense ("a 4000-year-old database", "a 100% pager"); its askable ones were variants or blends
-# of corpus questions. Calibrated on evals/fixtures/questions/askable.yaml (63 generated questions
-# judged by whether a Staff interviewer would ask them as written; numbers recorded there): at 0.70,
-# 8 of the 13 at or above the floor are askable against 3 of the 50 below it; at 0.60, 9 of 23.
-# Measured on 63 asks, the floor moves the fallback rate from 0% (no floor) to 51% (0.60) and 70%
-# (0.70): this model writes few askable questions, and the floor trades them for labelled corpus
-# questions rather than show nonsense. Only base (completion) models get a floor by default.
-COHERENCE_FLOOR = 0.70
 
 # Near-duplicates. Distinct sample questions of one panel are at most 0.51-0.67 similar (cosine,
 # all seven panels). A generated question at or above SHOT_DUPLICATE of a few-shot example is that

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from coach.root import Coach
 
 Coverage = Literal["evidenced", "weak", "not yet asked"]
+RECENT_QUESTIONS = 200  # questions of earlier sessions on the panel that are not asked again
 
 
 class Turn(BaseModel):
@@ -224,7 +225,7 @@ class MockSession:
         if kind == "question":
             number = int(arg)
             item = ask(self.coach, self.panel, self.level, self.config.get("focus"), seed=derive(self.seed, "question", number),
-                       asked=asked, coverage=self.coverage)
+                       asked=asked, coverage=self.coverage, recent=self.store.recent_questions(self.panel.slug, RECENT_QUESTIONS))
             turn = Turn(index=index, kind="question", question_number=number, text=item.text, question=item)
         else:
             last = self.turns[-1]

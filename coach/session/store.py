@@ -133,6 +133,17 @@ class SessionStore:
             TurnRow(t[0], t[1], t[2], json.loads(t[3]), t[4], json.loads(t[5]) if t[5] else None) for t in turns
         ]
 
+    def recent_questions(self, panel: str, limit: int = 200) -> list[str]:
+        """The texts of the latest questions asked on `panel` in any session, newest first: what the
+        interviewer should not ask again soon."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT t.prompt FROM turns t JOIN sessions s ON s.id = t.session_id "
+                "WHERE s.panel = ? AND t.kind = 'question' ORDER BY t.created_at DESC LIMIT ?",
+                (panel, limit),
+            ).fetchall()
+        return [json.loads(r[0]).get("text", "") for r in rows]
+
     def list(self) -> list[dict]:
         with self._connect() as db:
             rows = db.execute(
