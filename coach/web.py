@@ -8,7 +8,7 @@ import gradio as gr
 
 from coach.corpus.schema import LEVELS, PANEL_SLUGS
 from coach.errors import BackendError, CoachError
-from coach.render.markdown import backend_failure, hits_rows, scorecard_markdown, session_view
+from coach.render.markdown import backend_failure, hits_markdown, scorecard_markdown, session_view
 from coach.root import Coach
 from coach.session.mock import MockSession
 
@@ -73,10 +73,10 @@ def retry(session_id: str):
 
 
 @shows_errors
-def search(query: str, panel: str, k: int) -> list[list]:
+def search(query: str, panel: str, k: int) -> str:
     if not query.strip():
         raise gr.Error("Type what you are looking for first.")
-    return hits_rows(_coach().search(query, panel=None if panel == "any" else panel, k=int(k)))
+    return hits_markdown(_coach().search(query, panel=None if panel == "any" else panel, k=int(k)))
 
 
 @shows_errors
@@ -137,7 +137,7 @@ def build() -> gr.Blocks:
                     panel = gr.Dropdown(["any", *PANEL_SLUGS], value="any", label="Panel", elem_id="panel")
                     k = gr.Slider(1, 10, value=5, step=1, label="Results")
                 go = gr.Button("Search", variant="primary", elem_id="search")
-                results = gr.Dataframe(headers=["score", "id", "kind", "where", "text"], elem_id="results", wrap=True)
+                results = gr.Markdown(elem_id="results", latex_delimiters=[])
                 go.click(search, [query, panel, k], results)
                 query.submit(search, [query, panel, k], results)
     return demo

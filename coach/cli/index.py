@@ -56,21 +56,29 @@ def retrieve(
     kind: Optional[str] = typer.Option(None, "--kind", help="Restrict to one kind of chunk (template, exemplar, question, signal, ...)."),
     k: int = typer.Option(5, "-k", min=1, max=50, help="How many results."),
     mmr: bool = typer.Option(False, "--mmr", help="Diversify results with maximal marginal relevance."),
+    group: bool = typer.Option(False, "--group", help="Order hits by kind (compendium, case studies, panel questions, ...), the group of the best hit first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     chroma_url: Optional[str] = ChromaOpt,
 ) -> None:
     """Print the chunks that best match QUERY, with id, section, kind and score."""
-    from coach.retrieval.search import build_filter
+    from coach.retrieval.search import build_filter, group_hits
 
     if not query.strip():
         raise CoachError("The query is empty.", 'Pass what you are looking for, e.g. coach retrieve "error budget burn rate".')
     coach = make_coach(chroma_url=chroma_url)
     build_filter(coach.corpus, panel, kind)  # a wrong panel or kind is named before the index is opened
     hits = coach.search(query, panel=panel, kind=kind, k=k, mmr=mmr)
+    rank = {h.id: n for n, h in enumerate(hits, 1)}
+    if group:
+        hits = [h for _, members in group_hits(hits) for h in members]
     if as_json:
         _echo_json([h.to_dict() for h in hits])
         return
-    for rank, h in enumerate(hits, 1):
+    heading = None
+    for h in hits:
+        if group and h.group != heading:
+            heading = h.group
+            typer.echo(f"{heading}:")
         first = h.text.splitlines()[1 if h.section else 0] if h.text else ""
-        typer.echo(f"{rank}. [{h.score:.3f}] {h.id}  ({h.kind}; {h.label})")
+        typer.echo(f"{rank[h.id]}. [{h.score:.3f}] {h.id}  ({h.kind}; {h.label})")
         typer.echo(f"   {first[:150]}")

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coach.corpus.schema import Panel
 # The escaping helpers and the level table are the shared renderer's; they stay importable from here.
-from coach.render.scorecard import LEVEL_BAR, QUOTE_CHARS, escape, markdown_headline, one_line, quote, to_markdown
-from coach.retrieval.search import Hit
+from coach.render.scorecard import LEVEL_BAR, QUOTE_CHARS, clip, escape, markdown_headline, one_line, quote, to_markdown
+from coach.retrieval.search import Hit, group_hits
 from coach.scoring.scorecard import Scorecard
 
 if TYPE_CHECKING:
@@ -79,6 +79,31 @@ def question_markdown(text: str, kind: str = "question", is_fallback: bool = Fal
 def hits_rows(hits: Iterable[Hit], chars: int = 300) -> list[list]:
     """Search hits as rows for a table: score, id, kind, where, text."""
     return [[h.score, h.id, h.kind, h.label, h.text[:chars]] for h in hits]
+
+
+def hits_markdown(hits: Iterable[Hit], chars: int = 300) -> str:
+    """Search hits grouped by kind ("From the compendium", "Panel questions", "Signals", ...), a
+    table per group in rank order, the group with the best hit first. Corpus text is escaped like
+    everything else shown: a chunk cannot inject HTML or Markdown."""
+    hits = list(hits)
+    if not hits:
+        return "*Nothing found. Try other words, or another panel.*"
+    rank = {id(h): n for n, h in enumerate(hits, 1)}
+    lines: list[str] = []
+    for group, members in group_hits(hits):
+        lines += [f"#### {escape(group)}", "", "| # | score | where | text |", "|---|---|---|---|"]
+        for h in members:
+            where = f"{h.label} · {h.kind}" if h.section else h.label
+            lines.append(f"| {rank[id(h)]} | {h.score:.3f} | {one_line(where)} | {one_line(clip(_body(h), chars))} |")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _body(hit: Hit) -> str:
+    """A compendium chunk without its first line, the section heading that `where` already shows."""
+    if hit.id.startswith("compendium:") and "\n" in hit.text:
+        return hit.text.split("\n", 1)[1]
+    return hit.text
 
 
 def scorecard_title(card: Scorecard) -> str:

@@ -1,7 +1,13 @@
-"""Ranked retrieval over the index, filtered by panel and kind, with optional MMR for diversity."""
+"""Ranked retrieval over the index, filtered by panel and kind, with optional MMR for diversity.
+
+The ranking is hybrid (`coach.retrieval.hybrid`): Chroma's nearest neighbours and BM25 over the
+same documents, fused, with compendium knowledge preferred unless the query is about the
+interview. Filters are Chroma's: both sides only ever see the documents the `where` filter admits.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -9,8 +15,20 @@ import numpy as np
 from coach.corpus.chunking import KINDS
 from coach.corpus.loader import Corpus
 from coach.errors import unknown_choice
-from coach.retrieval.index import VectorIndex
 from coach.corpus.schema import PANEL_SLUGS
+from coach.retrieval.hybrid import DEPTH, CorpusView, Ranked, corpus_view
+from coach.retrieval.index import VectorIndex
+
+# How hits are grouped for display, in the order used when two groups tie.
+GROUPS = {
+    "compendium": "From the compendium",
+    "case": "Case studies",
+    "overview": "Panel overviews",
+    "question": "Panel questions",
+    "signal": "Signals",
+    "follow-up": "Follow-ups",
+    "failure-mode": "Failure modes",
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +41,8 @@ class Hit:
     section_title: str | None = None
     panel: str | None = None
     item: str | None = None
+    similarity: float | None = None  # cosine of query and chunk; `score` is the fused rank score (0-1)
+    group: str = ""  # one of GROUPS' headings
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +80,21 @@ def build_filter(corpus: Corpus, panel: str | None, kind: str | None) -> dict | 
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def group_of(meta: dict) -> str:
+    if meta.get("source") == "compendium":
+        return GROUPS["compendium"]
+    return GROUPS.get(meta.get("kind", ""), meta.get("kind", "") or "Other")
+
+
+def group_hits(hits: list[Hit]) -> list[tuple[str, list[Hit]]]:
+    """Hits by group, each group in rank order; a group comes where its best hit ranked, so the
+    ranking still decides whether the compendium or the panel items come first."""
+    groups: dict[str, list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault(hit.group or GROUPS.get(hit.kind, hit.kind), []).append(hit)
+    return list(groups.items())
+
+
 class Retriever:
     def __init__(self, index: VectorIndex, corpus: Corpus, check: bool = True):
         self.settings = index.settings
@@ -68,6 +103,21 @@ class Retriever:
         if check:
             self.index.check_current(self.corpus)
         self.collection = self.index.collection()
+        self._view: CorpusView | None = None
+
+    @property
+    def view(self) -> CorpusView:
+        """The documents, BM25 and section groups in memory: read from the store once per process
+        and index fingerprint, shared by every Retriever on the same index."""
+        if self._view is None:
+            fingerprint = json.dumps(self.index.stored_fingerprint(self.collection), sort_keys=True)
+            key = (self.index.where, self.settings.collection, fingerprint)
+            read = lambda: self.index.guarded(  # noqa: E731
+                "reading documents for keyword search",
+                lambda: self.collection.get(include=["documents", "metadatas", "embeddings"]),
+            )
+            self._view = corpus_view(key, read)
+        return self._view
 
     def embed(self, query: str) -> np.ndarray:
         return self.index.embedder.encode_one(query)
@@ -83,7 +133,7 @@ class Retriever:
         lambda_mult: float = 0.5,
     ) -> list[Hit]:
         where = build_filter(self.corpus, panel, kind)  # validate before paying for the embedding
-        return self.search_vector(self.embed(query), panel, kind, k, mmr, fetch_k, lambda_mult, where=where)
+        return self.search_vector(self.embed(query), panel, kind, k, mmr, fetch_k, lambda_mult, where=where, text=query)
 
     def search_vector(
         self,
@@ -95,36 +145,51 @@ class Retriever:
         fetch_k: int = 20,
         lambda_mult: float = 0.5,
         where: dict | None = None,
+        text: str | None = None,
     ) -> list[Hit]:
+        """Hits for a query vector. `text`, the query's words, adds the lexical ranking and lets
+        a question about the interview rank panel items first; without it the dense rankings of
+        chunks and sections are fused, knowledge first."""
         where = where if where is not None else build_filter(self.corpus, panel, kind)
-        n = max(k, fetch_k) if mmr else k
         res = self.index.guarded(
             "querying",
-            lambda: self.collection.query(
-                query_embeddings=[vector.tolist()],
-                n_results=n,
-                where=where,
-                include=["documents", "metadatas", "distances"] + (["embeddings"] if mmr else []),
-            ),
+            lambda: self.collection.query(query_embeddings=[vector.tolist()], n_results=max(k, DEPTH), where=where, include=["distances"]),
         )
-        ids, docs, metas, dists = res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
-        order = list(range(len(ids)))
-        if mmr and ids:
-            from langchain_core.vectorstores.utils import maximal_marginal_relevance
+        view = self.view
+        allowed = view.allowed(where, self._ids_where)
+        ranked = view.rank(vector, res["ids"][0], allowed, text)
+        if mmr and ranked:
+            ranked = _diversify(view, ranked[: max(k, fetch_k)], k, lambda_mult)
+        return [_hit(view, r) for r in ranked[:k]]
 
-            order = maximal_marginal_relevance(vector, res["embeddings"][0], lambda_mult=lambda_mult, k=k)
-        return [_hit(ids[i], docs[i], metas[i], dists[i]) for i in order[:k]]
+    def _ids_where(self, where: dict) -> list[str]:
+        return self.index.guarded("filtering", lambda: self.collection.get(where=where, include=[]))["ids"]
 
 
-def _hit(doc_id: str, text: str, meta: dict | None, distance: float) -> Hit:
-    meta = meta or {}
+def _diversify(view: CorpusView, ranked: list[Ranked], k: int, lambda_mult: float) -> list[Ranked]:
+    """Maximal marginal relevance over the fused candidates: relevance is the fused score (so the
+    top hit stays first), redundancy the cosine to the hits already picked. langchain's version
+    measures relevance as cosine to the query, which would undo the fusion."""
+    picked, rest = [ranked[0]], list(ranked[1:])
+    while rest and len(picked) < k:
+        chosen = view.vectors[[p.row for p in picked]]
+        best = max(rest, key=lambda c: lambda_mult * c.score - (1 - lambda_mult) * float((chosen @ view.vectors[c.row]).max()))
+        picked.append(best)
+        rest.remove(best)
+    return picked
+
+
+def _hit(view: CorpusView, ranked: Ranked) -> Hit:
+    meta = view.metas[ranked.row]
     return Hit(
-        id=doc_id,
-        text=text,
-        score=round(1.0 - float(distance), 4),  # cosine space: similarity = 1 - distance
+        id=view.ids[ranked.row],
+        text=view.texts[ranked.row],
+        score=ranked.score,
         kind=meta.get("kind", ""),
         section=meta.get("section") or None,
         section_title=meta.get("section_title"),
         panel=meta.get("panel"),
         item=meta.get("item"),
+        similarity=ranked.similarity,
+        group=group_of(meta),
     )
