@@ -77,8 +77,8 @@ def test_ask_errors_name_what_is_valid(with_fake_index, fake, monkeypatch, capsy
     assert code == 2 and "system-design" in err and "bar-raiser" in err
     code, _, err = _main(["ask", "--panel", "coding", "--level", "junior"], monkeypatch, capsys)
     assert code == 2 and "senior, staff, principal" in err
-    code, _, err = _main(["ask", "--panel", "coding", "--focus", "x" * 600], monkeypatch, capsys)
-    assert code == 2 and "500" in err
+    code, _, err = _main(["ask", "--panel", "coding", "--focus", "x" * 20_001], monkeypatch, capsys)
+    assert code == 2 and "20,000" in err
     assert fake.calls == []
 
 

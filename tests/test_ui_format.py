@@ -13,7 +13,6 @@ from coach.render.markdown import (
     coverage_markdown,
     escape,
     headline,
-    hits_rows,
     one_line,
     question_markdown,
     quote,
@@ -143,12 +142,6 @@ def test_question_markdown_labels_fallbacks_and_follow_ups():
     fu = question_markdown("What breaks first?", kind="follow-up", detail="probes: capacity")
     assert fu.startswith("**Follow-up:** What breaks first?") and "probes: capacity" in fu
     assert "<img" not in question_markdown(XSS)
-
-
-@pytest.mark.parametrize("chars", [5, 300])
-def test_hits_rows(chars):
-    hit = Hit(id="c1", text="some chunk text", score=0.5, kind="compendium", section=3, section_title="SLOs")
-    assert hits_rows([hit], chars) == [[0.5, "c1", "compendium", "§3 SLOs", "some chunk text"[:chars]]]
 
 
 def test_session_view_of_a_real_session_labels_fallbacks_escapes_answers_and_wraps_up(fake_coach, tmp_path):

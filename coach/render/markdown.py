@@ -76,11 +76,6 @@ def question_markdown(text: str, kind: str = "question", is_fallback: bool = Fal
     return body
 
 
-def hits_rows(hits: Iterable[Hit], chars: int = 300) -> list[list]:
-    """Search hits as rows for a table: score, id, kind, where, text."""
-    return [[h.score, h.id, h.kind, h.label, h.text[:chars]] for h in hits]
-
-
 def hits_markdown(hits: Iterable[Hit], chars: int = 300) -> str:
     """Search hits grouped by kind ("From the compendium", "Panel questions", "Signals", ...), a
     table per group in rank order, the group with the best hit first. Corpus text is escaped like
