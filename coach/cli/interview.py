@@ -17,7 +17,7 @@ from coach.errors import UserInputError
 def ask(
     panel: str = typer.Option(..., "--panel", "-p", help="Panel slug, e.g. system-design."),
     level: str = typer.Option("staff", "--level", "-l", help="senior, staff or principal."),
-    focus: Optional[str] = typer.Option(None, "--focus", help="What the question should probe (up to 500 characters)."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="What to practise: a topic, or a pasted job description (up to 20,000 characters)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Reproducible choice; default COACH_SEED."),
     as_json: bool = typer.Option(False, "--json", help="Print the question with its provenance as JSON."),
 ) -> None:
@@ -29,13 +29,14 @@ def ask(
     pv = q.provenance
     typer.echo(q.text)
     typer.echo("")
-    if q.is_fallback:
-        typer.echo(f"fallback: corpus question {pv.source} ({q.fallback_reason})")
     typer.echo(f"targets:   {', '.join(pv.signals)}")
+    typer.echo(f"asks:      {'; '.join(q.asks) or 'none'}")
+    typer.echo(f"item:      {pv.item} ({', '.join(f'{slot}={path}' for slot, path in pv.elements.items())})")
     typer.echo(f"grounding: {', '.join(pv.grounding) or 'none'}")
-    typer.echo(f"examples:  {', '.join(pv.shots)}")
-    typer.echo(f"generated: {pv.backend} / {pv.model} · prompt {pv.prompt_id}@{pv.prompt_hash} · seed {pv.seed} · "
-               f"{pv.candidates_accepted}/{pv.candidates_tried} candidates valid")
+    if q.composition == "rewrite":
+        typer.echo(f"shown:     the rewrite by {pv.backend} / {pv.model} (prompt {pv.prompt_id}@{pv.prompt_hash}); draft: {q.draft}")
+    else:
+        typer.echo(f"shown:     the composed draft ({q.rewrite.reason if q.rewrite else 'no rewrite'}) · seed {pv.seed}")
 
 
 def load_script(path: Path) -> list[str]:
@@ -63,12 +64,13 @@ def mock(
     seed: Optional[int] = typer.Option(None, "--seed", help="Reproducible session; default COACH_SEED."),
     questions: int = typer.Option(3, "--questions", "-n", help="Main questions in the session."),
     followups: int = typer.Option(1, "--followups", "-f", help="Follow-ups at most per question."),
+    focus: Optional[str] = typer.Option(None, "--focus", help="What to practise: a topic, or a pasted job description."),
 ) -> None:
     """Run a scripted mock interview and write its transcript and full record."""
     from coach.render.transcript import render
 
     answers = load_script(script)
-    session = make_coach().start_session(panel, level, questions=questions, followups=followups, seed=seed)
+    session = make_coach().start_session(panel, level, questions=questions, followups=followups, seed=seed, focus=focus)
     used = 0
     while not session.finished and used < len(answers):
         session.current_prompt  # noqa: B018  (generates the next prompt if an earlier attempt failed)
