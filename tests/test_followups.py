@@ -159,6 +159,7 @@ def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach):
         (lambda d: "Tell me about your favourite programming language and why you like it so much?", "drops a number"),
         (lambda d: d, "same as the draft"),
         (lambda d: d.rstrip("?"), "does not end with '?'"),
+        (lambda d: "You said " + d[0].lower() + d[1:], "puts words in the candidate's mouth"),
     ],
 )
 def test_a_rewrite_that_fails_the_gate_is_not_shown(fake_coach, change, reason):

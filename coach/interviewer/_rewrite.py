@@ -36,6 +36,8 @@ MAX_NEW_TERMS = 2
 MIN_TERMS_KEPT = 0.6
 SIGNAL_SLACK = 0.1  # a rewrite may be this much less similar to the signal than the draft was
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+# Claims about what the candidate said: only the draft may make them (a follow-up's said-back point).
+_ATTRIBUTION = re.compile(r"\byou (?:said|mentioned|told me|noted|described)\b", re.IGNORECASE)
 
 
 class Rewrite(BaseModel):
@@ -74,6 +76,8 @@ def gate_problem(text: str, draft: str, focus: str, signal_vecs: tuple[np.ndarra
         return "drops a number"
     if numbers(text) - numbers(draft) - numbers(focus):
         return "adds a number"
+    if len(_ATTRIBUTION.findall(text)) > len(_ATTRIBUTION.findall(draft)):
+        return "puts words in the candidate's mouth"
     kept, new = terms(draft), terms(text)
     if kept and len(kept & new) / len(kept) < MIN_TERMS_KEPT:
         return "drops the draft's facts"
