@@ -110,8 +110,9 @@ def test_a_frame_already_asked_is_not_asked_again(fake_coach):
 def test_nothing_is_said_back_when_no_clause_can_be_said_cleanly(fake_coach):
     panel = fake_coach.panel("system-design")
     answer = 'The logs said "retry" and nothing else. Honestly it depends. Fine, really, it depends on things.'
-    fu = _fu(fake_coach, "system-design", "What happened?", answer, FakeBackend([]), seed=2, scorecard=_only(panel, panel.signals[1].id))
-    assert fu.answer_point == "" and fu.text == next(f.text for f in panel.follow_ups if f.id == fu.provenance.source)
+    signal = panel.signals[1]
+    fu = _fu(fake_coach, "system-design", "What happened?", answer, FakeBackend([]), seed=2, scorecard=_only(panel, signal.id))
+    assert fu.answer_point == "" and fu.text == next(f.text for f in _frames(fake_coach, panel, signal) if f.id == fu.provenance.source)
 
 
 def test_injection_is_never_said_back(fake_coach):
