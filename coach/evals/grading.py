@@ -1,6 +1,7 @@
 """Blind grading of what the interviewer says: "would a Staff interviewer ask this as written?"
 
     python -m coach.evals.grading draw      # write the sample (texts only, shuffled) and its key
+    python -m coach.evals.grading draw --with-rewrites   # also what the gated rewrite would show
     python -m coach.evals.grading report    # askable rates per source, from the committed grades
 
 The sample is fixed: 5 questions per panel (seeds 1-5, a level per seed) and 2 follow-ups per
@@ -9,6 +10,10 @@ grader cannot tell which is which. `sample.yaml` holds only ids and texts; `key.
 each came from; `grades.yaml` holds the grader's yes/no and one-line reason per id. A grade counts
 only while the graded text is still what the writer produces: when the writer, item models or
 prompts change, `draw` again and regrade the texts it reports as ungraded.
+
+`--with-rewrites` draws the same questions and follow-ups again with COACH_REWRITE=on and adds
+every rewrite that passed the gate (and so would be shown) as an item of its own, so the gated
+rewrite can be compared with the draft alone on the same slots.
 """
 
 from __future__ import annotations
@@ -31,8 +36,29 @@ CORPUS_QUESTIONS = 10
 SHUFFLE_SEED = 2026
 
 
-def draw(coach: Coach) -> list[dict]:
-    """Every text of the sample with where it came from, in a fixed shuffled order."""
+def draw(coach: Coach, rewriter: Coach | None = None) -> list[dict]:
+    """Every text of the sample with where it came from, in a fixed shuffled order. With
+    `rewriter`, the rewrites it would show are added too, each naming the slot it rewrites."""
+    items = _composed(coach)
+    if rewriter is not None:
+        for slot, again in zip(list(items), _composed(rewriter)):
+            if again["shown"] == "rewrite":
+                items.append(again | {"source": again["source"].replace("composed", "gated-rewrite"), "slot": _slot(slot)})
+    pool = [(slug, q) for slug in PANEL_SLUGS for q in coach.panel(slug).sample_questions]
+    for slug, q in random.Random(SHUFFLE_SEED).sample(pool, CORPUS_QUESTIONS):
+        items.append({"source": "corpus-question", "panel": slug, "question": q.id, "text": q.text})
+    random.Random(SHUFFLE_SEED).shuffle(items)
+    for i, item in enumerate(items, 1):
+        item["id"] = f"g{i:02d}"
+    return items
+
+
+def _slot(item: dict) -> str:
+    return f"{item['panel']}:{item.get('seed', item.get('case'))}"
+
+
+def _composed(coach: Coach) -> list[dict]:
+    """The composed questions and follow-ups of the sample, in a fixed order."""
     items: list[dict] = []
     for slug in PANEL_SLUGS:
         panel = coach.panel(slug)
@@ -40,7 +66,7 @@ def draw(coach: Coach) -> list[dict]:
             level = LEVELS[seed % len(LEVELS)]
             q = coach.ask(panel, level, seed=seed)
             items.append({"source": "composed-question", "panel": slug, "seed": seed, "level": level, "text": q.text,
-                          "fallback": q.is_fallback})
+                          "shown": q.composition})
     fixtures = load_followup_fixtures(coach.settings.evals_dir / "fixtures", coach.corpus)
     for slug, fx in fixtures.items():
         panel = coach.panel(slug)
@@ -49,12 +75,6 @@ def draw(coach: Coach) -> list[dict]:
             fu = coach.follow_up(panel, questions[case.question], case.answer, seed=derive(0, case.id))
             items.append({"source": "composed-follow-up", "panel": slug, "case": case.id, "text": fu.text,
                           "shown": fu.composition})
-    pool = [(slug, q) for slug in PANEL_SLUGS for q in coach.panel(slug).sample_questions]
-    for slug, q in random.Random(SHUFFLE_SEED).sample(pool, CORPUS_QUESTIONS):
-        items.append({"source": "corpus-question", "panel": slug, "question": q.id, "text": q.text})
-    random.Random(SHUFFLE_SEED).shuffle(items)
-    for i, item in enumerate(items, 1):
-        item["id"] = f"g{i:02d}"
     return items
 
 
@@ -84,7 +104,7 @@ def summarise(folder: Path) -> dict[str, float]:
     grades = _grades(folder)
     out: dict[str, float] = {}
     ungraded = 0
-    for source in ("composed-question", "composed-follow-up", "corpus-question"):
+    for source in ("composed-question", "composed-follow-up", "gated-rewrite-question", "gated-rewrite-follow-up", "corpus-question"):
         ids = [i for i, item in key.items() if item["source"] == source]
         graded = [grades[i] for i in ids if i in grades and grades[i].get("text") == key[i]["text"]]
         ungraded += len(ids) - len(graded)
@@ -94,6 +114,13 @@ def summarise(folder: Path) -> dict[str, float]:
                 and grades[i].get("text") == item["text"]]
     if composed:
         out["composed_askable"] = round(sum(g["askable"] == "yes" for g in composed) / len(composed), 4)
+    rewrites = {item["slot"]: i for i, item in key.items() if item["source"].startswith("gated-rewrite")}
+    if rewrites:
+        # The gated rewrite's sample: each slot shows its rewrite when one passed, else the draft.
+        shown = [rewrites.get(_slot(item), i) for i, item in key.items() if item["source"].startswith("composed")]
+        graded = [grades[i] for i in shown if i in grades and grades[i].get("text") == key[i]["text"]]
+        if graded:
+            out["with_gated_rewrite_askable"] = round(sum(g["askable"] == "yes" for g in graded) / len(graded), 4)
     out["ungraded"] = float(ungraded)
     return out
 
@@ -101,12 +128,13 @@ def summarise(folder: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("draw", "report"))
+    parser.add_argument("--with-rewrites", action="store_true", help="add what the gated rewrite would show")
     args = parser.parse_args()
     coach = Coach.from_env()
     folder = coach.settings.evals_dir / "fixtures" / "grading"
     if args.action == "draw":
-        coach.build_index()
-        stale = write(draw(coach), folder)
+        rewriter = Coach(coach.settings.model_copy(update={"rewrite": "on"})) if args.with_rewrites else None
+        stale = write(draw(coach, rewriter), folder)
         print(f"wrote {folder / 'sample.yaml'}; ungraded: {', '.join(stale) or 'none'}")
     else:
         for name, value in summarise(folder).items():
