@@ -145,7 +145,8 @@ def test_question_markdown_labels_fallbacks_and_follow_ups():
 
 
 def test_session_view_of_a_real_session_labels_fallbacks_escapes_answers_and_wraps_up(fake_coach, tmp_path):
-    """A real MockSession whose model only writes nonsense: every prompt comes from the banks, labelled."""
+    """A real MockSession whose model only writes nonsense: nothing asks it (questions and follow-ups are
+    composed), and nothing shown is labelled as a fallback."""
     from coach.session.store import SessionStore
     from coach.testing import FakeBackend
 
@@ -154,7 +155,7 @@ def test_session_view_of_a_real_session_labels_fallbacks_escapes_answers_and_wra
     session = coach.start_session("behavioral", "staff", questions=1, followups=1, seed=3)
     view = session_view(session)
     assert [m["role"] for m in view.messages] == ["assistant"]
-    assert "*(from the question bank; question 1 of 1)*" in view.messages[0]["content"]
+    assert "*(question 1 of 1)*" in view.messages[0]["content"] and "bank" not in view.messages[0]["content"]
     assert "○ not yet asked" in view.coverage and "Session `" in view.status
 
     answer = ("I led the migration of our billing service to a new database in 2023. " * 2) + XSS
