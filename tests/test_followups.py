@@ -161,6 +161,7 @@ def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach):
         (lambda d: d, "same as the draft"),
         (lambda d: d.rstrip("?"), "does not end with '?'"),
         (lambda d: "You said " + d[0].lower() + d[1:], "puts words in the candidate's mouth"),
+        (lambda d: d.replace("You mentioned that you", "I mentioned that I", 1).replace("your", "my"), "changes who is speaking"),
     ],
 )
 def test_a_rewrite_that_fails_the_gate_is_not_shown(fake_coach, change, reason):
@@ -207,6 +208,9 @@ def test_rewriting_can_be_switched_off_and_on(fake_coach):
         ('The logs said "retry" and nothing else.', ""),
         ("Fine.", ""),
         ("Found that it was slow because of the lock and the cache and the pool.", ""),  # no subject: never said back
+        ("14 consumer outages last year, about $300k of engineering time and a $90k SLA credit.", ""),  # no verb
+        ("The PSP call carries a 3-second deadline, there's no retry loop in the handler.", "the PSP call carries a 3-second deadline"),
+        ("The topic carried user_id unhashed for a year before anyone noticed.", ""),  # code reads badly aloud
     ],
 )
 def test_the_point_said_back_is_a_whole_clause_in_the_second_person(detail, point):

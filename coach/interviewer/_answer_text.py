@@ -76,7 +76,12 @@ def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> tuple[str,
     return ranked[0], ""
 
 
-_CLAUSE = re.compile(r"\s*(?:;|:|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+)\s*")
+# Clause boundaries; a comma before a new subject ("..., there's no retry loop") ends one too.
+_CLAUSE = re.compile(
+    r"\s*(?:;|:|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+"
+    r"|,\s+(?=(?:i|we|there|it|they|this|that|he|she)(?:'s|'re|'d|'ve|'ll)?\s))\s*",
+    re.IGNORECASE,
+)
 _PRONOUNS = {
     "i": "you", "i'm": "you're", "i'd": "you'd", "i've": "you've", "i'll": "you'll", "me": "you", "my": "your",
     "mine": "yours", "myself": "yourself", "we": "you", "we're": "you're", "we'd": "you'd", "we've": "you've",
@@ -87,9 +92,11 @@ _PRONOUN = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PRONOUNS, 
 _AGREEMENT = ((re.compile(r"\byou was\b", re.IGNORECASE), "you were"), (re.compile(r"\byou am\b", re.IGNORECASE), "you are"),
               (re.compile(r"\bwas you\b", re.IGNORECASE), "were you"))
 MAX_POINT_WORDS = 22
+# "it depends on things" says nothing worth saying back; a point names a thing, a number or a plan.
+MIN_POINT_SPECIFICITY = 0.1
 _AND = re.compile(r"\s+(?:and|but)\s+")
 # Quotes, asides and code do not survive being said back in a question.
-_UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->")
+_UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->|\w_\w")  # code identifiers read badly aloud
 _LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
 # A clause said back must open with its subject: a pronoun, a determiner or a name. "found 70% of
 # pages came from ..." (a clause split off after "and") has lost its subject and reads as garble.
@@ -109,7 +116,8 @@ def point_from(detail: str) -> str:
     # A long clause splits once more at "and"/"but"; a clause cut off by trimming is never quoted.
     clauses = [part for c in clauses for part in (_AND.split(c) if len(c.split()) > MAX_POINT_WORDS else [c])]
     clauses = [_LEAD.sub("", c) for c in clauses if not c.endswith("...")]
-    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c) and _whole(c)]
+    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c) and _whole(c)
+               and detect(c).specificity >= MIN_POINT_SPECIFICITY]
     if not clauses:
         return ""
     best = max(clauses, key=lambda c: (detect(c).specificity, -abs(len(c.split()) - 10)))
@@ -125,7 +133,8 @@ def point_from(detail: str) -> str:
 def _whole(clause: str) -> bool:
     ws = clause.split()
     first, last = ws[0].lower().strip("\"'"), ws[-1].lower().strip(".,;:!?")
-    opens = first in _SUBJECT or first[0].isdigit() or (ws[0][0].isupper() and first not in _SUBJECT and detect(ws[0]).named)
+    # Not a number: "14 consumer outages last year, about $300k" is a list of facts, not a clause.
+    opens = first in _SUBJECT or (ws[0][0].isupper() and first not in _SUBJECT and detect(ws[0]).named)
     return opens and last not in _DANGLING
 
 

@@ -38,6 +38,8 @@ SIGNAL_SLACK = 0.1  # a rewrite may be this much less similar to the signal than
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 # Claims about what the candidate said: only the draft may make them (a follow-up's said-back point).
 _ATTRIBUTION = re.compile(r"\byou (?:said|mentioned|told me|noted|described)\b", re.IGNORECASE)
+# The interviewer addresses the candidate; a rewrite in the first person has swapped the speaker.
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 
 
 class Rewrite(BaseModel):
@@ -78,6 +80,8 @@ def gate_problem(text: str, draft: str, focus: str, signal_vecs: tuple[np.ndarra
         return "adds a number"
     if len(_ATTRIBUTION.findall(text)) > len(_ATTRIBUTION.findall(draft)):
         return "puts words in the candidate's mouth"
+    if len(_FIRST_PERSON.findall(text)) > len(_FIRST_PERSON.findall(draft)):
+        return "changes who is speaking"
     kept, new = terms(draft), terms(text)
     if kept and len(kept & new) / len(kept) < MIN_TERMS_KEPT:
         return "drops the draft's facts"
