@@ -58,7 +58,6 @@ def diff(old: dict, new: dict) -> list[dict]:
 # Which suites can a change to each component move? Used to attribute drift and to pick the
 # suites worth re-running after a change.
 AFFECTS = {
-    "prompt:question.": ("questions", "sessions"),
     "prompt:rewrite.": ("questions", "followups", "sessions"),
     "prompt:judge.": (),  # the suites score with the evidence scorer; the judge has its own tests
     "prompt:": ("questions", "followups", "sessions"),
@@ -66,11 +65,13 @@ AFFECTS = {
     "corpus:panels/": ("retrieval", "questions", "followups", "scoring", "sessions"),
     "corpus:compendium.md": ("retrieval", "questions"),
     "corpus:cases/": ("retrieval",),
+    "corpus:items/": ("questions", "followups", "sessions"),  # item models and follow-up frames
     "embedding_model": ("retrieval", "questions", "followups", "scoring", "sessions"),
     "scorer": ("scoring", "sessions", "followups"),
     "llm_model": ("questions", "followups", "sessions"),
     "fixtures:retrieval": ("retrieval",),
     "fixtures:questions": ("questions",),
+    "fixtures:grading": ("questions",),  # the blind grades give the askable rates
     "fixtures:followups": ("followups",),
     "fixtures:scoring": ("scoring", "sessions"),  # the sessions suite answers with graded answers too
     "fixtures:sessions": ("sessions",),

@@ -99,10 +99,11 @@ _AND = re.compile(r"\s+(?:and|but)\s+")
 _UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->|\w_\w")  # code identifiers read badly aloud
 _LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
 # A clause said back must open with its subject: a pronoun, a determiner or a name. "found 70% of
-# pages came from ..." (a clause split off after "and") has lost its subject and reads as garble.
+# pages came from ..." (a clause split off after "and") has lost its subject and reads as garble;
+# "that sends 3% of reads ..." or "it took ..." points at something the listener no longer has.
 _SUBJECT = frozenset(
-    """i i'm i'd i've i'll we we're we'd we've we'll my our they their it its the a an this that these
-    those each every one two three four five six seven eight nine ten most half all some no our""".split()
+    """i i'm i'd i've i'll we we're we'd we've we'll my our they their the a an each every one two three
+    four five six seven eight nine ten most half all some no""".split()
 )
 # A clause that ends on one of these was cut mid-phrase.
 _DANGLING = frozenset("to the a an of with and or but for in on at by from that which because so as than into our my your".split())
