@@ -11,7 +11,7 @@ import yaml
 from coach.config import REPO_ROOT
 from coach.errors import BackendError, UserInputError
 from coach.interviewer._answer_text import point_from
-from coach.interviewer.followups import frames_for, recheck, weakest_signal
+from coach.interviewer.followups import frames_for, recheck, refers_back, weakest_signal
 from coach.scoring import Scorecard, SignalResult
 from coach.scoring.scorecard import ScorerInfo
 from coach.testing import FakeBackend
@@ -52,6 +52,13 @@ def _frames(coach, panel, signal):
     return frames_for(panel, signal, coach.corpus.items.get(panel.slug))
 
 
+@pytest.fixture
+def any_fit(monkeypatch):
+    """Say a point back whatever frame follows: the toy embedder's word overlap says nothing about
+    fit, so tests of the say-back mechanics switch the fit threshold off."""
+    monkeypatch.setattr("coach.interviewer.followups.POINT_FIT", -1.0)
+
+
 def _only(panel, signal_id):
     """A scorecard on which only `signal_id` is open, so the follow-up must probe it."""
     return _card(panel, {signal_id: 0})
@@ -77,7 +84,7 @@ def test_weakest_signal_lowest_level_then_least_evidence_then_panel_order(corpus
 # --- composed: say back a point, ask the probe --------------------------------------------------
 
 
-def test_a_composed_follow_up_says_a_point_back_and_asks_the_fitting_frame(fake_coach):
+def test_a_composed_follow_up_says_a_point_back_and_asks_the_fitting_frame(fake_coach, any_fit):
     panel = fake_coach.panel("system-design")
     signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in _frames(fake_coach, panel, s)))
     never = FakeBackend([])  # the embedded (completion) backend is not asked to rewrite by default
@@ -93,6 +100,32 @@ def test_a_composed_follow_up_says_a_point_back_and_asks_the_fitting_frame(fake_
     again = _fu(fake_coach, "system-design", "How does your catalog stay up during a sale?", CACHE_ANSWER, never,
                 seed=3, scorecard=_only(panel, signal.id))
     assert again.text == fu.text  # composed from the corpus and the seed: reproducible
+
+
+def test_a_point_is_said_back_only_before_a_frame_that_fits_it(fake_coach, monkeypatch):
+    panel = fake_coach.panel("system-design")
+    signal = panel.signals[0]
+    monkeypatch.setattr("coach.interviewer.followups.POINT_FIT", 1.01)  # nothing fits that well
+    monkeypatch.setattr("coach.interviewer.followups.refers_back", lambda text: False)  # no frame asks about "that"
+    alone = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
+    assert alone.answer_point == "" and alone.text == next(f.text for f in _frames(fake_coach, panel, signal) if f.id == alone.provenance.source)
+    monkeypatch.setattr("coach.interviewer.followups.POINT_FIT", -1.0)  # anything does
+    said = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
+    assert said.answer_point and said.text.startswith("You mentioned that ")
+
+
+@pytest.mark.parametrize(
+    ("frame", "reacts"),
+    [
+        ("How would you explain that choice in one sentence to the engineer reviewing the pull request?", True),
+        ("Where does that number come from, a dashboard, a query or an estimate?", True),
+        ("Who had to agree to that?", True),
+        ("When they struggled, how did you decide whether to step in or stay out?", False),
+        ("Which SLI would show that from the user's side?", False),
+    ],
+)
+def test_a_frame_that_asks_about_what_was_just_said_can_follow_any_point(frame, reacts):
+    assert refers_back(frame) is reacts
 
 
 def test_a_frame_already_asked_is_not_asked_again(fake_coach):
@@ -137,7 +170,7 @@ def _chat(reply):
     return FakeBackend(reply if callable(reply) else (lambda p, s: reply), style="chat")
 
 
-def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach):
+def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach, any_fit):
     panel = fake_coach.panel("system-design")
     signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in _frames(fake_coach, panel, s)))
     base = _fu(fake_coach, "system-design", "How does the catalog cope?", CACHE_ANSWER, FakeBackend([]), seed=3,
@@ -164,7 +197,7 @@ def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach):
         (lambda d: d.replace("You mentioned that you", "I mentioned that I", 1).replace("your", "my"), "changes who is speaking"),
     ],
 )
-def test_a_rewrite_that_fails_the_gate_is_not_shown(fake_coach, change, reason):
+def test_a_rewrite_that_fails_the_gate_is_not_shown(fake_coach, change, reason, any_fit):
     panel = fake_coach.panel("system-design")
     signal = next(s for s in panel.signals if all(f.text.endswith("?") for f in _frames(fake_coach, panel, s)))
     draft = _fu(fake_coach, "system-design", "How does the catalog cope?", CACHE_ANSWER, FakeBackend([]), seed=3,

@@ -59,21 +59,26 @@ POINT_CANDIDATES = 3
 
 def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> tuple[str, str]:
     """The sentence of the answer a follow-up on this signal should build on, and the point to say
-    back from it (see `point_from`). The sentence is specific (numbers, named components, causes)
-    and about the signal; among the best few, the first with a sayable point wins. ('', '') when
-    nothing in the answer is usable; (detail, '') when no good sentence has a sayable point."""
+    back from it (see `point_from`). ('', '') when nothing in the answer is usable; (detail, '')
+    when no good sentence has a sayable point."""
+    found = candidate_points(answer, signal_text, embedder)
+    if found:
+        return found[0]
+    sentences = usable_sentences(answer)
+    return (trim_detail(sentences[0]), "") if sentences else ("", "")
+
+
+def candidate_points(answer: str, signal_text: str, embedder: Embedder) -> list[tuple[str, str]]:
+    """(sentence, point) for the best few sentences of the answer that have a point to say back,
+    best first: specific (numbers, named components, causes) and about the signal."""
     sentences = usable_sentences(answer)
     if not sentences:
-        return "", ""
+        return []
     vecs = embedder.encode(sentences + [signal_text])
     sims = vecs[:-1] @ vecs[-1]
     scores = [min(detect(s).specificity, 3.0) / 3.0 + float(sim) for s, sim in zip(sentences, sims)]
     ranked = [trim_detail(sentences[i]) for i in np.argsort(scores)[::-1][:POINT_CANDIDATES]]
-    for detail in ranked:
-        point = point_from(detail)
-        if point:
-            return detail, point
-    return ranked[0], ""
+    return [(detail, point) for detail in ranked if (point := point_from(detail))]
 
 
 # Clause boundaries; a comma before a new subject ("..., there's no retry loop") ends one too.
@@ -126,12 +131,18 @@ def point_from(detail: str) -> str:
     for pattern, fixed in _AGREEMENT:
         swapped = pattern.sub(fixed, swapped)
     first = swapped.split()[0]
-    if first[0].isupper() and not (first.isupper() or any(ch.isupper() for ch in first[1:]) or detect(first).named):
+    if first.lower() in _SUBJECT or (first[0].isupper() and not (first.isupper() or any(ch.isupper() for ch in first[1:]) or detect(first).named)):
         swapped = first[0].lower() + swapped[1:]
     return swapped
 
 
+# Recaps of the setting read like notes read back, not like something worth asking about.
+_RECAP = re.compile(r"^(?:the|my|our) (?:situation|context|background|setup|forces|problem|goal|task) (?:was|were|is|are)\b", re.IGNORECASE)
+
+
 def _whole(clause: str) -> bool:
+    if _RECAP.match(clause):
+        return False
     ws = clause.split()
     first, last = ws[0].lower().strip("\"'"), ws[-1].lower().strip(".,;:!?")
     # Not a number: "14 consumer outages last year, about $300k" is a list of facts, not a clause.
