@@ -139,6 +139,10 @@ def test_cross_functional_constraints_hold(corpus, questions):
     outage = [q for q in every if q.elements.get("pressure") == "outage"]
     dependents = {e.id for e in bank.elements["proposal"] if "dependency" in e.tags}
     assert outage and {q.elements["proposal"] for q in outage} <= dependents
+    # nobody is asked to fund leave to do something ("an exception to the mandate")
+    exceptions = {e.id for e in bank.elements["proposal"] if "exception" in e.tags}
+    funded = [q for q in every if q.item_id == "xf-biz-fund"]
+    assert funded and not {q.elements["proposal"] for q in funded} & exceptions
     crunch_pressures = {q.elements["pressure"] for q in every if "crunch" in q.elements and "pressure" in q.elements}
     assert crunch_pressures <= {e.id for e in bank.elements["pressure"] if "general" in e.tags}
 
