@@ -161,7 +161,7 @@ def test_bar_raiser_constraints_hold(corpus, questions):
         picked = {q.elements["dilemma"] for q in every if q.item_id == item}
         assert picked and picked <= long_term, item
     assert not any(q.item_id == "br-bar-principal-leave" and q.elements["story"] == "outlived-standard" for q in every)
-    # "the person who made the original call is your manager" needs a call someone already made
+    # "the call that led here was your manager's" needs a call someone already made
     prior = {e.id for kind in ("dilemma", "discovery") for e in bank.elements[kind] if "prior-call" in e.tags}
     manager = [q for q in every if q.elements.get("pressure") == "your-manager"]
     assert manager and {q.elements.get("dilemma") or q.elements.get("discovery") for q in manager} <= prior
