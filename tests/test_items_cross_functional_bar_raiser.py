@@ -139,6 +139,10 @@ def test_cross_functional_constraints_hold(corpus, questions):
     outage = [q for q in every if q.elements.get("pressure") == "outage"]
     dependents = {e.id for e in bank.elements["proposal"] if "dependency" in e.tags}
     assert outage and {q.elements["proposal"] for q in outage} <= dependents
+    # nobody is asked to fund leave to do something ("an exception to the mandate")
+    exceptions = {e.id for e in bank.elements["proposal"] if "exception" in e.tags}
+    funded = [q for q in every if q.item_id == "xf-biz-fund"]
+    assert funded and not {q.elements["proposal"] for q in funded} & exceptions
     crunch_pressures = {q.elements["pressure"] for q in every if "crunch" in q.elements and "pressure" in q.elements}
     assert crunch_pressures <= {e.id for e in bank.elements["pressure"] if "general" in e.tags}
 
@@ -157,10 +161,35 @@ def test_bar_raiser_constraints_hold(corpus, questions):
         picked = {q.elements["dilemma"] for q in every if q.item_id == item}
         assert picked and picked <= long_term, item
     assert not any(q.item_id == "br-bar-principal-leave" and q.elements["story"] == "outlived-standard" for q in every)
-    # "the person who made the original call is your manager" needs a call someone already made
+    # "the call that led here was your manager's" needs a call someone already made
     prior = {e.id for kind in ("dilemma", "discovery") for e in bank.elements[kind] if "prior-call" in e.tags}
     manager = [q for q in every if q.elements.get("pressure") == "your-manager"]
     assert manager and {q.elements.get("dilemma") or q.elements.get("discovery") for q in manager} <= prior
+    # "your team is already two weeks behind" only presses on a call with a date at stake
+    behind = [q for q in every if q.elements.get("pressure") == "behind"]
+    assert behind and {q.elements["dilemma"] for q in behind} <= dated
+
+
+@pytest.mark.parametrize("slug", PANELS)
+def test_stems_bolt_on_no_context_their_asks_ignore(corpus, slug):
+    """A pressure or a preferred kind of story tacked on with "The catch is that", "Worse," or
+    "ideally one ..." reads as a clause the question never uses: a stem that takes a pressure works
+    it into the ask ("Given that ..., who do you talk to", "Does that change ...")."""
+    bank = corpus.items[slug]
+    bolted = re.compile(r"\b(the catch is that|worse,|ideally|especially if|preferably)\b", re.IGNORECASE)
+    assert [i.id for i in bank.items if bolted.search(i.stem)] == []
+    for item in bank.items:
+        if "pressure" in item.slots.values():
+            assert re.search(r"(given that|knowing that|change|risk|still|weight)", item.stem, re.IGNORECASE), item.id
+
+
+@pytest.mark.parametrize("slug", PANELS)
+def test_no_ask_restates_what_the_stem_already_asks_for(corpus, slug):
+    """"You want the go-ahead for X ... what exactly is your ask?" answers itself."""
+    every = list(all_composed(corpus.items[slug]))
+    wants = re.compile(r"\b(go-ahead|to fund|need a yes)\b", re.IGNORECASE)
+    asks = re.compile(r"\bwhat (exactly )?(is your ask|do you ask for)\b", re.IGNORECASE)
+    assert [q.key for q in every if wants.search(q.text) and asks.search(q.text)] == []
 
 
 def test_composition_is_seeded_and_reproducible(corpus):
