@@ -121,7 +121,7 @@ def test_a_point_is_said_back_only_before_a_frame_that_fits_it(fake_coach, monke
         ("Where does that number come from, a dashboard, a query or an estimate?", True),
         ("Who had to agree to that?", True),
         ("When they struggled, how did you decide whether to step in or stay out?", False),
-        ("Which SLI would show that from the user's side?", False),
+        ("Which SLI would you page on, and over which window?", False),
     ],
 )
 def test_a_frame_that_asks_about_what_was_just_said_can_follow_any_point(frame, reacts):
