@@ -84,6 +84,9 @@ def _tags(bank: ItemBank) -> dict[str, set[str]]:
 def contradictions(bank: ItemBank, qs: list[Composed]) -> list[str]:
     """Combinations a skilled interviewer would not put together, whatever the tags say today:
     - a "which decision was yours alone" probe on a story about someone else's decision;
+    - a reorg that handed the work to new owners in a story of the candidate's own mistake (they
+      kept going), of growing people, or of an incident;
+    - a pressure followed by an ask that is not one of its own (the ask must engage the pressure);
     - an element of one level's scope in a question of another (a team-scope story or pressure at
       staff or principal, an organisation-wide one at senior, an element tagged for other levels);
     - at principal, an open-scope story ("a migration you led") without the part that widens it."""
@@ -94,6 +97,11 @@ def contradictions(bank: ItemBank, qs: list[Composed]) -> list[str]:
         chosen = set().union(*(tags[p] for p in q.elements.values()))
         if q.elements.get("probe") == "yours-alone" and "others-call" in chosen:
             out.append(f"{q.key}: 'yours alone' asked about someone else's call")
+        if q.elements.get("pressure") == "reorg" and chosen & {"mistake", "people", "incident"}:
+            out.append(f"{q.key}: a reorg that handed the work on, in a story the candidate could not have handed on")
+        ask = q.elements.get("ask")
+        if ask and ask.partition("/")[0] != q.elements.get("pressure"):
+            out.append(f"{q.key}: an ask that does not engage the pressure it follows")
         for path in q.elements.values():
             if levels[path] is not None and q.level not in levels[path]:
                 out.append(f"{q.key}: {path} is not for {q.level}")
@@ -120,7 +128,7 @@ def test_both_banks_load_and_cover_every_signal_at_every_level(corpus, panel_ban
     assert f"items/{panel.slug}.yaml" in corpus.file_hashes
     assert coverage_gaps(panel, bank) == []
     assert {i.signal for i in bank.items} == {s.id for s in panel.signals}
-    assert all(i.sources and 1 <= len(i.asks) + (1 if "probe" in i.slots else 0) for i in bank.items)
+    assert all(i.sources and 1 <= len(i.asks) + (1 if {"probe", "ask"} & set(i.slots) else 0) for i in bank.items)
 
 
 def test_stems_are_varied_in_shape_at_every_level(panel_bank):
@@ -231,9 +239,22 @@ def test_a_clumsy_element_is_caught_by_the_surface_checks(corpus_copy):
 
 
 def test_a_lost_exclusion_is_caught(corpus_copy):
-    panel, bank = _broken(corpus_copy, "behavioral", lambda d: _element(d, "probe", "yours-alone").pop("excludes"))
+    def loosen(d):
+        reorg = _element(d, "pressure", "reorg")
+        reorg.pop("excludes"), reorg.pop("requires")
+
+    panel, bank = _broken(corpus_copy, "behavioral", loosen)
     found = contradictions(bank, list(all_composed(bank)))
-    assert found and all("yours alone" in f for f in found)
+    assert found and all("reorg" in f for f in found)
+    assert any("kept-going" in f for f in found)  # "you kept executing a plan" after it was handed on
+
+
+def test_pressure_questions_ask_about_the_pressure(panel_bank, questions):
+    """A pressure ("especially if ...") is only composed with an ask written for it, never a generic probe."""
+    panel, bank = panel_bank
+    with_pressure = [q for q in questions[panel.slug] if "pressure" in q.elements]
+    assert with_pressure and all("ask" in q.elements and "probe" not in q.elements for q in with_pressure)
+    assert all("ideally one {scope}" not in i.stem for i in bank.items)
 
 
 def test_an_element_at_the_wrong_scope_is_caught(corpus_copy):
