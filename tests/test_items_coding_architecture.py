@@ -300,3 +300,38 @@ def test_a_vendor_twist_or_a_tenancy_decision_on_any_system_is_caught():
     bank = _broken("architecture-deep-dive", lambda d: _element(d, "decision", "tenancy").pop("requires"))
     found = _unfit_for_system(bank, list(all_composed(bank, level="staff", signal="decision-rationale")))
     assert found and all("decision=tenancy" in k for k in found)
+
+
+# --- every clause is used by the ask ------------------------------------------------------------
+
+
+def test_the_kind_of_system_named_is_one_the_ask_uses(corpus, every):
+    """The three composed questions a blind grader found bolted together cannot be composed again:
+    a mandate only meets its hosting decision, a metric only a system it matters to, and an
+    attribution ask no metric that traffic does not move."""
+    questions = every["architecture-deep-dive"]
+    mandate = [q for q in questions if q.elements["system"] == "mandate"]
+    assert mandate and all(q.elements.get("decision") == "hosting" for q in mandate)
+    pairs = {(q.elements["system"], q.elements.get("metric")) for q in questions}
+    assert ("queue", "error-rate") not in pairs and ("one-database", "pages") not in pairs
+    assert not [q for q in questions if q.item_id == "add-mo-staff-coincidence" and q.elements["metric"] == "recovery"]
+    assert not [q for q in questions if "slow-dependency" == q.elements.get("twist") and "request-path" not in _tags(corpus.items["architecture-deep-dive"])[q.elements["system"]]]
+
+
+def test_coding_twists_fit_the_moment_and_the_ask(corpus, every):
+    bank = corpus.items["coding"]
+    stems = {i.id: i.stem for i in bank.items}
+    for q in every["coding"]:
+        if "halfway through" in stems[q.item_id]:
+            assert "twist" not in q.elements, q.key  # nothing runs while the code is being written
+        if q.item_id == "cod-prod-principal-misuse":
+            assert q.elements["twist"] in ("slow-dependency", "never-returns", "outage"), q.key
+    assert not [s for s in stems.values() if "say it {scale}" in s]
+
+
+def test_system_design_asks_fit_their_twist(corpus):
+    bank = corpus.items["system-design"]
+    tags = _tags(bank)
+    for q in all_composed(bank):
+        if q.elements.get("probe") == "fails-first":
+            assert "regional" not in tags[q.elements["twist"]], q.key
