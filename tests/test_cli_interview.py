@@ -66,10 +66,10 @@ def test_ask_json_has_the_question_and_its_provenance(with_index, fake, monkeypa
                            monkeypatch, capsys)
     assert code == 0, err
     q = json.loads(out)
-    assert q["text"] == GOOD.strip() and q["is_fallback"] is False and q["level"] == "principal"
+    assert q["text"].endswith("?") and q["is_fallback"] is False and q["level"] == "principal" and q["asks"]
+    assert q["composition"] == "draft" and q["text"] == q["draft"] and fake.calls == []  # a base model does not rewrite
     pv = q["provenance"]
-    assert pv["grounding"] and pv["signals"] and pv["backend"] == "fake" and pv["seed"] == 4
-    assert {"prompt_id", "prompt_hash", "model", "candidates_tried", "candidates_accepted", "shots"} <= set(pv)
+    assert pv["grounding"] and pv["signals"] and pv["item"] and pv["elements"] and pv["backend"] == "composer" and pv["seed"] == 4
 
 
 def test_ask_errors_name_what_is_valid(with_fake_index, fake, monkeypatch, capsys):
@@ -121,6 +121,6 @@ def test_mock_end_to_end_with_the_embedded_model(built_settings, tmp_path):
     assert out.returncode == 0, out.stderr
     record = json.loads((tmp_path / "run" / "session.json").read_text())
     turns = record["turns"]
-    assert turns[0]["question"]["provenance"]["backend"] == "embedded"
+    assert turns[0]["question"]["provenance"]["backend"] == "composer" and turns[0]["question"]["composition"] == "draft"
     assert all(t["text"].strip() for t in turns) and all(t["answer"] for t in turns)
     assert record["summary"]["finished"] and (tmp_path / "run" / "transcript.md").exists()

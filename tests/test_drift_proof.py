@@ -1,6 +1,6 @@
 """Issue: the harness must catch real drift and stay quiet when nothing changed.
 
-Each mutation (prompt, corpus, scorer weights, embedding model) runs on a private copy of the
+Each mutation (item bank, corpus, scorer weights, embedding model) runs on a private copy of the
 repository's inputs against a baseline of the unmutated copy; it must move a metric and be
 attributed to the component that changed.
 """
@@ -14,8 +14,7 @@ from coach.evals.mutations import MUTATIONS, prove
 
 @pytest.mark.slow
 def test_every_mutation_is_caught_and_attributed(built_settings):
-    # One panel and two generated questions per run keep the prompt mutations to a few dozen
-    # generations; a changed prompt misses the replay cache, so each one is generated afresh.
+    # One panel per run; composing and following up call no model, so each run takes seconds.
     results, quiet = prove(MUTATIONS, settings=built_settings, quick=True)
     assert quiet, "two runs with nothing changed must report no drift"
     print(f"mutations caught: {sum(r.ok for r in results)}/{len(results)}")

@@ -82,7 +82,8 @@ def test_saved_turn_by_turn_and_carries_on_after_a_restart(coach, store):
 
 
 def test_a_backend_failure_loses_no_answer_and_the_session_resumes(coach, store):
-    flaky = FakeBackend(_reply)
+    # An instruct backend rewrites each question, so a failure reaches the next prompt.
+    flaky = FakeBackend(lambda p, s: "unused", style="chat")
     s = _start(coach, store, backend=flaky, seed=2, followups=0)
     flaky._reply = None  # from now on the backend fails (no replies queued)
     with pytest.raises(BackendError):
@@ -109,9 +110,9 @@ def test_list_sessions_reads_the_settings_database(coach, tmp_path):
 
 @pytest.mark.slow
 def test_real_model_same_seed_and_answers_give_the_same_session(coach, store):
-    real = coach.with_parts(store=store)
     runs = []
-    for _ in range(2):
+    for run in range(2):  # a store each: a second session on one store would avoid the first's questions
+        real = coach.with_parts(store=SessionStore(store.path.with_name(f"run{run}.sqlite3")))
         s = real.start_session("behavioral", questions=1, followups=1, seed=21)
         for answer in (WEAK, STRONG):
             if not s.finished:

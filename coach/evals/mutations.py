@@ -40,39 +40,36 @@ class MutationResult:
         return self.caught and self.attributed
 
 
-def _edit_prompt(ws: Path, fn: Callable[[str], str]) -> None:
-    path = ws / "prompts" / "question.completion.md"
-    path.write_text(fn(path.read_text()))
+def _edit_bank(ws: Path, fn: Callable[[dict], None]) -> None:
+    path = ws / "corpus" / "items" / "system-design.yaml"
+    data = yaml.safe_load(path.read_text())
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def _drop_grounding(ws: Path) -> dict:
-    def fn(text: str) -> str:
-        head, body = text.split("\n---\n", 1)
-        head = head.replace("grounding, ", "").replace(", grounding", "")
-        body = body.replace("Reference notes:\n{grounding}\n", "").replace("{grounding}", "")
-        return head + "\n---\n" + body
+def _one_source(ws: Path) -> dict:
+    # Every element cites one section: still a valid bank, but the questions stop reaching the
+    # sections the panel draws on.
+    def fn(data: dict) -> None:
+        def walk(pool):
+            for element in pool:
+                if element.get("sources"):
+                    element["sources"] = ["section:2"]
+                for sub in element.get("parts", {}).values():
+                    walk(sub)
 
-    _edit_prompt(ws, fn)
+        for pool in data["elements"].values():
+            walk(pool)
+        for item in data["items"]:
+            item.pop("sources", None)
+
+    _edit_bank(ws, fn)
     return {}
 
 
-def _swap_examples(ws: Path) -> dict:
-    # Few-shot examples come from the panels' sample questions; swapping two panels' question
-    # banks feeds every prompt the wrong shots while keeping the files valid.
-    a, b = ws / "corpus" / "panels" / "system-design.yaml", ws / "corpus" / "panels" / "behavioral.yaml"
-    da, db = yaml.safe_load(a.read_text()), yaml.safe_load(b.read_text())
-    sig_a, sig_b = da["signals"][0]["id"], db["signals"][0]["id"]
-    da["sample_questions"], db["sample_questions"] = (
-        [dict(q, signals=[sig_a]) for q in db["sample_questions"]],
-        [dict(q, signals=[sig_b]) for q in da["sample_questions"]],
-    )
-    a.write_text(yaml.safe_dump(da, sort_keys=False))
-    b.write_text(yaml.safe_dump(db, sort_keys=False))
-    return {}
-
-
-def _level_wording(ws: Path) -> dict:
-    _edit_prompt(ws, lambda t: t.replace("interview for a {level} engineer", "interview for a junior intern (ignore: {level})"))
+def _no_frames(ws: Path) -> dict:
+    # Without the bank's frames, follow-ups fall back to the panel's tagged follow-ups.
+    _edit_bank(ws, lambda data: data.pop("frames", None))
     return {}
 
 
@@ -116,9 +113,8 @@ def _embedding_model(ws: Path) -> dict:
 
 
 MUTATIONS: tuple[Mutation, ...] = (
-    Mutation("prompt: drop the grounding context", "prompt:question.completion", ("questions",), _drop_grounding),
-    Mutation("prompt: swap the few-shot examples", "corpus:panels/system-design.yaml", ("questions",), _swap_examples),
-    Mutation("prompt: change the level wording", "prompt:question.completion", ("questions",), _level_wording),
+    Mutation("item bank: every element cites one section", "corpus:items/system-design.yaml", ("questions",), _one_source),
+    Mutation("item bank: follow-up frames removed", "corpus:items/system-design.yaml", ("followups",), _no_frames),
     Mutation("corpus: remove a panel's indicator phrases", "corpus:panels/system-design.yaml", ("scoring",), _remove_indicators),
     Mutation("scorer: change the weights", "scorer", ("scoring",), _scorer_weights),
     Mutation("embedding model: perturbed weights", "embedding_model", ("retrieval", "scoring"), _embedding_model),
