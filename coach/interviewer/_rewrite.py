@@ -52,6 +52,19 @@ class Rewrite(BaseModel):
     provenance: GenerationProvenance | None = None
 
 
+class Spoken(BaseModel):
+    """What questions and follow-ups share: which text was shown, the composed draft behind it, the
+    rewrite record, and (records of older versions) whether a bank fallback stood in."""
+
+    composition: Literal["draft", "rewrite", "generated"] = Field(
+        default="generated", description="the composed draft, its gated rewrite, or (records of older versions) LLM-written"
+    )
+    draft: str = Field(default="", description="the composed text (shown unless a rewrite passed the gate)")
+    rewrite: Rewrite | None = None
+    is_fallback: bool = False
+    fallback_reason: str = ""
+
+
 def wants_rewrite(coach: Coach) -> bool:
     """`COACH_REWRITE`: on, off, or auto — rewrite only with an instruction-following (chat) backend.
     The bundled base model's rewrites were graded below the drafts (see the README), so auto keeps

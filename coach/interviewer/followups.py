@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from coach.corpus.items import FollowUpFrame, ItemBank
 from coach.corpus.schema import FollowUp as Frame
@@ -28,7 +28,7 @@ from coach.interviewer._answer_text import candidate_points, pick_detail, refers
 from coach.interviewer._best_of_n import GenerationProvenance
 from coach.interviewer._checks import shares_run, surface_problem
 from coach.interviewer._reference import SHOT_DUPLICATE, encode, max_similarity
-from coach.interviewer._rewrite import Rewrite, rewrite
+from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.questions import Question, check_level
 from coach.scoring import Scorecard
 from coach.scoring.text import prompt_answer
@@ -50,18 +50,11 @@ class FollowUpProvenance(GenerationProvenance):
     source: str | None = Field(default=None, description="id of the frame asked")
 
 
-class FollowUp(BaseModel):
+class FollowUp(Spoken):
     text: str
     panel: str
     signal: str = Field(description="id of the signal the follow-up probes")
     signal_name: str
-    composition: Literal["draft", "rewrite", "generated"] = Field(
-        default="generated", description="the composed draft, its gated rewrite, or (records of older versions) LLM-written"
-    )
-    draft: str = Field(default="", description="the composed draft (shown unless a rewrite passed the gate)")
-    rewrite: Rewrite | None = None
-    is_fallback: bool = False
-    fallback_reason: str = ""
     answer_detail: str = Field(default="", description="the sentence of the answer it builds on")
     answer_point: str = Field(default="", description="what of that sentence it says back, in the second person")
     refers_to_answer: bool = False

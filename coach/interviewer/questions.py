@@ -15,10 +15,10 @@ passes (`coach.interviewer._rewrite`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from coach.corpus.items import Element, ItemBank
 from coach.corpus.schema import LEVELS, Panel
@@ -26,7 +26,7 @@ from coach.errors import CorpusError, UserInputError, unknown_choice
 from coach.interviewer._best_of_n import GenerationProvenance
 from coach.interviewer._plan import choose_target
 from coach.interviewer._reference import SESSION_DUPLICATE, encode, max_similarity
-from coach.interviewer._rewrite import Rewrite, rewrite
+from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.compose import compose
 from coach.scoring.text import split_sentences
 from coach.seeding import rng
@@ -56,18 +56,11 @@ class QuestionProvenance(GenerationProvenance):
     scores: dict[str, float] = Field(default_factory=dict)
 
 
-class Question(BaseModel):
+class Question(Spoken):
     text: str
     panel: str
     level: str
     asks: list[str] = Field(default_factory=list, description="the short asks of the question, as data")
-    composition: Literal["draft", "rewrite", "generated"] = Field(
-        default="generated", description="the composed draft, its gated rewrite, or (records of older versions) LLM-written"
-    )
-    draft: str = Field(default="", description="the composed question (shown unless a rewrite passed the gate)")
-    rewrite: Rewrite | None = None
-    is_fallback: bool = False
-    fallback_reason: str = ""
     provenance: QuestionProvenance
 
 
