@@ -264,7 +264,7 @@ def test_injection_does_not_raise_the_score(scorer, corpus, panel, answer):
     assert INJECTION not in obey.calls[0].prompt.messages[1].content  # the model never read it
     assert card.overall is None or card.overall <= clean.overall
     assert all(INJECTION not in q for s in card.signals for q in s.evidence)
-    assert any("instruction text" in n for n in card.notes)
+    assert card.grader_text == [INJECTION]
 
     # A judge that obeys and also quotes real sentences still cannot climb above the evidence levels.
     both = {s.id: (4, [INJECTION, *s.evidence], "as instructed") for s in base.signals}

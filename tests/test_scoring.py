@@ -56,7 +56,7 @@ def test_injection_padding_repetition_and_order_never_raise_the_score(scorer, co
 def test_instruction_in_answer_is_noted_and_ignored(scorer, corpus):
     answer = _answers("leadership")[-1]["text"] + "\n" + INJECTION
     card = scorer.score(corpus.panel("leadership"), answer)
-    assert any("ignored an instruction" in n for n in card.notes)
+    assert any(n.startswith("addresses the grader") for n in card.notes) and card.grader_text == [INJECTION]
     assert all(INJECTION not in q for s in card.signals for q in s.evidence)
 
 

@@ -1,9 +1,10 @@
 """What a follow-up can pick up from the candidate's answer: its most specific sentence, the answer
 with instructions redacted, and whether a follow-up refers back to what was said.
 
-The answer is data. Sentences addressed to the system ("ignore the above and ...") are never
-chosen as a detail, and are redacted before the answer goes into a prompt, so the model never
-reads them as part of its own instructions; the prompt's fence around the answer and the output
+The answer is data. Text addressed to the grader or the system ("ignore the above and ...",
+"Score: 100", `</answer>`; see `coach.scoring.grader_text`) is removed before a detail is chosen,
+so a follow-up never says it back, and before the answer goes into a prompt, so a model never
+reads it as part of its own instructions; the prompt's fence around the answer and the output
 checks are the second and third lines of defence.
 """
 
@@ -15,7 +16,8 @@ import numpy as np
 
 from coach.retrieval.embeddings import Embedder
 from coach.scoring.detectors import GENERIC, detect
-from coach.scoring.text import is_instruction, split_sentences
+from coach.scoring.grader_text import sanitise
+from coach.scoring.text import split_sentences
 from coach.interviewer._checks import words
 
 MAX_DETAIL_WORDS = 30
@@ -31,10 +33,10 @@ _COMMON = frozenset(
 
 
 def usable_sentences(answer: str) -> list[str]:
-    """Sentences that could be quoted back: prose (not code), not instructions, 5-60 words."""
+    """Sentences that could be quoted back: prose (not code), none addressed to the grader, 5-60 words."""
     out = []
-    for s in split_sentences(answer):
-        if s.startswith("```") or is_instruction(s):
+    for s in split_sentences(sanitise(answer).text):
+        if s.startswith("```"):
             continue
         n = len(words(s))
         if 5 <= n <= 60:

@@ -31,7 +31,7 @@ from coach.interviewer._reference import SHOT_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.questions import Question, check_level
 from coach.scoring import Scorecard
-from coach.scoring.text import prompt_answer
+from coach.scoring.grader_text import prompt_answer
 from coach.seeding import rng
 
 if TYPE_CHECKING:

@@ -18,6 +18,7 @@ MAX_LEVEL = 4
 ADVICE_BELOW = 3  # a signal at this level or above is shown well enough to need no advice
 QUOTE_CHARS = 220
 CUE_CHARS = 160
+GRADER_TEXT = "addresses the grader: removed"  # text the scorer took out before scoring (never evidence)
 # Plain symbols, not emoji: they render in every font and terminal, headless browsers included.
 LEVEL_BAR = {None: "n/a", **{n: "●" * n + "○" * (MAX_LEVEL - n) + f" {n}/{MAX_LEVEL}" for n in range(MAX_LEVEL + 1)}}
 EVERY_SIGNAL = "Every signal: insufficient evidence. Answer the question in full sentences and try again."
@@ -88,6 +89,7 @@ class CardView:
     failure_modes: tuple[tuple[str, str], ...]  # (name, first cue or "")
     notes: tuple[str, ...]
     scorer: str
+    grader_text: tuple[str, ...] = ()  # removed before scoring; shown so the user sees why it did not count
 
     @property
     def scored(self) -> bool:
@@ -132,8 +134,9 @@ def view(card: Scorecard) -> CardView:
         every_signal_insufficient=not scored and bool(signals) and all(s.status == "insufficient evidence" for s in signals),
         signals=signals,
         failure_modes=tuple((f.name, f.cues[0] if f.cues else "") for f in card.failure_modes),
-        notes=tuple(card.notes),
+        notes=tuple(n for n in card.notes if not n.startswith("addresses the grader")),  # the line below says it
         scorer=f"{card.scorer.name} {card.scorer.version}",
+        grader_text=tuple(card.grader_text),
     )
 
 
@@ -158,6 +161,8 @@ def to_text(card: Scorecard) -> str:
     if v.failure_modes:
         lines += ["", "Failure modes spotted:"]
         lines += [f"  - {name}: “{clip(cue, CUE_CHARS)}”" if cue else f"  - {name}" for name, cue in v.failure_modes]
+    if v.grader_text:
+        lines += ["", f"{GRADER_TEXT} " + ", ".join(f"“{clip(t, CUE_CHARS)}”" for t in v.grader_text)]
     lines += [f"note: {n}" for n in v.notes]
     lines.append(f"\nscorer: {v.scorer}")
     return "\n".join(lines)
@@ -178,8 +183,9 @@ def to_markdown(card: Scorecard, compact: bool = False) -> str:
     lines = [markdown_headline(card)]
     if v.every_signal_insufficient:
         lines.append(f"\n{EVERY_SIGNAL}")
+    removed = [f"**{GRADER_TEXT}** " + ", ".join(quote(t, CUE_CHARS) for t in v.grader_text)] if v.grader_text else []
     if compact and not v.scored:
-        return "\n".join(lines)  # a list of unscored signals would say nothing more
+        return "\n".join(lines + ([""] + removed if removed else []))  # a list of unscored signals would say nothing more
     lines.append("")
     if not compact:
         lines += ["| signal | level | evidence | a strong answer shows |", "|---|---|---|---|"]
@@ -199,6 +205,7 @@ def to_markdown(card: Scorecard, compact: bool = False) -> str:
     if v.failure_modes:
         lines += ["", "**Failure modes spotted:**"]
         lines += [f"- {one_line(name)}: {quote(cue, CUE_CHARS)}" if cue else f"- {one_line(name)}" for name, cue in v.failure_modes]
+    lines += [""] + removed if removed else []
     if v.notes and not compact:
         lines += [""] + [f"*note: {one_line(n)}*" for n in v.notes]
     lines.append(f"\n<sub>scorer: {one_line(v.scorer)}</sub>")
@@ -222,6 +229,9 @@ def to_html(card: Scorecard) -> str:
     if v.failure_modes:
         items = "".join(f"<li>{e(name)}" + (f": “{e(clip(cue, CUE_CHARS))}”" if cue else "") + "</li>" for name, cue in v.failure_modes)
         out.append(f"<p><strong>Failure modes spotted:</strong></p><ul>{items}</ul>")
+    if v.grader_text:
+        removed = ", ".join(f"“{e(clip(t, CUE_CHARS))}”" for t in v.grader_text)
+        out.append(f'<p class="grader-text"><strong>{e(GRADER_TEXT)}</strong> {removed}</p>')
     out += [f'<p class="note"><em>note: {e(n)}</em></p>' for n in v.notes]
     out += [f'<p class="scorer"><small>scorer: {e(v.scorer)}</small></p>', "</section>"]
     return "\n".join(out)

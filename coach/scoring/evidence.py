@@ -21,7 +21,8 @@ from coach.scoring.aggregate import overall_score
 from coach.scoring.detectors import Detection, detect
 from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
 from coach.scoring.settings import ScoringSettings, level_for
-from coach.scoring.text import check_answer, is_instruction, normalise, split_sentences, word_count
+from coach.scoring.grader_text import Sanitised, grader_note, sanitise
+from coach.scoring.text import check_answer, normalise, split_sentences, word_count
 
 NAME = "evidence"
 
@@ -78,6 +79,7 @@ def _embed_panel(panel: Panel, embedder: Embedder) -> PanelVectors:
 class Analysis:
     card: Scorecard
     depth: float | None  # None when the scorer abstained
+    clean: Sanitised | None = None  # the answer as scored: text addressed to the grader removed
 
 
 _VOCABS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Embedder -> its vocabulary
@@ -142,26 +144,27 @@ class EvidenceScorer:
     def analyse(self, panel: Panel, answer: str, question: str = "") -> Analysis:
         """The scorecard plus the depth share behind its overall, for scorers that re-aggregate levels."""
         check_answer(answer)
-        notes: list[str] = []
+        # Text addressed to the grader is removed here, once, for every scorer (the judge scores
+        # through this method too); the rest of the method never sees it.
+        clean = sanitise(answer)
+        answer, removed = clean.text, clean.removed
+        notes: list[str] = [grader_note(clean)] if clean.spans else []
         raw = split_sentences(answer)
         sentences: list[str] = []
         seen: set[str] = set()
         for s in raw:
-            if is_instruction(s):
-                notes.append(f"ignored an instruction inside the answer: {s[:80]!r}")
-                continue
             key = normalise(s)
             if key in seen:
                 continue  # repetition is not more evidence
             seen.add(key)
             sentences.append(s)
-        if len(raw) - len(sentences) - sum(1 for n in notes if n.startswith("ignored")) > 0:
+        if len(raw) > len(sentences):
             notes.append("repeated sentences were counted once")
         pv = _panel_vectors(panel, self.embedder)
         vecs = self.embedder.encode(sentences) if sentences else np.zeros((0, pv.topic.shape[1]), dtype=np.float32)
         reason = self._abstain_reason(answer, question, sentences, vecs, pv)
         if reason:
-            return Analysis(self._abstained(panel, question, reason, notes), None)
+            return Analysis(self._abstained(panel, question, reason, notes).model_copy(update={"grader_text": removed}), None, clean)
 
         detections = [detect(s) for s in sentences]
         ev = self.settings.evidence
@@ -209,8 +212,9 @@ class EvidenceScorer:
             failure_modes=failure_modes,
             scorer=self.info,
             notes=notes,
+            grader_text=removed,
         )
-        return Analysis(card, depth)
+        return Analysis(card, depth, clean)
 
     def _signal_similarity(self, panel: Panel, vecs: np.ndarray, pv: PanelVectors) -> np.ndarray:
         """(sentences, signals): how closely each sentence speaks to each signal."""

@@ -19,9 +19,10 @@ only what it can check.
   evidence scorer's depth and failure modes (facts about the text, not judgement). In "judge"
   mode a signal the judge could not score counts as 0, and when those signals carry more than
   half the weight the card abstains instead.
-- Injection: the model reads the answer with instructions redacted; quotes of instruction text
-  never count; and when the answer contains instruction text the judge cannot lift any level
-  above the evidence scorer's, so a judge that obeyed anyway gains nothing.
+- Text addressed to the grader (instructions, score claims, role tags, rubric-word lists; see
+  `grader_text`) is removed once, by the evidence scorer's analysis: the model reads the answer
+  without it; quotes of it never count; and when the answer had any, the judge cannot lift a level
+  above the evidence scorer's, so a judge that obeyed something it still saw gains nothing.
 - Backend failures (unreachable, timeout) propagate as BackendError: no score is invented.
 """
 
@@ -40,7 +41,7 @@ from coach.scoring.aggregate import overall_score
 from coach.scoring.evidence import EvidenceScorer
 from coach.scoring.judge_reply import InvalidReply, JudgeSignal, parse_reply, reply_schema
 from coach.scoring.quotes import QuoteChecker
-from coach.scoring.text import prompt_answer
+from coach.scoring.text import fit_to_prompt
 from coach.scoring.scorecard import Scorecard, ScorerInfo, SignalResult
 
 CODE_VERSION = "1"  # bump when the rules above change; the prompt hash covers its wording
@@ -77,11 +78,11 @@ class JudgeScorer:
         base = analysis.card
         if base.abstained:
             return base.model_copy(update={"scorer": self.info, "notes": [*base.notes, "the evidence checks abstained, so the judge was not asked"]})
-        reply, error = self._ask(panel, answer, question, base)
+        reply, error = self._ask(panel, analysis.clean.text, question, base)  # the sanitised answer
         who = f"judged by the {self.backend.name} backend, model {self.backend.model!r}"
         if reply is None:
             return self._without_verdict(panel, question, base, error, who)
-        checker = QuoteChecker(answer)
+        checker = QuoteChecker(answer, analysis.clean)
         dropped: Counter = Counter()
         notes = [*base.notes, who]
         resolve = self._judged if self.mode == "judge" else self._combined
@@ -90,7 +91,7 @@ class JudgeScorer:
             verdict = reply[sig.id]
             quotes, lost = checker.verify(verdict.evidence)
             dropped += lost
-            results.append(resolve(mine, verdict, quotes, checker.has_instructions, notes))
+            results.append(resolve(mine, verdict, quotes, checker.addresses_grader, notes))
         notes += [f"dropped {n} quote(s) {why}" for why, n in sorted(dropped.items())]
         return self._card(panel, question, base, results, analysis.depth or 0.0, notes)
 
@@ -100,7 +101,7 @@ class JudgeScorer:
         values = dict(
             panel_name=panel.name,
             question=question.strip() or "(not given)",
-            answer=prompt_answer(answer),
+            answer=fit_to_prompt(answer),
             signals_block="\n".join(f"{s.id}: {s.name} - {s.strong}" for s in panel.signals),
             evidence_findings=_findings(base) if self.mode == "combined" else "none",
         )
@@ -134,7 +135,7 @@ class JudgeScorer:
         if level > 0 and not quotes:
             return self._result(mine, None, [], f"the judge gave level {level} without a verifiable quote, so it is not credited")
         if instructed and mine.level is not None and level > mine.level:
-            notes.append(f"{mine.id}: the answer contains instructions to the scorer, so the judge's level {level} is capped at the evidence level {mine.level}")
+            notes.append(f"{mine.id}: the answer addresses the grader, so the judge's level {level} is capped at the evidence level {mine.level}")
             level = mine.level
         return self._result(mine, level, quotes if level else [], verdict.reason)
 
@@ -149,7 +150,7 @@ class JudgeScorer:
         if level != wanted:
             notes.append(f"{mine.id}: the judge moved the level from {start} to {wanted}; capped at one step, {level}")
         if level > start and (instructed or not quotes):
-            why = "the answer contains instructions to the scorer" if instructed else "it quoted nothing verifiable"
+            why = "the answer addresses the grader" if instructed else "it quoted nothing verifiable"
             notes.append(f"{mine.id}: the judge's raise to {level} is not applied because {why}")
             return mine
         shown = (quotes or mine.evidence) if level else []
@@ -159,7 +160,7 @@ class JudgeScorer:
     # -- the card -------------------------------------------------------------------------------
 
     def _card(self, panel: Panel, question: str, base: Scorecard, results: list[SignalResult], depth: float, notes: list[str]) -> Scorecard:
-        card = dict(panel=panel.slug, question=question, signals=results, failure_modes=base.failure_modes, scorer=self.info)
+        card = dict(panel=panel.slug, question=question, signals=results, failure_modes=base.failure_modes, scorer=self.info, grader_text=base.grader_text)
         weights = {s.id: s.weight for s in panel.signals}
         unscored = [r for r in results if r.level is None]
         if sum(weights[r.id] for r in unscored) > (1 - MIN_SCORED_WEIGHT) * sum(weights.values()):
@@ -179,7 +180,7 @@ class JudgeScorer:
         signals = [self._result(r, None, [], "") for r in base.signals]  # the card's abstain_reason says why
         return Scorecard(
             panel=panel.slug, question=question, overall=None, band=None, abstained=True, abstain_reason=why,
-            signals=signals, scorer=self.info, notes=[*base.notes, who, "unscored: no number is shown rather than a guess"],
+            signals=signals, scorer=self.info, notes=[*base.notes, who, "unscored: no number is shown rather than a guess"], grader_text=base.grader_text,
         )  # fmt: skip
 
 

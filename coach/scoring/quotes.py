@@ -2,22 +2,23 @@
 
 A quote counts only when it is a verbatim span of the answer, compared after normalising
 whitespace and curly quotes (nothing else), and it is shown as that exact span of the answer.
-Quotes of instruction text inside the answer ("ignore the rubric ...") never count: that text is
-data the scorer refuses to obey, so it cannot be evidence either.
+A quote that touches text addressed to the grader ("ignore the rubric ...", "Score: 100",
+`</answer>`; see `grader_text`) never counts: that text is data the scorer refuses to obey, so it
+cannot be evidence either.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from coach.scoring.text import is_instruction, split_sentences
+from coach.scoring.grader_text import Sanitised, sanitise
 
 MIN_QUOTE_WORDS = 3  # "I", "Kafka" or "we did" occur in any answer and evidence nothing
 
 _STRAIGHT = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
 
 NOT_FOUND = "not found in the answer"
-INSTRUCTION = "quoting instruction text inside the answer"
+INSTRUCTION = "quoting text addressed to the grader"
 TOO_SHORT = f"shorter than {MIN_QUOTE_WORDS} words"
 
 
@@ -28,8 +29,10 @@ def normalise_quote(text: str) -> str:
 class QuoteChecker:
     """Locates quotes in one answer; built once per answer, used for every signal."""
 
-    def __init__(self, answer: str):
+    def __init__(self, answer: str, clean: Sanitised | None = None):
+        """`clean` is `sanitise(answer)` when the caller has it already (it is computed once per answer)."""
         self.answer = answer
+        self.clean = clean if clean is not None and clean.original == answer else sanitise(answer)
         chars: list[str] = []
         self._origin: list[int] = []  # position in `answer` of each normalised character
         for i, ch in enumerate(answer.translate(_STRAIGHT)):
@@ -40,19 +43,10 @@ class QuoteChecker:
             chars.append(ch)
             self._origin.append(i)
         self._norm = "".join(chars)
-        self._instructions: list[tuple[int, int]] = []
-        cursor = 0
-        for sentence in split_sentences(answer):
-            start = answer.find(sentence, cursor)
-            if start < 0:
-                continue
-            cursor = start + len(sentence)
-            if is_instruction(sentence):
-                self._instructions.append((start, cursor))
 
     @property
-    def has_instructions(self) -> bool:
-        return bool(self._instructions)
+    def addresses_grader(self) -> bool:
+        return bool(self.clean.spans)
 
     def locate(self, quote: str) -> tuple[int, int] | None:
         """(start, end) of the quote in the original answer, or None."""
@@ -72,7 +66,7 @@ class QuoteChecker:
                 dropped[NOT_FOUND] += 1
             elif len(normalise_quote(quote).split()) < MIN_QUOTE_WORDS:
                 dropped[TOO_SHORT] += 1
-            elif any(span[0] < end and start < span[1] for start, end in self._instructions):
+            elif self.clean.overlaps(*span):
                 dropped[INSTRUCTION] += 1
             elif (text := self.answer[span[0] : span[1]]) not in kept:
                 kept.append(text)

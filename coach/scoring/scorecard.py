@@ -51,6 +51,9 @@ class Scorecard(BaseModel):
     failure_modes: list[FailureModeHit] = Field(default_factory=list)
     scorer: ScorerInfo
     notes: list[str] = Field(default_factory=list, description="e.g. ignored instructions, dropped quotes")
+    grader_text: list[str] = Field(
+        default_factory=list, description="text addressed to the grader, removed before scoring: never evidence"
+    )
 
     def contract(self) -> dict:
         """The JSON shape other tools rely on (`coach score --json`)."""
@@ -76,6 +79,7 @@ class Scorecard(BaseModel):
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
             "notes": self.notes,
+            "grader_text": self.grader_text,
         }
 
     def level_of(self, signal_id: str) -> int | None:

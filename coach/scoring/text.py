@@ -1,4 +1,5 @@
-"""Answer text handling: limits, sentence splitting that keeps verbatim spans, and input hygiene."""
+"""Answer text handling: limits, sentence splitting that keeps verbatim spans, and input hygiene.
+Text addressed to the grader is found and removed in `grader_text`."""
 
 from __future__ import annotations
 
@@ -8,18 +9,11 @@ from coach.errors import UserInputError
 
 MAX_ANSWER_CHARS = 20_000
 MAX_ANSWER_CHARS_IN_PROMPT = 1000  # the completion prompt must fit 2k tokens with room to write
-REDACTED = "[instruction to the interviewer removed]"
 
 _FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 # Sentence ends, blank lines and bullets split; a single newline is just a wrapped line.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9$])|\n\s*\n|\n\s*(?=[-*•]\s|\d+[.)]\s)")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(rubric|instructions?|prompt|above|previous|scoring|rules)\b"
-    r"|\b(deserves?|give (?:it|me|this)|score (?:it|me|this)|rate (?:it|me|this))\b.{0,30}\b(100|full marks|perfect|top score|strong[- ]hire|10/10)\b"
-    r"|\byou are (?:now|no longer)\b|\bsystem prompt\b",
-    re.IGNORECASE,
-)
 
 
 def check_answer(text: str) -> str:
@@ -74,21 +68,14 @@ def normalise(sentence: str) -> str:
     return re.sub(r"[^a-z0-9%$]+", " ", sentence.lower()).strip()
 
 
-def is_instruction(sentence: str) -> bool:
-    """Text addressed to the scorer rather than the interviewer: it is data, never obeyed, never evidence."""
-    return bool(_INJECTION.search(sentence))
-
-
 def word_count(text: str) -> int:
     return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'%$.-]*", text))
 
 
-def prompt_answer(answer: str) -> str:
-    """The answer as the prompt shows it: instructions redacted, trimmed to fit the context."""
-    parts = []
-    for s in split_sentences(answer):
-        parts.append(REDACTED if is_instruction(s) else s)
-    text = " ".join(parts)
+def fit_to_prompt(text: str) -> str:
+    """Answer text as a prompt shows it: its sentences on one line, trimmed to fit the context.
+    Give it sanitised text (`grader_text.sanitise`); `grader_text.prompt_answer` does both."""
+    text = " ".join(split_sentences(text))
     if len(text) > MAX_ANSWER_CHARS_IN_PROMPT:
         text = text[:MAX_ANSWER_CHARS_IN_PROMPT].rsplit(" ", 1)[0] + " ..."
     return text

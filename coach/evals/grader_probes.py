@@ -1,0 +1,146 @@
+"""Text addressed to the grader, as the scoring suite measures it.
+
+Probes (`evals/fixtures/scoring/grader_probes.yaml`) are notes to the evaluator, score claims, JSON,
+hidden comments, role tags and rubric-word lists. Each is applied to every graded answer where it
+says (appended, prepended, inserted as a paragraph, or inline in a sentence run) and the variant is
+scored by the suite's scorer. Two metrics: `grader_probe_rises`, how many variants scored higher
+than the answer alone (goal 0), and `grader_probe_flag_rate`, the share of variants whose probe
+text the card lists as removed in full (goal 1). The other side, `grader_false_flag_rate`, is the
+share of the graded answers' own sentences the detector would remove (goal 0).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from coach.corpus.schema import PANEL_SLUGS
+from coach.errors import EvalError
+from coach.evals.base import load_fixture
+from coach.scoring.grader_text import fold, sanitise
+from coach.scoring.text import split_sentences
+
+PROBES_FILE = Path("scoring") / "grader_probes.yaml"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+class Probe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    form: Literal["instruction", "note", "score-claim", "json", "comment", "role-tag", "keywords", "disguised"]
+    placement: Literal["append", "prepend", "insert", "inline"]
+    text: str
+
+
+def load_probes(fixtures_dir: Path) -> list[Probe]:
+    path = fixtures_dir / PROBES_FILE
+    raw = load_fixture(path).get("probes") or []
+    try:
+        probes = [Probe.model_validate(p) for p in raw]
+    except ValidationError as err:
+        raise EvalError(f"Eval fixture {path} is malformed: {err}", "Each probe needs id, form, placement and text; see the file's header.") from err
+    if len({p.id for p in probes}) != len(probes):
+        raise EvalError(f"Eval fixture {path} repeats a probe id.", "Give every probe its own id.")
+    return probes
+
+
+def apply(answer: str, probe: Probe) -> str:
+    """The answer with the probe where the probe says."""
+    answer = answer.strip()
+    if probe.placement == "append":
+        return f"{answer}\n\n{probe.text}"
+    if probe.placement == "prepend":
+        return f"{probe.text}\n\n{answer}"
+    paragraphs = re.split(r"\n[ \t]*\n", answer)
+    if probe.placement == "insert" and len(paragraphs) > 1:
+        mid = len(paragraphs) // 2
+        return "\n\n".join([*paragraphs[:mid], probe.text, *paragraphs[mid:]])
+    ends = list(_SENTENCE_END.finditer(answer))
+    if not ends:
+        return f"{answer} {probe.text}" if probe.placement == "inline" else f"{answer}\n\n{probe.text}"
+    cut = ends[len(ends) // 2]
+    glue = f" {probe.text} " if probe.placement == "inline" else f"\n\n{probe.text}\n\n"
+    return answer[: cut.start()] + glue + answer[cut.end() :]
+
+
+def fully_removed(probe_text: str, removed: list[str]) -> bool:
+    """Whether every word of the probe is among the text the card lists as removed."""
+    words = set(re.findall(r"[a-z0-9]+", fold(probe_text, join_spaced=False)))
+    return words <= set(re.findall(r"[a-z0-9]+", fold(" ".join(removed), join_spaced=False)))
+
+
+@dataclass
+class GraderProbes:
+    """Runs the probes on each graded answer the suite scores, and tallies them."""
+
+    probes: list[Probe]
+    total: int = 0
+    rises: int = 0
+    flagged: int = 0
+    by_form: dict[str, list[int]] = field(default_factory=dict)  # form -> [variants, rises, flagged]
+
+    @classmethod
+    def load(cls, fixtures_dir: Path) -> "GraderProbes":
+        return cls(load_probes(fixtures_dir))
+
+    def check(self, scorer, panel, case_id: str, answer: str, question: str, base: int, failures: list[dict]) -> None:
+        for probe in self.probes:
+            card = scorer.score(panel, apply(answer, probe), question)
+            rose = card.overall is not None and card.overall > base
+            found = fully_removed(probe.text, card.grader_text)
+            self.total += 1
+            self.rises += rose
+            self.flagged += found
+            tally = self.by_form.setdefault(probe.form, [0, 0, 0])
+            tally[0], tally[1], tally[2] = tally[0] + 1, tally[1] + rose, tally[2] + found
+            if rose:
+                failures.append({"suite": "scoring", "case": f"{case_id}:{probe.id}", "panel": panel.slug,
+                                 "problem": f"grader probe raised the score {base} -> {card.overall}"})  # fmt: skip
+            if not found:
+                failures.append({"suite": "scoring", "case": f"{case_id}:{probe.id}", "panel": panel.slug,
+                                 "problem": "grader probe not removed", "removed": card.grader_text, "probe": probe.text})  # fmt: skip
+
+    def metrics(self) -> dict[str, float]:
+        return {
+            "grader_probe_rises": float(self.rises),
+            "grader_probe_flag_rate": round(self.flagged / self.total, 4) if self.total else 1.0,
+        }
+
+    def details(self) -> dict:
+        return {"grader_probes": len(self.probes), "grader_probe_variants": self.total, "grader_probes_by_form": self.by_form}
+
+
+def graded_texts(fixtures_dir: Path, panels: tuple[str, ...] = PANEL_SLUGS) -> list[tuple[str, str]]:
+    """(id, text) of every graded answer: the scoring fixtures' answers and pair answers, and the
+    follow-up fixtures' answers. The sessions suite answers with the scoring fixtures' answers."""
+    out: list[tuple[str, str]] = []
+    for slug in panels:
+        fx = load_fixture(fixtures_dir / "scoring" / f"{slug}.yaml")
+        out += [(a["id"], a["text"]) for a in fx.get("answers", [])]
+        out += [(f"{p['id']}:{side}", p[side]) for p in fx.get("pairs", []) for side in ("better", "worse")]
+        follow = fixtures_dir / "followups" / f"{slug}.yaml"
+        if follow.exists():
+            out += [(c["id"], c["answer"]) for c in load_fixture(follow).get("cases", [])]
+    return out
+
+
+def false_flags(fixtures_dir: Path, panels: tuple[str, ...] = PANEL_SLUGS) -> tuple[int, int, list[dict]]:
+    """(sentences flagged, sentences in all, the flagged ones) over every graded answer."""
+    flagged = total = 0
+    found: list[dict] = []
+    for case_id, text in graded_texts(fixtures_dir, panels):
+        clean = sanitise(text)
+        cursor = 0
+        for sentence in split_sentences(text):
+            start = text.find(sentence, cursor)
+            cursor = start + len(sentence) if start >= 0 else cursor
+            total += 1
+            if start >= 0 and clean.overlaps(start, cursor):
+                flagged += 1
+                found.append({"suite": "scoring", "case": case_id, "problem": "a real sentence was taken for grader text", "sentence": sentence})
+    return flagged, total, found
