@@ -142,3 +142,31 @@ def test_key_phrase_quotes_the_answers_own_words():
     sentence = "After the change we had fewer alerts, and the team was happier about on-call overall."
     phrase = key_phrase(sentence)
     assert phrase in sentence and len(phrase.split()) <= 10
+
+
+def test_a_session_asks_given_questions_as_written_and_scores_the_interview_pooled(fake_coach):
+    given = ["Design per-tenant rate limiting for 5,000 tenants. How accurate must it be, and what does it cost?",
+             "Size the cache tier for 25k RPS at an 85% hit rate?"]
+    s = fake_coach.start_session("system-design", questions=9, followups=0, seed=3, given_questions=given)
+    assert s.questions_total == 2 and s.current_prompt.text == given[0]
+    assert s.current_prompt.question.asks == ["Design per-tenant rate limiting for 5,000 tenants",
+                                               "How accurate must it be", "what does it cost"]
+    assert s.current_prompt.question.provenance.backend == "given"
+    s.answer("We keep a token bucket per tenant in Redis with 5% overshoot allowed, refilled every 100 ms; "
+             "exact global counting would cost a cross-region round trip of 80 ms on every request.")
+    assert s.current_prompt.text == given[1]
+    s.answer("At 25k RPS and 85% hits the cache serves 21k reads a second, so three Redis shards of 15 GB each.")
+    summary = s.summary()
+    assert summary.finished and len(summary.answers) == 2
+    # The toy embedder may abstain; the summary then shows no number rather than a guess.
+    assert (summary.overall is None) == (summary.recommendation is None)
+    assert all(q.turn in ("Q1", "Q2") for sig in summary.signals for q in sig.quotes)
+    reopened = fake_coach.load_session(s.id)
+    assert [t.text for t in reopened.turns] == given
+
+
+def test_given_questions_are_checked(fake_coach):
+    from coach.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="1-2,000 characters"):
+        fake_coach.start_session("system-design", given_questions=["   "])

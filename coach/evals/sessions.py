@@ -21,11 +21,14 @@ from coach.evals.base import SuiteResult, load_fixture
 from coach.evals.scoring import load_scoring_fixtures
 
 
-def load_scripts(fixtures_dir: Path, slug: str) -> dict:
-    """The panel's session fixture with every script resolved to answer texts."""
+def load_scripts(fixtures_dir: Path, slug: str, panel=None) -> dict:
+    """The panel's session fixture with every script resolved to answer texts, and the sample
+    questions it asks (`ask`, by id; needs the `panel`) as texts under `given`."""
     fx = load_fixture(fixtures_dir / "sessions" / f"{slug}.yaml")
     graded = {a["id"]: a["text"] for a in load_scoring_fixtures(fixtures_dir, (slug,))[slug]["answers"]}
     fx["candidates"] = {name: [graded.get(a, a) for a in answers] for name, answers in fx["candidates"].items()}
+    samples = {q.id: q.text for q in panel.sample_questions} if panel is not None else {}
+    fx["given"] = [samples[q] for q in fx.get("ask", [])] or None
     story = load_fixture(fixtures_dir / "sessions" / "off_question_story.yaml")["stories"]
     text = story.get(slug, story["default"])
     fx["candidates"]["off-question"] = [text] * len(next(iter(fx["candidates"].values())))
@@ -35,7 +38,8 @@ def load_scripts(fixtures_dir: Path, slug: str) -> dict:
 def run_script(coach: Coach, slug: str, answers: list[str], fx: dict, level: str = "staff") -> MockSession:
     """Drive one session with a scripted candidate: answers in order, until the session or the
     script ends."""
-    session = coach.start_session(slug, level, questions=fx["questions"], followups=fx["followups"], seed=fx["seed"])
+    session = coach.start_session(slug, level, questions=fx["questions"], followups=fx["followups"], seed=fx["seed"],
+                                  given_questions=fx.get("given"))
     for answer in answers:
         if session.finished:
             break
@@ -52,7 +56,7 @@ def run(coach: Coach, panels: tuple[str, ...] = PANEL_SLUGS) -> SuiteResult:
     details: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:  # eval sessions stay out of the user's session list
         for slug in panels:
-            fx = load_scripts(fixtures_dir, slug)
+            fx = load_scripts(fixtures_dir, slug, coach.panel(slug))
             results = {}
             for name, answers in fx["candidates"].items():
                 # A store of its own per candidate: both meet the same questions, not each other's history.

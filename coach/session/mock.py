@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 from coach.corpus.schema import Panel
 from coach.errors import UserInputError
 from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
-from coach.interviewer.questions import Question, ask, check_focus, check_level
+from coach.interviewer.questions import Question, ask, check_focus, check_level, given
+from coach.scoring.asks import split_asks
 from coach.scoring import Scorecard
 from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool
 from coach.scoring.verdict import Recommendation
@@ -88,6 +89,10 @@ class Summary(BaseModel):
     off_question: list[str] = Field(default_factory=list, description="turns whose answer did not address the question")
 
 
+def number_given(config: dict, number: int) -> bool:
+    return number <= len(config.get("given") or [])
+
+
 class MockSession:
     """A mock interview in progress. Create with `start`, resume with `load`."""
 
@@ -103,17 +108,20 @@ class MockSession:
 
     @classmethod
     def start(cls, coach: Coach, panel: Panel, level: str = "staff", *, questions: int = 3, followups: int = 1,
-              seed: int | None = None, focus: str | None = None) -> MockSession:
-        """Create a session, save it in the coach's store, and generate its opening question."""
+              seed: int | None = None, focus: str | None = None, given_questions: list[str] | None = None) -> MockSession:
+        """Create a session, save it in the coach's store, and generate its opening question.
+        `given_questions` are asked as written, in order, instead of composed ones."""
         check_level(level)
         focus = check_focus(focus)
+        given_questions = [given(panel, level, q, 0).text for q in given_questions or []]
+        questions = len(given_questions) or questions
         if not 1 <= questions <= 20 or not 0 <= followups <= 5:
             raise UserInputError(f"questions={questions}, followups={followups} is out of range.",
                                  "Use 1-20 questions and 0-5 follow-ups per question.")
         now = time.time()
         row = SessionRow(
             id=uuid.uuid4().hex[:12], panel=panel.slug, level=level, seed=coach.settings.seed if seed is None else seed,
-            config={"questions": questions, "followups": followups, "focus": focus}, status="active",
+            config={"questions": questions, "followups": followups, "focus": focus, "given": given_questions}, status="active",
             created_at=now, updated_at=now,
         )
         coach.store.create(row)
@@ -213,9 +221,7 @@ class MockSession:
                                  "It is finished; call summary(), or start a new session.")
         if not text or not text.strip():
             raise UserInputError("The answer is empty.", "Type the answer you would give in the interview.")
-        # Composed questions carry their asks; a follow-up's answer is judged on the signal it probed.
-        card = self.coach.scorer.score(self.panel, text, turn.text, asks=turn.question.asks if turn.question else None,
-                                       probed=turn.follow_up.signal if turn.follow_up else None)
+        card = self._score(turn, text)
         self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"))
         turn.answer, turn.scorecard = text, card
         if self._decide() is None:
@@ -224,6 +230,18 @@ class MockSession:
             self._next_prompt()  # may raise BackendError; the answer is saved either way
         return turn
 
+    def _score(self, turn: Turn, text: str) -> Scorecard:
+        """Composed questions carry their asks. A follow-up's answer is judged on the signal it
+        probed, against the follow-up's own asks, and is on-subject when it stays on the main
+        question's subject: the point said back from the answer does not count as the subject."""
+        if turn.question is not None:
+            return self.coach.scorer.score(self.panel, text, turn.text, asks=turn.question.asks or None)
+        main = next(t.text for t in self.turns if t.kind == "question" and t.question_number == turn.question_number)
+        asks = split_asks(turn.text)
+        card = self.coach.scorer.score(self.panel, text, f"{main} {' '.join(asks)}", asks=asks,
+                                       probed=turn.follow_up.signal if turn.follow_up else None)
+        return card.model_copy(update={"question": turn.text})
+
     def _next_prompt(self) -> Turn | None:
         step = self._decide()
         if step is None:
@@ -231,7 +249,11 @@ class MockSession:
         kind, arg = step
         asked = [t.text for t in self.turns]
         index = len(self.turns)
-        if kind == "question":
+        if kind == "question" and number_given(self.config, int(arg)):
+            number = int(arg)
+            item = given(self.panel, self.level, self.config["given"][number - 1], derive(self.seed, "question", number))
+            turn = Turn(index=index, kind="question", question_number=number, text=item.text, question=item)
+        elif kind == "question":
             number = int(arg)
             item = ask(self.coach, self.panel, self.level, self.config.get("focus"), seed=derive(self.seed, "question", number),
                        asked=asked, coverage=self.coverage, recent=self.store.recent_questions(self.panel.slug, RECENT_QUESTIONS))
