@@ -265,7 +265,7 @@ class _NaiveScorer:
     def __init__(self, clean: bool):
         self.clean = clean
 
-    def score(self, panel, answer, question=""):
+    def score(self, panel, answer, question="", **_):
         text = sanitise(answer) if self.clean else None
         words = len((text.text if text else answer).split())
         return Scorecard(

@@ -17,6 +17,7 @@ from coach.corpus.loader import Corpus
 from coach.corpus.schema import PANEL_SLUGS
 from coach.scoring.evidence import EvidenceScorer
 from coach.scoring.text import split_sentences
+from coach.evals import alignment
 from coach.evals.base import SuiteResult, load_fixture
 from coach.evals.grader_probes import GraderProbes, false_flags
 
@@ -122,6 +123,8 @@ def run(
     junk_ok, junk_total = _junk(scorer, corpus, fixtures_dir, panels, failures)
     false_flagged, sentences, flagged_cases = false_flags(fixtures_dir, panels) if grader else (0, 0, [])
     failures += flagged_cases
+    read_question = {**alignment.off_question(scorer, corpus, fixtures, failures),
+                     **alignment.follow_up_focus(scorer, corpus, fixtures_dir, panels, failures)}
     metrics = {
         "pairwise_accuracy": round(pair_ok / pair_total, 4) if pair_total else 1.0,
         "hollow_pair_accuracy": round(hollow_ok / hollow_total, 4) if hollow_total else 1.0,
@@ -133,6 +136,7 @@ def run(
         "probe_score_rises": float(probe_rises),
         "graded_abstained": float(unscored),
         **({**grader.metrics(), "grader_false_flag_rate": round(false_flagged / max(sentences, 1), 4)} if grader else {}),
+        **read_question,
     }
     return SuiteResult(
         name="scoring",

@@ -89,6 +89,11 @@ class CardView:
     failure_modes: tuple[tuple[str, str], ...]  # (name, first cue or "")
     notes: tuple[str, ...]
     scorer: str
+    asks: tuple[tuple[str, bool, str], ...] = ()  # (ask, addressed, first quote or "")
+    answered: str = "not checked"
+    decision: str = ""
+    reasons: tuple[str, ...] = ()
+    coaching: tuple[str, ...] = ()
     grader_text: tuple[str, ...] = ()  # removed before scoring; shown so the user sees why it did not count
 
     @property
@@ -136,8 +141,21 @@ def view(card: Scorecard) -> CardView:
         failure_modes=tuple((f.name, f.cues[0] if f.cues else "") for f in card.failure_modes),
         notes=tuple(n for n in card.notes if not n.startswith("addresses the grader")),  # the line below says it
         scorer=f"{card.scorer.name} {card.scorer.version}",
+        asks=tuple((a.text, a.addressed, a.evidence[0] if a.evidence else "") for a in card.asks) if scored else (),
+        answered=card.answered,
+        decision=card.recommendation.decision if scored and card.recommendation else "",
+        reasons=tuple(card.recommendation.reasons) if scored and card.recommendation else (),
+        coaching=tuple(c.text for c in card.coaching) if scored else (),
         grader_text=tuple(card.grader_text),
     )
+
+
+ANSWERED = {"yes": "answered every ask", "partly": "answered some of the asks", "no": "did not answer the question",
+            "not checked": "no question given, so whether it answers one was not checked"}
+
+
+def ask_mark(addressed: bool) -> str:
+    return "✓" if addressed else "✗"
 
 
 # -- adapters -------------------------------------------------------------------------------------
@@ -150,6 +168,12 @@ def to_text(card: Scorecard) -> str:
     lines.append(f"Overall: {v.overall}/100  ({v.band})" if v.scored else f"Overall: not scored — {v.abstain_reason}.")
     if v.every_signal_insufficient:
         lines.append(EVERY_SIGNAL)
+    if v.scored:
+        lines.append(f"The question: {ANSWERED[v.answered]}")
+        lines += [f"  {ask_mark(ok)} {ask}" + (f"  — “{clip(q, CUE_CHARS)}”" if q else "") for ask, ok, q in v.asks]
+    if v.decision:
+        lines.append(f"Recommendation: {v.decision}")
+        lines += [f"  - {r}" for r in v.reasons]
     lines.append("")
     width = max(len(b) for b in LEVEL_BAR.values())  # names line up whatever the level
     for s in v.signals:
@@ -163,6 +187,8 @@ def to_text(card: Scorecard) -> str:
         lines += [f"  - {name}: “{clip(cue, CUE_CHARS)}”" if cue else f"  - {name}" for name, cue in v.failure_modes]
     if v.grader_text:
         lines += ["", f"{GRADER_TEXT} " + ", ".join(f"“{clip(t, CUE_CHARS)}”" for t in v.grader_text)]
+    if v.coaching:
+        lines += ["", "Next steps:"] + [f"  - {c}" for c in v.coaching]
     lines += [f"note: {n}" for n in v.notes]
     lines.append(f"\nscorer: {v.scorer}")
     return "\n".join(lines)
@@ -186,6 +212,11 @@ def to_markdown(card: Scorecard, compact: bool = False) -> str:
     removed = [f"**{GRADER_TEXT}** " + ", ".join(quote(t, CUE_CHARS) for t in v.grader_text)] if v.grader_text else []
     if compact and not v.scored:
         return "\n".join(lines + ([""] + removed if removed else []))  # a list of unscored signals would say nothing more
+    if v.scored:
+        asks = "".join(f"<br>{ask_mark(ok)} {one_line(a)}" + (f" — {quote(q, CUE_CHARS)}" if q and not compact else "") for a, ok, q in v.asks)
+        lines.append(f"\n*The question: {one_line(ANSWERED[v.answered])}*{asks}")
+    if v.decision:
+        lines.append(f"\n**Recommendation: {one_line(v.decision)}**" + "".join(f"<br>- {one_line(r)}" for r in v.reasons))
     lines.append("")
     if not compact:
         lines += ["| signal | level | evidence | a strong answer shows |", "|---|---|---|---|"]
@@ -206,6 +237,8 @@ def to_markdown(card: Scorecard, compact: bool = False) -> str:
         lines += ["", "**Failure modes spotted:**"]
         lines += [f"- {one_line(name)}: {quote(cue, CUE_CHARS)}" if cue else f"- {one_line(name)}" for name, cue in v.failure_modes]
     lines += [""] + removed if removed else []
+    if v.coaching:
+        lines += ["", "**Next steps:**"] + [f"- {one_line(c)}" for c in v.coaching]
     if v.notes and not compact:
         lines += [""] + [f"*note: {one_line(n)}*" for n in v.notes]
     lines.append(f"\n<sub>scorer: {one_line(v.scorer)}</sub>")
@@ -219,6 +252,12 @@ def to_html(card: Scorecard) -> str:
     out = ['<section class="scorecard">', f'<p class="headline">{head}</p>']
     if v.every_signal_insufficient:
         out.append(f'<p class="abstained">{e(EVERY_SIGNAL)}</p>')
+    if v.scored:
+        asks = "".join(f"<li>{ask_mark(ok)} {e(a)}" + (f" — “{e(clip(q, CUE_CHARS))}”" if q else "") + "</li>" for a, ok, q in v.asks)
+        out.append(f'<p class="answered"><em>The question: {e(ANSWERED[v.answered])}</em></p>' + (f"<ul>{asks}</ul>" if asks else ""))
+    if v.decision:
+        items = "".join(f"<li>{e(r)}</li>" for r in v.reasons)
+        out.append(f'<p class="recommendation"><strong>Recommendation: {e(v.decision)}</strong></p><ul>{items}</ul>')
     out += ["<table>", "<tr><th>signal</th><th>level</th><th>evidence</th><th>a strong answer shows</th></tr>"]
     for s in v.signals:
         level = f'<span class="level">{e(s.bar)}</span><br>{e(s.status)}' + (f"<br>by {e(s.scored_by)}" if s.scored_by else "")
@@ -232,6 +271,8 @@ def to_html(card: Scorecard) -> str:
     if v.grader_text:
         removed = ", ".join(f"“{e(clip(t, CUE_CHARS))}”" for t in v.grader_text)
         out.append(f'<p class="grader-text"><strong>{e(GRADER_TEXT)}</strong> {removed}</p>')
+    if v.coaching:
+        out.append("<p><strong>Next steps:</strong></p><ul>" + "".join(f"<li>{e(c)}</li>" for c in v.coaching) + "</ul>")
     out += [f'<p class="note"><em>note: {e(n)}</em></p>' for n in v.notes]
     out += [f'<p class="scorer"><small>scorer: {e(v.scorer)}</small></p>', "</section>"]
     return "\n".join(out)
