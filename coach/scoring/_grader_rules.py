@@ -42,7 +42,8 @@ def _rx(pattern: str) -> re.Pattern:
 # Nouns that name a grader outright, and nouns that may (answers talk about "the model", "the
 # reviewer", "the system" all the time). "the AI team", "LLM features" are not addressees.
 _NOT_ADDRESSEE = (r"(?!\ (?:team|teams|group|org|features?|product|platform|research|lab|engineers?|infra\w*|budget|"
-                  r"roadmap|work|project|tools?|usage|adoption|vendor|service|pipeline|model))")
+                  r"roadmap|work|project|tools?|usage|adoption|vendor|service|pipeline|model|researchers?|scientists?|lead|"
+                  r"managers?|directors?|startups?|compan(?:y|ies)|strategy|initiative|professor|specialist|expert))")
 GRADER = (r"(?:evaluators?|graders?|scorers?|assessors?|examiners?|raters?|auto-?graders?|ai|a\.i\.|llms?|"
           r"language\ models?|chat\ ?bots?|(?:chat)?gpt[\w.-]*|claude|gemini|copilot|bard|llama|mistral|"
           r"(?:scoring|grading|evaluation|marking|automated|ai)\ (?:model|system|engine|bot|tool|script|grader|scorer|evaluator|judge|review(?:er)?|grading|scoring|evaluation))"
@@ -64,7 +65,7 @@ _APPRAISAL = (r"(?:exceptional|outstanding|excellent|exemplary|perfect|flawless|
 _SELF = _rx(r"""
     \b(?:this|my|the\ (?:above|preceding|following|foregoing|present|current|candidate's)|candidate's|the\ user's)
         \ (?:answer|response|submission|reply|write-?up|essay|transcript)\b
-  | \bthe\ (?:answer|response|submission)\ (?:above|below)\b
+  | \bthe\ (?:answer|response|submission)\ (?:above|below)\b | \ban?\ (?:answer|response)\ like\ this\b
   | \b(?:the|this)\ (?:candidate|interviewee)\ (?:clearly\ |definitely\ |certainly\ |really\ )?(?:is|deserves|merits|earns|warrants|
         should|must|has\ (?:shown|demonstrated|met|exceeded)|meets|exceeds|demonstrates|shows)\b
 """)
@@ -91,8 +92,8 @@ _ADDRESS = [
     _rx(r"""\b(?:whoever|anyone|anybody|whatever)\s+(?:is\s+|'s\s+)?(?:grades?|grading|scores?|scoring|evaluates?|evaluating|
         assess(?:es|ing)?|reviews?|reviewing|marks?|marking|judges?|judging|reads?|reading)\s+(?:this|my|the)\b"""),
     _rx(rf"\b{_ANY_GRADER}\s+(?:reading|grading|scoring|evaluating|reviewing|assessing|marking|parsing|processing)\s+(?:this|my|these|the\ following)\b"),
-    # "As the grader, ...", "as an AI"
-    _rx(rf"\bas\s+(?:the|an?|your)\s+{GRADER}\b"),
+    # "As the grader, you ...", "As an AI, please ..." ("I acted as the evaluator for ..." is a role at work)
+    _rx(rf"\bas\s+(?:the|an?|your)\s+{GRADER}(?:\s+\w+)?\s*,\s*(?:you|please|kindly|i\ (?:ask|expect|request))\b"),
     # "Scoring note -", "Grading instructions:"
     _rx(r"^\W*(?:scoring|grading|evaluation|evaluator|grader|scorer|rubric|marking)\s+(?:notes?|instructions?|guidance|comments?|override)\s*[:\-–—]"),
     # "Evaluator:", "Grader's note:", "Evaluator, ..." at the start
@@ -117,7 +118,7 @@ _META = [
     _rx(rf"""{_IGNORE}\s+(?:{_MODIFIER}\s+){{0,3}}(?:all|any|previous|prior|above|earlier|preceding|your|existing|original|default|given|
         scoring|grading|evaluation|system)\s+(?:rules|policy|policies|messages?|directions?|constraints)\b"""),
     _rx(r"\bpretend\s+(?:that\s+)?(?:you|the\s+(?:answer|response|candidate)|this\s+(?:answer|response|is))\b"),
-    _rx(r"\byou\s+(?:are|'re)\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:\w+\s+)?(?:ai|assistant|language\ model|llm|grader|evaluator|scorer)\b"),
+    _rx(rf"\byou\s+(?:are|'re)\s+(?:now\s+)?(?:an?\s+|the\s+)?(?:\w+\s+)?(?:ai|assistant|language\ model|llm|grader|evaluator|scorer)\b{_NOT_ADDRESSEE}"),
     _rx(r"\b(?:reply|respond|answer)\s+with\s+(?:your|the)\s+(?:system\s+)?(?:prompt|instructions|rubric)\b"),
     _rx(r"""\byou\s+(?:are|'re)\s+(?:now\s+(?:an?\s+)?(?:ai|assistant|model|llm|grader|evaluator|scorer|in\b|operating|acting|free|
         unrestricted|dan|jailbroken|a\ different)|no\ longer\ (?:bound|restricted|an?\ (?:ai|assistant|grader|evaluator|scorer))|
@@ -128,6 +129,7 @@ _META = [
     _rx(r"\b(?:developer|god|dan|admin|debug|jailbreak)\s+mode\b"),
     _rx(r"^\W*(?:end|close)\s+of\s+(?:the\s+)?(?:candidate'?s?\s+)?(?:answer|response|submission|user\ input)\W*$"),
     _rx(r"\bsystem\s+(?:override|instruction|message|note|notice|prompt|update)\s*[:\-]"),
+    _rx(r"^\W*(?:admin\s+|system\s+|grader\s+)?override\s*[:\-]"),
     _rx(r"\b(?:score|rate|grade|mark|evaluate|assess|judge)\s+(?:it\s+|this\s+|me\s+|them\s+)?accordingly\b"),
     _rx(r"\b(?:give|assign|award|grant)\s+(?:this|my|the)\s+(?:answer|response|submission)\b"),
     _rx(r"\b(?:respond|reply|answer|output|return)\s+(?:only\s+)?(?:with|using)\s+(?:\{\s*\W?(?:score|overall|band)|a\ score|the\ score|strong)"),
@@ -168,11 +170,16 @@ _LENIENT = _rx(r"\b(?:generous(?:ly)?|lenient(?:ly)?|favou?rabl[ey]|benefit\ of\
 _GRADING_ACT = _rx(r"\b(?:scor\w+|grad(?:e|ed|ing)|rat(?:e|ed|ing)\s+(?:this|it|me|my)|mark(?:ing|ed)?\s+(?:this|it|me|my)|evaluat\w+|assess\w+|judg\w+)\b")
 
 
+_PAIR = re.compile(r"([a-z][\w -]{0,30}?)\s*[=:]\s*(?:level\s*)?[0-4](?:\s*/\s*4)?(?=\s*(?:[,;.)\]}]|$))")
+
+
 def directed(sentence: str) -> bool:
     """Whether one sentence (or aside) speaks to the grader about the grade."""
     f = fold(sentence)
     if not re.search(r"[a-z]", f):
         return False
+    if _levels_listed(f):
+        return True
     if any(r.search(f) for r in (*_META, *_SCORE_CLAIM, *_ADDRESS)):
         return True
     if (_GRADING.search(f) or _MAX.search(f)) and any(r.search(f) for r in _ADDRESS_MAYBE):
@@ -184,6 +191,12 @@ def directed(sentence: str) -> bool:
     if _IMPERATIVE.search(f) and (_MAX.search(f) or _SELF.search(f) or _IMPERATIVE_TARGET.search(f)):
         return True
     return bool(_LENIENT.search(f) and _GRADING_ACT.search(f))
+
+
+def _levels_listed(f: str) -> bool:
+    """"ownership=4, star_structure=4": levels assigned to signals, as a grader's output reads."""
+    keys = [k.strip().replace("_", "-").replace(" ", "-") for k in _PAIR.findall(f)]
+    return len(keys) >= 2 and 2 * sum(1 for k in keys if _is_rubric(k.replace("-", " ")) or k in GRADER_KEYS) > len(keys)
 
 
 # -- lists of rubric words ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ SHOWN_CHARS = 300  # a removed span is listed on the card up to this length
 
 # Words a role tag may carry. Angle brackets leave out words that are placeholders in real
 # answers ("ssh <user>@host", "ollama run <model>").
-_ROLE = r"(?:system|sys|assistant|instructions?|inst|evaluator|evaluation|grader|grading|scorer|scoring|score|judge|rubric|verdict|admin|developer|hidden)"
+_ROLE = r"(?:system|sys|assistant|instructions?|inst|evaluator|evaluation|eval|grader|grading|grade|scorer|scoring|score|judge|rubric|verdict|admin|developer|hidden)"
 _BRACKET_ROLE = r"(?:system|sys|assistant|ai|model|user|human|instructions?|inst|evaluator|evaluation|grader|grading|scorer|scoring|score|judge|rubric|verdict|admin|developer|hidden)"
 _SUFFIX = r"(?:[\s_-]+(?:note|message|prompt|instructions?|override|notice|update|turn))?"
 _ROLE_OPEN = re.compile(
