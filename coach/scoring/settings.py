@@ -1,4 +1,5 @@
-"""Scorer thresholds and band cut-offs, read from `corpus/scoring.yaml` (never buried in code)."""
+"""Scorer thresholds and band cut-offs, read from `corpus/scoring.yaml` (never buried in code), and
+the off-topic check's reference sentences from `corpus/topic_reference.yaml`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coach.errors import CorpusError
+from coach.scoring.topic import read_topic_reference
 
 CODE_VERSION = "1"  # bump when the algorithm changes; the settings hash covers the numbers
 
@@ -89,6 +91,9 @@ class ScoringSettings(_Strict):
         default_factory=dict,
         description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",
     )
+    topic_reference: tuple[str, ...] = Field(
+        default=(), description="sentences describing engineering work, for the off-topic check (corpus/topic_reference.yaml)"
+    )
     source_hash: str = ""
 
     @model_validator(mode="after")
@@ -114,8 +119,12 @@ def load_scoring_settings(corpus_dir: Path) -> ScoringSettings:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise CorpusError(f"Scorer settings {path} cannot be read: {err}", "Restore corpus/scoring.yaml from git.") from err
     try:
-        return ScoringSettings.model_validate({**data, "source_hash": hashlib.sha256(raw).hexdigest()[:10]})
+        settings = ScoringSettings.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise CorpusError(f"Scorer settings {path} are malformed: field '{field}': {first['msg']}", "Fix the named field.") from err
+    # The off-topic check's reference sentences are scorer data too: they share its version.
+    sentences, ref_raw = read_topic_reference(corpus_dir)
+    digest = hashlib.sha256(raw + b"\0" + ref_raw).hexdigest()[:10]
+    return settings.model_copy(update={"topic_reference": sentences, "source_hash": digest})
