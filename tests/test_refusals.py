@@ -27,17 +27,22 @@ def _settings_dir(tmp_path):
 def test_reference_sentences_are_loaded_and_hashed_into_the_scorer_version(tmp_path):
     corpus_dir = _settings_dir(tmp_path)
     before = load_scoring_settings(corpus_dir)
-    assert len(before.topic_reference) >= 100
+    assert len(before.topic_reference.engineering_sentences) >= 100 and len(before.topic_reference.everyday_sentences) >= 50
     path = corpus_dir / "topic_reference.yaml"
-    path.write_text(path.read_text() + "    - We traced the slow request through four services to one missing index.\n")
+    path.write_text(path.read_text() + "    - We walked along the canal and fed the ducks on the way home.\n")
     after = load_scoring_settings(corpus_dir)
     assert after.version != before.version
-    assert after.topic_reference[-1] == "We traced the slow request through four services to one missing index."
+    assert after.topic_reference.everyday_sentences[-1] == "We walked along the canal and fed the ducks on the way home."
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [(None, "missing"), ("areas:\n  code: []\n", "'code' has no sentences"), ("areas:\n  code: [Reviews matter.]\n", "too short"), ("areas: [x]\n", "areas")],
+    [
+        (None, "missing"),
+        ("engineering:\n  code: []\neveryday:\n  food: [We cooked dinner for the whole family.]\n", "'code' has no sentences"),
+        ("engineering:\n  code: [Reviews matter.]\neveryday:\n  food: [We cooked dinner for the whole family.]\n", "too short"),
+        ("engineering:\n  code: [I wrote the parser and its unit tests.]\n", "everyday"),
+    ],
 )
 def test_a_missing_or_malformed_reference_is_named(tmp_path, text, message):
     corpus_dir = _settings_dir(tmp_path)
@@ -58,11 +63,25 @@ def test_the_reference_takes_rubric_descriptions_and_compendium_sentences_but_no
     assert all(len(s.split()) >= 5 and "**" not in s and not s.startswith(("#", "-", "|")) for s in sentences)
 
 
-def _fixtures(tmp_path, pairs):
+def test_everyday_sentences_lower_the_contrast_of_everyday_text(corpus, toy_embedder):
+    from coach.scoring.topic import TopicReferenceFile, topic_reference
+
+    text = "We cooked dinner for the whole family and then watched a film together."
+    vecs = toy_embedder.encode([text])
+    eng = {"code": ["I wrote the parser and its unit tests."]}
+    plain = topic_reference(toy_embedder, [], "", TopicReferenceFile(engineering=eng, everyday={"other": ["The sea was grey under a grey sky."]}))
+    contrasted = topic_reference(toy_embedder, [], "", TopicReferenceFile(engineering=eng, everyday={"food": [text]}))
+    assert contrasted.contrast(vecs) < plain.contrast(vecs)
+    assert contrasted.contrast(toy_embedder.encode(["I wrote the parser and its unit tests."])) > 0.5
+
+
+def _fixtures(tmp_path, pairs, probes=None):
     (tmp_path / "scoring").mkdir()
     shutil.copy(FIXTURES / "scoring" / "coding.yaml", tmp_path / "scoring" / "coding.yaml")
     shutil.copy(FIXTURES / "scoring" / "junk.yaml", tmp_path / "scoring" / "junk.yaml")
     (tmp_path / "scoring" / refusals.FIXTURE).write_text(yaml.safe_dump({"pairs": pairs}))
+    if probes is not None:
+        (tmp_path / "scoring" / refusals.PROBES).write_text(yaml.safe_dump(probes))
     return tmp_path
 
 
@@ -75,15 +94,21 @@ def test_the_scoring_suite_reports_false_refusals_and_real_over_hollow(tmp_path,
     # an answer too short to judge is refused; a refused hollow twin ranks below any scored answer.
     real = yaml.safe_load((FIXTURES / "scoring" / refusals.FIXTURE).read_text())["pairs"][0]
     settings = load_scoring_settings(REPO_ROOT / "corpus")
-    settings = settings.model_copy(update={"abstain": settings.abstain.model_copy(update={"min_topic_similarity": 0.0})})
-    fixtures = _fixtures(tmp_path, [_pair("ok", real["concrete"], SHORT), _pair("refused", SHORT, real["hollow"])])
+    settings = settings.model_copy(update={"abstain": settings.abstain.model_copy(update={"min_topic_contrast": -1.0})})
+    probes = {
+        "on_topic": [{"id": "on-short", "panel": "coding", "text": SHORT}, {"id": "on-long", "panel": "coding", "text": real["concrete"]}],
+        "off_topic": [{"id": "off-long", "panel": "coding", "text": real["hollow"]}],
+    }
+    fixtures = _fixtures(tmp_path, [_pair("ok", real["concrete"], SHORT), _pair("refused", SHORT, real["hollow"])], probes)
     result = scoring.run(EvidenceScorer(toy_embedder, settings, corpus), corpus, fixtures, ("coding",), with_probes=False)
     assert result.metrics["false_refusals"] == 1.0
     assert result.metrics["real_topic_over_hollow"] == 0.5
-    assert "topic_margin" in result.metrics and result.details["real_topic_pairs"] == 2
+    assert result.metrics["probe_false_refusals"] == 1.0 and result.metrics["probe_off_topic_scored"] == 1.0
+    assert "topic_margin" in result.metrics and result.details["real_topic_pairs"] == 2 and result.details["topic_probes"] == 3
     problems = {f["case"]: f["problem"] for f in result.failures}
     assert "too short" in problems["refused"] and "not above its hollow twin" in problems["refused:hollow"]
-    assert "ok" not in problems and "ok:hollow" not in problems
+    assert "too short" in problems["on-short"] and "scored an off-topic probe" in problems["off-long"]
+    assert not {"ok", "ok:hollow", "on-long"} & set(problems)
 
 
 def test_a_pair_missing_a_field_is_named(tmp_path):
@@ -103,8 +128,9 @@ def test_the_fixture_has_ten_pairs_per_technical_panel_of_the_stated_shape():
 
 def test_no_false_refusals_on_real_topics_and_junk_still_abstains(scorer, corpus):
     metrics, details, failures = refusals.run(scorer, corpus, FIXTURES)
-    assert metrics["false_refusals"] == 0, failures
+    assert metrics["false_refusals"] == 0 and metrics["probe_false_refusals"] == 0, failures
     assert metrics["real_topic_over_hollow"] == 1.0, failures
+    assert metrics["probe_off_topic_scored"] <= 1, failures
     assert metrics["topic_margin"] > 0, details
     for junk in yaml.safe_load((FIXTURES / "scoring" / "junk.yaml").read_text())["junk"]:
         panel = corpus.panel(junk["panel"])

@@ -123,7 +123,7 @@ class EvidenceScorer:
                 return "the answer repeats the question instead of answering it"
         # On-topic means about engineering work of any panel: a technical story is a fine answer
         # to a behavioral question (the reference and the statistic: coach.scoring.topic).
-        if self._topic(panel).similarity(vecs) < a.min_topic_similarity:
+        if self._topic(panel).contrast(vecs) < a.min_topic_contrast:
             return "the answer is off-topic for this interview"
         return ""
 

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coach.errors import CorpusError
-from coach.scoring.topic import read_topic_reference
+from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
 CODE_VERSION = "1"  # bump when the algorithm changes; the settings hash covers the numbers
 
@@ -43,7 +43,7 @@ class Bands(_Strict):
 class Abstain(_Strict):
     min_words: int
     min_known_word_ratio: float
-    min_topic_similarity: float
+    min_topic_contrast: float
     pasted_question_similarity: float
 
 
@@ -91,8 +91,8 @@ class ScoringSettings(_Strict):
         default_factory=dict,
         description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",
     )
-    topic_reference: tuple[str, ...] = Field(
-        default=(), description="sentences describing engineering work, for the off-topic check (corpus/topic_reference.yaml)"
+    topic_reference: TopicReferenceFile | None = Field(
+        default=None, description="the off-topic check's reference sentences (corpus/topic_reference.yaml)"
     )
     source_hash: str = ""
 
@@ -125,6 +125,6 @@ def load_scoring_settings(corpus_dir: Path) -> ScoringSettings:
         field = ".".join(str(p) for p in first["loc"])
         raise CorpusError(f"Scorer settings {path} are malformed: field '{field}': {first['msg']}", "Fix the named field.") from err
     # The off-topic check's reference sentences are scorer data too: they share its version.
-    sentences, ref_raw = read_topic_reference(corpus_dir)
+    reference, ref_raw = read_topic_reference(corpus_dir)
     digest = hashlib.sha256(raw + b"\0" + ref_raw).hexdigest()[:10]
-    return settings.model_copy(update={"topic_reference": sentences, "source_hash": digest})
+    return settings.model_copy(update={"topic_reference": reference, "source_hash": digest})

@@ -1,14 +1,20 @@
 """The off-topic check: is an answer about engineering work at all?
 
-An answer's topic similarity is the mean of its three best sentences' cosines to a reference of
-what engineering work is (three, so one lucky sentence cannot carry an answer). The reference is:
+Two references, embedded once: what engineering work is, and what everyday life is.
 
-- every panel's questions, follow-ups and rubric descriptions (signal indicators, strong and weak
-  answers): what the interviews ask about;
-- the compendium's own sentences: the knowledge the panels draw on;
-- `corpus/topic_reference.yaml`: sentences describing engineering work across the whole job
-  (code, tests, debugging, APIs, data, delivery, cost, planning ...), because the sample questions
-  name only a few topics and a concrete answer about another part of the job is still on-topic.
+- engineering: every panel's questions, follow-ups and rubric descriptions (signal indicators,
+  strong and weak answers), the compendium's own sentences, and `corpus/topic_reference.yaml`'s
+  sentences about engineering work across the whole job (code, tests, debugging, APIs, data,
+  delivery, cost, planning ...): the sample questions name only a few topics, and a concrete answer
+  about another part of the job is still on-topic;
+- everyday: that file's sentences about food, sport, travel, family, culture, other jobs ...
+
+Each answer sentence gets (closest engineering cosine - closest everyday cosine); the answer's topic
+contrast is the mean of its three best (three, so one lucky sentence cannot carry an answer). The
+contrast, not the plain similarity, because MiniLM gives any two fluent English sentences some
+similarity and how much depends on style: by plain similarity a football report (0.35) scored as
+high as concrete answers on accessibility or SQL (0.35, 0.38); by contrast they sit at -0.10 and
+0.26, 0.22 (numbers for every fixture in corpus/scoring.yaml and the scoring suite's report).
 
 Failure-mode cues are left out on purpose: they are short phrases about the *manner* of a weak
 answer ("the other team dropped the ball", "I stayed up all weekend and fixed it"), not about its
@@ -38,28 +44,43 @@ _HEADING = re.compile(r"^\s*#")
 _MARKUP = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+|\*\*|`")
 
 
+def _check_areas(name: str, areas: dict[str, list[str]]) -> dict[str, list[str]]:
+    for area, sentences in areas.items():
+        if not sentences:
+            raise ValueError(f"{name} area {area!r} has no sentences")
+        short = [s for s in sentences if len(s.split()) < MIN_WORDS]
+        if short:
+            raise ValueError(f"{name} area {area!r}: {short[0]!r} is too short to describe anything (at least {MIN_WORDS} words)")
+    return areas
+
+
+def _flat(areas: dict[str, list[str]]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s.strip() for group in areas.values() for s in group))
+
+
 class TopicReferenceFile(BaseModel):
-    """`corpus/topic_reference.yaml`: reference sentences grouped by area of engineering work."""
+    """`corpus/topic_reference.yaml`: sentences grouped by area, for engineering work and for
+    everyday life."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    areas: dict[str, list[str]] = Field(min_length=1, description="area name -> sentences describing work in that area")
+    engineering: dict[str, list[str]] = Field(min_length=1, description="area -> sentences describing engineering work")
+    everyday: dict[str, list[str]] = Field(min_length=1, description="area -> sentences describing everyday life, no work talk")
 
-    @field_validator("areas")
+    @field_validator("engineering", "everyday")
     @classmethod
-    def _sentences(cls, areas: dict[str, list[str]]) -> dict[str, list[str]]:
-        for name, sentences in areas.items():
-            if not sentences:
-                raise ValueError(f"area {name!r} has no sentences")
-            short = [s for s in sentences if len(s.split()) < MIN_WORDS]
-            if short:
-                raise ValueError(f"area {name!r}: {short[0]!r} is too short to describe work (at least {MIN_WORDS} words)")
-        return areas
+    def _sentences(cls, areas: dict[str, list[str]], info) -> dict[str, list[str]]:
+        return _check_areas(info.field_name, areas)
 
-    def sentences(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s.strip() for group in self.areas.values() for s in group))
+    @property
+    def engineering_sentences(self) -> tuple[str, ...]:
+        return _flat(self.engineering)
+
+    @property
+    def everyday_sentences(self) -> tuple[str, ...]:
+        return _flat(self.everyday)
 
 
-def read_topic_reference(corpus_dir: Path) -> tuple[tuple[str, ...], bytes]:
+def read_topic_reference(corpus_dir: Path) -> tuple[TopicReferenceFile, bytes]:
     """The reference sentences and the file's bytes (hashed into the scorer's version)."""
     path = Path(corpus_dir) / FILE
     try:
@@ -70,11 +91,14 @@ def read_topic_reference(corpus_dir: Path) -> tuple[tuple[str, ...], bytes]:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise CorpusError(f"The off-topic check's reference {path} cannot be read: {err}", f"Fix the YAML or restore corpus/{FILE} from git.") from err
     try:
-        return TopicReferenceFile.model_validate(data).sentences(), raw
+        return TopicReferenceFile.model_validate(data), raw
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise CorpusError(f"{path} is malformed: field '{field}': {first['msg']}", "Fix the named field: areas map a name to a list of sentences.") from err
+        raise CorpusError(
+            f"{path} is malformed: field '{field}': {first['msg']}",
+            "Fix the named field: `engineering` and `everyday` each map an area name to a list of sentences.",
+        ) from err
 
 
 def compendium_sentences(compendium: str) -> list[str]:
@@ -98,26 +122,35 @@ def panel_texts(panel: Panel) -> list[str]:
 
 
 class TopicReference:
-    """The reference vectors, and the topic similarity of an answer's sentence vectors."""
+    """Reference vectors for engineering work and for everyday life, and an answer's topic contrast."""
 
-    def __init__(self, embedder: Embedder, texts: list[str]):
-        self.texts = list(dict.fromkeys(texts))
-        self.vectors = embedder.encode(self.texts)
+    def __init__(self, embedder: Embedder, engineering: list[str], everyday: list[str]):
+        self.engineering = list(dict.fromkeys(engineering))
+        self.everyday = list(dict.fromkeys(everyday))
+        self.engineering_vectors = embedder.encode(self.engineering)
+        self.everyday_vectors = embedder.encode(self.everyday)
 
-    def similarity(self, sentence_vecs: np.ndarray) -> float:
+    def contrast(self, sentence_vecs: np.ndarray) -> float:
+        """Mean over the best TOP_SENTENCES sentences of (closest engineering cosine - closest
+        everyday cosine): how much more an answer's best sentences read like engineering work."""
         if not len(sentence_vecs):
-            return 0.0
-        best = np.sort((sentence_vecs @ self.vectors.T).max(axis=1))[::-1][:TOP_SENTENCES]
-        return float(best.mean())
+            return -1.0
+        per_sentence = (sentence_vecs @ self.engineering_vectors.T).max(axis=1) - (sentence_vecs @ self.everyday_vectors.T).max(axis=1)
+        return float(np.sort(per_sentence)[::-1][:TOP_SENTENCES].mean())
 
 
 _CACHE: dict[tuple[int, str], TopicReference] = {}
 
 
-def topic_reference(embedder: Embedder, panels: list[Panel], compendium: str, sentences: tuple[str, ...]) -> TopicReference:
+def topic_reference(embedder: Embedder, panels: list[Panel], compendium: str, sentences: TopicReferenceFile | None) -> TopicReference:
     """The reference for this corpus and these sentences, embedded once per process and embedder."""
-    texts = [t for p in panels for t in panel_texts(p)] + compendium_sentences(compendium) + list(sentences)
-    key = (id(embedder), hashlib.sha256("\0".join(texts).encode()).hexdigest())
+    if sentences is None:
+        # Without the everyday side the contrast would be a plain similarity, which the threshold
+        # in scoring.yaml does not describe: refuse rather than judge on the wrong scale.
+        raise CorpusError("The scorer settings carry no off-topic reference sentences.", f"Load them with load_scoring_settings(corpus_dir), which reads corpus/{FILE}.")
+    engineering = [t for p in panels for t in panel_texts(p)] + compendium_sentences(compendium) + list(sentences.engineering_sentences)
+    everyday = list(sentences.everyday_sentences)
+    key = (id(embedder), hashlib.sha256("\0".join(engineering + ["\1"] + everyday).encode()).hexdigest())
     if key not in _CACHE:
-        _CACHE[key] = TopicReference(embedder, texts)
+        _CACHE[key] = TopicReference(embedder, engineering, everyday)
     return _CACHE[key]
