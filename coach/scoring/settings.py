@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from coach.errors import CorpusError
 from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
-CODE_VERSION = "1"  # bump when the algorithm changes; the settings hash covers the numbers
+CODE_VERSION = "2"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast)
 
 
 class _Strict(BaseModel):
