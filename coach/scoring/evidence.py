@@ -24,6 +24,7 @@ from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, Signa
 from coach.scoring.settings import ScoringSettings, level_for
 from coach.scoring.verdict import answered, conclude
 from coach.scoring.text import check_answer, is_instruction, normalise, split_sentences, word_count
+from coach.scoring.topic import TopicReference, topic_reference
 
 NAME = "evidence"
 
@@ -110,7 +111,7 @@ class EvidenceScorer:
             return 0.0
         return sum(1 for w in words if w in vocab) / len(words)
 
-    def _abstain_reason(self, answer: str, question: str, sentences: list[str], vecs: np.ndarray, pv: PanelVectors) -> str:
+    def _abstain_reason(self, answer: str, question: str, sentences: list[str], vecs: np.ndarray, panel: Panel) -> str:
         a = self.settings.abstain
         if not answer.strip():
             return "empty answer"
@@ -123,17 +124,16 @@ class EvidenceScorer:
             if float(qv @ av) >= a.pasted_question_similarity:
                 return "the answer repeats the question instead of answering it"
         # On-topic means about engineering work of any panel: a technical story is a fine answer
-        # to a behavioral question. Mean of the three best sentences resists one lucky sentence.
-        best = np.sort((vecs @ self._topic(pv).T).max(axis=1))[::-1][:3] if len(vecs) else np.zeros(1)
-        if float(best.mean()) < a.min_topic_similarity:
+        # to a behavioral question (the reference and the statistic: coach.scoring.topic).
+        if self._topic(panel).contrast(vecs) < a.min_topic_contrast:
             return "the answer is off-topic for this interview"
         return ""
 
-    def _topic(self, pv: PanelVectors) -> np.ndarray:
-        if self.corpus is None:
-            return pv.topic
+    def _topic(self, panel: Panel) -> TopicReference:
         if "topic" not in self.__dict__:
-            self.__dict__["topic"] = np.concatenate([_panel_vectors(p, self.embedder).topic for p in self.corpus.panels.values()])
+            panels = list(self.corpus.panels.values()) if self.corpus is not None else [panel]
+            compendium = self.corpus.compendium if self.corpus is not None else ""
+            self.__dict__["topic"] = topic_reference(self.embedder, panels, compendium, self.settings.topic_reference)
         return self.__dict__["topic"]
 
     # -- scoring ------------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ class EvidenceScorer:
             notes.append("repeated sentences were counted once")
         pv = _panel_vectors(panel, self.embedder)
         vecs = self.embedder.encode(sentences) if sentences else np.zeros((0, pv.topic.shape[1]), dtype=np.float32)
-        reason = self._abstain_reason(answer, question, sentences, vecs, pv)
+        reason = self._abstain_reason(answer, question, sentences, vecs, panel)
         if reason:
             return Analysis(self._abstained(panel, question, reason, notes), None)
 
