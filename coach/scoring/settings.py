@@ -9,8 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coach.errors import CorpusError
+from coach.scoring.attribution import Attribution
 
-CODE_VERSION = "1"  # bump when the algorithm changes; the settings hash covers the numbers
+CODE_VERSION = "2"  # bump when the algorithm changes; the settings hash covers the numbers
 
 
 class _Strict(BaseModel):
@@ -85,6 +86,7 @@ class ScoringSettings(_Strict):
     abstain: Abstain
     evidence: Evidence
     overall: Overall
+    attribution: Attribution = Attribution(temperature=1e6, min_quote_evidence=0.0)  # absent: quote as before
     signal_scale: dict[str, float] = Field(
         default_factory=dict,
         description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",
