@@ -132,7 +132,7 @@ def test_score_tab_scores_a_concrete_answer_and_abstains_on_gibberish(page):
     card.get_by_text("/100").wait_for(timeout=60_000)
     text = card.inner_text()
     assert "Overall" in text and "evidence" in text
-    assert "shard the posts table by user id" in text  # a quoted piece of evidence
+    assert "the read/write mix" in text  # a quoted piece of evidence (under capacity math)
 
     page.locator("#score-answer textarea").fill(GIBBERISH)
     page.locator("#score-go").click()

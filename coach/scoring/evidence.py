@@ -19,6 +19,7 @@ from coach.retrieval.embeddings import Embedder
 from coach.corpus.schema import Panel
 from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, split_asks
 from coach.scoring.coaching import finish_card
+from coach.scoring.attribution import attribution_weights, quote_indices
 from coach.scoring.detectors import Detection, detect
 from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
 from coach.scoring.settings import ScoringSettings, level_for
@@ -176,6 +177,7 @@ class EvidenceScorer:
         results: list[SignalResult] = []
         best_relevance = np.zeros(len(sentences))
         sim_matrix = self._signal_similarity(panel, vecs, pv)
+        attributed = attribution_weights(sim_matrix, self.settings.attribution.temperature)  # which quotes a signal shows
         for j, sig in enumerate(panel.signals):
             scored: list[tuple[float, int]] = []
             for i, (sim, d) in enumerate(zip(sim_matrix[:, j], detections)):
@@ -190,7 +192,8 @@ class EvidenceScorer:
             scale = self.settings.scale(panel.slug, sig.id)
             total = scale * sum(e for e, _ in top)
             level = level_for(total, ev.level_thresholds)
-            quotes = [sentences[i] for _, i in sorted(top, key=lambda t: t[1])] if level else []
+            quoted = quote_indices(top, attributed[:, j], self.settings.attribution) if level else []
+            quotes = [sentences[i] for i in quoted]
             results.append(
                 SignalResult(
                     id=sig.id,
@@ -201,7 +204,8 @@ class EvidenceScorer:
                     strength=round(total, 4),
                     strong_answer_includes=sig.strong,
                     scored_by=NAME,
-                    reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)" + (f" (calibrated x{scale:g})" if scale != 1 else ""),
+                    reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)" + (f" (calibrated x{scale:g})" if scale != 1 else "")
+                    + (f"; {len(top) - len(quoted)} not quoted (closer to another signal, or too little evidence)" if level and len(quoted) < len(top) else ""),
                 )
             )
         depth = self._depth(detections, best_relevance)

@@ -10,9 +10,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coach.errors import CorpusError
+from coach.scoring.attribution import Attribution
 from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
-CODE_VERSION = "2"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast)
+CODE_VERSION = "3"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment)
 
 
 class _Strict(BaseModel):
@@ -98,6 +99,7 @@ class ScoringSettings(_Strict):
     evidence: Evidence
     overall: Overall
     alignment: Alignment
+    attribution: Attribution = Attribution(temperature=1e6, min_quote_evidence=0.0)  # absent: quote as before
     signal_scale: dict[str, float] = Field(
         default_factory=dict,
         description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",
