@@ -99,7 +99,7 @@ def test_show_prints_the_transcript_with_scorecards(coach):
     assert isinstance(both.exception, UserInputError)
 
 
-@pytest.mark.parametrize("command", [["show"], ["resume"]])
+@pytest.mark.parametrize("command", [["show"], ["resume"], ["forget"]])
 def test_an_unknown_session_says_how_to_list_them(data, command):
     result = cli(*command, "feedc0ffee42")
     err = result.exception

@@ -1,4 +1,4 @@
-"""History commands: history, show, resume, export, import."""
+"""History commands: history, show, resume, export, import, forget."""
 
 from __future__ import annotations
 
@@ -144,3 +144,20 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE", help="A file wri
     typer.echo(f"imported {len(report.imported)} session(s)" + (f": {', '.join(report.imported)}" if report.imported else ""))
     if report.skipped:
         typer.echo(f"skipped {len(report.skipped)} already saved: {', '.join(report.skipped)}")
+
+
+@app.command()
+def forget(
+    session_id: Optional[str] = typer.Argument(None, metavar="[SESSION]", help="The session to forget."),
+    every: bool = typer.Option(False, "--all", help="Forget every saved session."),
+) -> None:
+    """Delete a session (or all) with every trace of its answers: turns, cached vectors and
+    cached LLM calls; the files are rewritten so nothing of them stays on disk."""
+    from coach.history.forget import forget as forget_sessions
+
+    if (session_id is None) == (not every):
+        raise UserInputError("Name one session, or pass --all.", "See the saved sessions with `coach history`.")
+    report = forget_sessions(make_coach(), None if every else [session_id])
+    typer.echo(f"forgot {len(report.sessions)} session(s)" + (f": {', '.join(report.sessions)}" if report.sessions else "")
+               + f"; deleted {report.vectors} cached vector(s) and {report.llm_calls} cached LLM call(s).")
+    typer.echo("Transcripts written with --out are files of yours; delete them yourself if you want them gone.")
