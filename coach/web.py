@@ -152,7 +152,7 @@ def build() -> gr.Blocks:
         gr.Markdown("# Staff interview coach")
         with gr.Tabs():
             with gr.Tab("Mock interview", id="mock"):
-                past = mock_tab()
+                fill_past, past_outputs = mock_tab()
             with gr.Tab("Score an answer", id="score"):
                 with gr.Row():
                     s_panel = gr.Dropdown(list(PANEL_SLUGS), value="system-design", label="Panel", elem_id="score-panel")
@@ -170,7 +170,7 @@ def build() -> gr.Blocks:
                 results = gr.Markdown(elem_id="results", latex_delimiters=[])
                 go.click(search, [query, panel, k], results)
                 query.submit(search, [query, panel, k], results)
-        demo.load(*past)  # the past sessions, fresh on every page load
+        demo.load(fill_past, None, past_outputs)  # the past sessions, fresh on every page load
     return demo
 
 
