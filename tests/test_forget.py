@@ -6,8 +6,12 @@ record/replay cache, with rewriting on so follow-ups that say the answer back re
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from history_helpers import data_dir_with_index, run_session, settings_for
 from typer.testing import CliRunner
 
 from coach.cli import app
+from coach.config import REPO_ROOT, Settings
 from coach.errors import UserInputError
 from coach.history.forget import forget
 from coach.history.listing import history
@@ -157,3 +162,27 @@ def test_cli_forgets_one_session_or_all(fake_settings, tmp_path, monkeypatch):
     every = CliRunner().invoke(app, ["forget", "--all"])
     assert every.exit_code == 0 and "forgot 2 session(s)" in every.output
     assert history(coach) == [] and holding(data, KEPT) == [] and holding(data, "ocelotrix5512") == []
+
+
+def test_the_cli_forgets_the_minilm_vectors_of_a_real_session(built_settings, embedder, tmp_path):
+    """The real embedding model and its vector cache, and `coach forget` in a process of its own,
+    which finds the vectors from the model's fingerprint without loading the model."""
+    data = tmp_path / "data"
+    shutil.copytree(built_settings.index_dir, data / "index")
+    settings = Settings(data_dir=data)
+    coach = Coach(settings, embedder=embedder.with_disk_cache(settings.cache_dir), backend=FakeBackend([]))
+    gone = run_session(coach, answers(GONE), questions=1, followups=1, seed=3)
+    kept = run_session(coach, answers(KEPT)[:1], questions=1, followups=0, seed=4)
+    vectors = data / "cache" / "embeddings.sqlite3"
+    before = stored_keys(vectors)
+    assert any(f.startswith("sessions.sqlite3") for f in holding(data, GONE))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")} | {"COACH_DATA_DIR": str(data)}
+    done = subprocess.run([sys.executable, "-m", "coach", "forget", gone.id], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    deleted = int(re.search(r"deleted (\d+) cached vector", done.stdout).group(1))
+    assert deleted >= len(answers(GONE))  # at least every answer's own vector, plus its sentences
+    assert len(stored_keys(vectors)) == len(before) - deleted
+    assert holding(data, GONE) == []
+    assert [r.id for r in history(coach)] == [kept.id]
