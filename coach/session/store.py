@@ -241,9 +241,17 @@ class SessionStore:
         """Rewrite the file without free pages and empty the write-ahead log, so text deleted
         earlier is gone from every byte on disk (VACUUM alone leaves old frames in the WAL)."""
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _checkpoint(db)
             db.execute("VACUUM")
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _checkpoint(db)
+
+
+def _checkpoint(db: sqlite3.Connection, wait_s: float = 10.0) -> None:
+    """Copy the write-ahead log into the file and empty it. Another process reading at that moment
+    (the web app) makes SQLite report busy instead of waiting; its reads are short, so try again."""
+    deadline = time.monotonic() + wait_s
+    while db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _insert_session(db: sqlite3.Connection, row: SessionRow) -> None:
