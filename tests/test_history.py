@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from history_helpers import ANSWERS, data_dir_with_index, run_session, settings_for
+from history_helpers import ANSWERS, data_dir_with_index, run_session
 from typer.testing import CliRunner
 
 from coach.cli import app

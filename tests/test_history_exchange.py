@@ -70,7 +70,7 @@ def test_export_then_import_reproduces_every_session(source, fake_settings, tmp_
 
     again = CliRunner().invoke(app, ["import", str(out)])
     assert again.exit_code == 0 and "imported 0 session(s)" in again.output
-    assert f"skipped 2 already saved" in again.output
+    assert "skipped 2 already saved" in again.output
     assert _stored(copy_.store) == _stored(source.store)
 
 
