@@ -1,10 +1,17 @@
-"""Evidence-scorer latency on a ~400-word answer vs bare sentence-transformers encoding of its sentences."""
+"""Evidence-scorer latency on a ~400-word answer vs bare sentence-transformers encoding of its sentences.
+
+A "new answer" misses every cache: each timed run scores a different answer (assembled from other
+fixture answers), in a throwaway data dir whose on-disk vector cache starts empty, with the
+embedder's in-memory memo emptied first. The scorer pays for everything a user's new answer costs,
+question alignment included; only the panel's rubric vectors are warm (computed once per process).
+"""
 
 from __future__ import annotations
 
+import re
 import time
 
-from .common import Result, bare_encoder, forget_memo, pct, ratio, warm_embedder
+from .common import Result, bare_encoder, forget_memo, pct, ratio, temp_data_dir, warm_embedder
 
 NAME = "scoring"
 PANEL = "system-design"
@@ -13,17 +20,29 @@ RUNS = 30
 WARMUP = 3
 
 
-def assemble_answer(fixture: dict, target_words: int = TARGET_WORDS) -> tuple[str, str | None]:
-    """Paragraphs of one panel's hire-band fixture answers, in order, until ~target_words; and the first question id."""
+def assemble_answer(fixture: dict, target_words: int = TARGET_WORDS, start: int = 0) -> tuple[str, str | None]:
+    """Paragraphs of one panel's fixture answers (hire-band first), from answer `start` on, until
+    ~target_words; and the first answer's question id."""
     from coach.scoring.text import word_count
 
-    answers = [a for a in fixture["answers"] if a.get("band") in ("strong-hire", "hire")] or fixture["answers"]
+    ranked = sorted(fixture["answers"], key=lambda a: a.get("band") not in ("strong-hire", "hire"))
+    answers = ranked[start % len(ranked):] + ranked[: start % len(ranked)]
     paragraphs: list[str] = []
     for a in answers:
         for para in a["text"].split("\n\n"):
             if para.strip() and word_count("\n\n".join(paragraphs)) < target_words:
                 paragraphs.append(para.strip())
     return "\n\n".join(paragraphs), answers[0].get("question")
+
+
+def new_answers(fixture: dict, n: int) -> list[str]:
+    """`n` different ~400-word answers: each starts from another fixture answer, and each run's
+    numbers are its own, so no sentence of one run recurs in another."""
+    out = []
+    for i in range(n):
+        text, _ = assemble_answer(fixture, start=i)
+        out.append(re.sub(r"\d+", lambda m, i=i: str(int(m.group(0)) + i + 1), text))
+    return out
 
 
 def _ms(fn) -> float:
@@ -38,32 +57,37 @@ def run() -> Result:
     from coach.scoring.text import split_sentences, word_count
 
     result = Result(NAME)
-    coach = Coach.from_env()
+    with temp_data_dir() as data_dir:  # an empty on-disk vector cache
+        coach = Coach.from_env(data_dir=data_dir)
+        return _run(result, coach, load_fixture, split_sentences, word_count)
+
+
+def _run(result, coach, load_fixture, split_sentences, word_count) -> Result:
     settings = coach.settings
     embedder = warm_embedder(settings.embedding_model)
     panel = coach.panel(PANEL)
-    answer, question_id = assemble_answer(load_fixture(settings.evals_dir / "fixtures" / "scoring" / f"{PANEL}.yaml"))
+    fixture = load_fixture(settings.evals_dir / "fixtures" / "scoring" / f"{PANEL}.yaml")
+    answer, question_id = assemble_answer(fixture)
     question = next((q.text for q in panel.sample_questions if q.id == question_id), "")
     sentences = split_sentences(answer)
     scorer = coach.scorer
-
+    fresh_answers = iter(new_answers(fixture, (RUNS + WARMUP) * 2))
     bare = bare_encoder(embedder)
 
-    def fresh(fn):  # a new answer's sentences are not in the embedder's memo yet
-        def call():
-            forget_memo(embedder)
-            return _ms(fn)
-        return call
+    def new_score():  # a new answer: in no memo and not on disk
+        text = next(fresh_answers)
+        forget_memo(embedder)
+        return _ms(lambda: scorer.score(panel, text, question))
+
+    def new_bare():
+        forget_memo(embedder)
+        return _ms(lambda: bare(sentences))
 
     def again():  # the same answer re-scored: its sentences are in the memo (when the embedder keeps one)
         scorer.score(panel, answer, question)
         return _ms(lambda: scorer.score(panel, answer, question))
 
-    calls = {
-        "score": fresh(lambda: scorer.score(panel, answer, question)),
-        "bare": fresh(lambda: bare(sentences)),
-        "score_again": again,
-    }
+    calls = {"score": new_score, "bare": new_bare, "score_again": again}
     for _ in range(WARMUP):  # the first score also embeds the panel's rubric, once per process
         for fn in calls.values():
             fn()
@@ -77,11 +101,11 @@ def run() -> Result:
     p = {name: (pct(t, 50), pct(t, 95)) for name, t in times.items()}
     note = f"abstained: {card.abstain_reason}" if card.abstained else ""
     result.add("score_p50_ms", "score() p50 (new answer)", p["score"][0], "ms", note=note)
-    result.add("score_p95_ms", "score() p95 (new answer)", p["score"][1], "ms", goal=300, note=note)
+    result.add("score_p95_ms", "score() p95 (new answer, alignment included)", p["score"][1], "ms", goal=300, note=note)
     result.add("bare_p50_ms", "bare sentence-transformers encode(sentences) p50", p["bare"][0], "ms")
     result.add("bare_p95_ms", "bare sentence-transformers encode(sentences) p95", p["bare"][1], "ms")
     result.add("score_vs_bare_p50", "score / bare encode, p50", ratio(p["score"][0], p["bare"][0]), "x")
-    result.add("score_vs_bare_p95", "score / bare encode, p95", ratio(p["score"][1], p["bare"][1]), "x")
+    result.add("score_vs_bare_p95", "score / bare encode, p95", ratio(p["score"][1], p["bare"][1]), "x", goal=1.3)
     result.add("score_again_p50_ms", "score() p50, same answer again (embedder memo warm)", p["score_again"][0], "ms",
                note="" if hasattr(embedder, "_memo") else "the embedder keeps no memo")
     result.info = {

@@ -180,9 +180,12 @@ class Coach:
 
         return follow_up(self, self.panel(panel), question, answer, coverage, level, seed, **options)
 
-    def score(self, panel: str | Panel, answer: str, question: str = "", scorer: str | None = None) -> Scorecard:
-        """Score one answer on one panel with the configured scorer (or the one named)."""
-        return self.scorer_named(scorer).score(self.panel(panel), answer, question)
+    def score(self, panel: str | Panel, answer: str, question: str = "", scorer: str | None = None, *,
+              asks: list[str] | None = None, probed: str | None = None) -> Scorecard:
+        """Score one answer on one panel with the configured scorer (or the one named): against the
+        question's asks (given, or split from its text) and, for a follow-up answer, on the signal
+        it probed."""
+        return self.scorer_named(scorer).score(self.panel(panel), answer, question, asks=asks, probed=probed)
 
     def start_session(self, panel: str | Panel, level: str = "staff", **options) -> MockSession:
         """A new mock interview, saved as it goes (see `coach.session.mock.MockSession.start`)."""

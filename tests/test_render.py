@@ -258,9 +258,9 @@ def test_transcript_markdown_keeps_its_form_and_uses_the_shared_renderer(session
         "*Targets: resilience · grounding: none · prompt `question@abc123` · candidates 1/2 valid*",
         "*(awaiting an answer)*",
         "## Summary",
-        "| signal | coverage | best level |",
-        "| Quantified capacity and cost reasoning | evidenced | ●●●● 4/4 |",
-        "| Data model, partitioning and consistency | weak | ●●○○ 2/4 |",
+        "| signal | coverage | best level | evidence |",
+        "| Quantified capacity and cost reasoning | evidenced | ●●●● 4/4 | “We shard by user id.” (Q1) |",
+        "| Data model, partitioning and consistency | weak | ●●○○ 2/4 | “We shard by user id.” (Q1) |",
         "The session is not finished: it is waiting for an answer.",
         "Note: script ran out",
     ]

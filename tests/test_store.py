@@ -147,7 +147,7 @@ def test_fixture_prompts_and_scorecards_still_validate(v0):
             assert _stored_part(item.model_dump(mode="json"), t.prompt) == t.prompt
             if t.scorecard is not None:
                 card = Scorecard.model_validate(t.scorecard)
-                assert card.model_dump(mode="json") == t.scorecard
+                assert _stored_part(card.model_dump(mode="json"), t.scorecard) == t.scorecard
             seen.append((sid, t.idx, type(item).__name__, t.scorecard is not None))
     assert seen == [(FINISHED, 0, "Question", True), (FINISHED, 1, "FollowUp", True), (ACTIVE, 0, "Question", False)]
 

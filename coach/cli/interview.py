@@ -39,8 +39,9 @@ def ask(
         typer.echo(f"shown:     the composed draft ({q.rewrite.reason if q.rewrite else 'no rewrite'}) · seed {pv.seed}")
 
 
-def load_script(path: Path) -> list[str]:
-    """A script is YAML or JSON: a list of answers, or a mapping with an `answers` list."""
+def load_script(path: Path, key: str = "answers") -> list[str]:
+    """A script is YAML or JSON: a list of answers, or a mapping with an `answers` list (and the
+    questions file of `--questions` likewise a list, or a mapping with a `questions` list)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
     except FileNotFoundError as err:
@@ -48,10 +49,10 @@ def load_script(path: Path) -> list[str]:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise UserInputError(f"Script file {path} cannot be read: {err}", "Save it as UTF-8 YAML or JSON.") from err
     if isinstance(data, dict):
-        data = data.get("answers")
+        data = data.get(key)
     if not isinstance(data, list) or not data or not all(isinstance(a, str) and a.strip() for a in data):
-        raise UserInputError(f"Script file {path} must hold a non-empty list of answers (strings).",
-                             'For example:\nanswers:\n  - "First answer ..."\n  - "Second answer ..."')
+        raise UserInputError(f"File {path} must hold a non-empty list of {key} (strings).",
+                             f'For example:\n{key}:\n  - "The first ..."\n  - "The second ..."')
     return data
 
 
@@ -65,12 +66,15 @@ def mock(
     questions: int = typer.Option(3, "--questions", "-n", help="Main questions in the session."),
     followups: int = typer.Option(1, "--followups", "-f", help="Follow-ups at most per question."),
     focus: Optional[str] = typer.Option(None, "--focus", help="What to practise: a topic, or a pasted job description."),
+    questions_file: Optional[Path] = typer.Option(None, "--ask", help="YAML/JSON list of questions to ask as written, in order, instead of composed ones."),
 ) -> None:
     """Run a scripted mock interview and write its transcript and full record."""
     from coach.render.transcript import render
 
     answers = load_script(script)
-    session = make_coach().start_session(panel, level, questions=questions, followups=followups, seed=seed, focus=focus)
+    given = load_script(questions_file, "questions") if questions_file else None
+    session = make_coach().start_session(panel, level, questions=questions, followups=followups, seed=seed, focus=focus,
+                                         given_questions=given)
     used = 0
     while not session.finished and used < len(answers):
         session.current_prompt  # noqa: B018  (generates the next prompt if an earlier attempt failed)

@@ -28,6 +28,7 @@ from coach.interviewer._plan import choose_target
 from coach.interviewer._reference import SESSION_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.compose import compose
+from coach.scoring.asks import split_asks
 from coach.scoring.text import split_sentences
 from coach.seeding import rng
 
@@ -143,6 +144,24 @@ def ask(
             grounding=list(composed.sources), signals=[target.id], item=composed.item_id, elements=composed.elements,
             focus_matched=sorted(lifted & set(composed.elements.values())), **generation,
         ),
+    )
+
+
+MAX_GIVEN_CHARS = 2000
+
+
+def given(panel: Panel, level: str, text: str, seed: int) -> Question:
+    """A question the user chose to practise (`coach mock --ask FILE`), asked as written. Its asks
+    are split by rule; a sample question of the panel keeps the signals the corpus gives it."""
+    text = " ".join((text or "").split())
+    if not text or len(text) > MAX_GIVEN_CHARS:
+        raise UserInputError(f"A given question must be 1-{MAX_GIVEN_CHARS:,} characters; this one has {len(text):,}.",
+                             "Write each question as one line of text in the questions file.")
+    sample = next((q for q in panel.sample_questions if " ".join(q.text.split()) == text), None)
+    return Question(
+        text=text, panel=panel.slug, level=level, asks=split_asks(text), composition="draft", draft=text,
+        provenance=QuestionProvenance(grounding=[], signals=list(sample.signals) if sample else [], source=sample.id if sample else "given",
+                                      backend="given", model="the user's question list", prompt_id="", prompt_hash="", seed=seed),
     )
 
 

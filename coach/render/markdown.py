@@ -137,17 +137,24 @@ def transcript(session: MockSession) -> list[dict]:
 
 
 def summary_markdown(summary: Summary) -> str:
-    """The wrap-up: mean score, what was asked, and per signal its coverage, best level and evidence."""
-    overall = f"**{summary.overall:.0f}/100** (mean of the scored answers)" if summary.overall is not None else "**not scored** (no answer could be scored)"
+    """The wrap-up: the interview's pooled score and recommendation with its reasons, what was asked,
+    and per signal its coverage, best level and best evidence with the turn it answered."""
+    rec = summary.recommendation
+    overall = (f"**{summary.overall:.0f}/100 · {rec.decision if rec else summary.band}** (every answer's evidence pooled per signal)"
+               if summary.overall is not None else "**not scored** (no answer could be scored)")
     lines = [
         f"### Wrap-up: {summary.panel}, {summary.level} level",
         f"Overall {overall} · {_count(summary.questions_asked, 'question')}, {_count(summary.follow_ups_asked, 'follow-up')}"
         + (f", {summary.fallbacks} of them from the question banks" if summary.fallbacks else ""),
         "",
     ]
+    if rec:
+        lines += [f"- {one_line(r)}" for r in rec.reasons] + [""]
+    if summary.off_question:
+        lines += [f"*Did not answer the question: {one_line(', '.join(summary.off_question))}*", ""]
     for s in summary.signals:
         best = f" · best {LEVEL_BAR[s.best_level]}" if s.best_level is not None else ""
-        evidence = f"<br>{quote(s.evidence[0])}" if s.evidence else ""
+        evidence = f"<br>{quote(s.quotes[0].text)} ({one_line(s.quotes[0].turn)})" if s.quotes else ""
         lines.append(f"- **{one_line(s.name)}**: {COVERAGE_BADGE.get(s.status, s.status)}{best}{evidence}")
     gaps = [s.name for s in summary.signals if s.status != "evidenced"]
     if gaps:

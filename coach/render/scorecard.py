@@ -88,6 +88,11 @@ class CardView:
     failure_modes: tuple[tuple[str, str], ...]  # (name, first cue or "")
     notes: tuple[str, ...]
     scorer: str
+    asks: tuple[tuple[str, bool, str], ...] = ()  # (ask, addressed, first quote or "")
+    answered: str = "not checked"
+    decision: str = ""
+    reasons: tuple[str, ...] = ()
+    coaching: tuple[str, ...] = ()
 
     @property
     def scored(self) -> bool:
@@ -134,7 +139,20 @@ def view(card: Scorecard) -> CardView:
         failure_modes=tuple((f.name, f.cues[0] if f.cues else "") for f in card.failure_modes),
         notes=tuple(card.notes),
         scorer=f"{card.scorer.name} {card.scorer.version}",
+        asks=tuple((a.text, a.addressed, a.evidence[0] if a.evidence else "") for a in card.asks) if scored else (),
+        answered=card.answered,
+        decision=card.recommendation.decision if scored and card.recommendation else "",
+        reasons=tuple(card.recommendation.reasons) if scored and card.recommendation else (),
+        coaching=tuple(c.text for c in card.coaching) if scored else (),
     )
+
+
+ANSWERED = {"yes": "answered every ask", "partly": "answered some of the asks", "no": "did not answer the question",
+            "not checked": "no question given, so whether it answers one was not checked"}
+
+
+def ask_mark(addressed: bool) -> str:
+    return "✓" if addressed else "✗"
 
 
 # -- adapters -------------------------------------------------------------------------------------
@@ -147,6 +165,12 @@ def to_text(card: Scorecard) -> str:
     lines.append(f"Overall: {v.overall}/100  ({v.band})" if v.scored else f"Overall: not scored — {v.abstain_reason}.")
     if v.every_signal_insufficient:
         lines.append(EVERY_SIGNAL)
+    if v.scored:
+        lines.append(f"The question: {ANSWERED[v.answered]}")
+        lines += [f"  {ask_mark(ok)} {ask}" + (f"  — “{clip(q, CUE_CHARS)}”" if q else "") for ask, ok, q in v.asks]
+    if v.decision:
+        lines.append(f"Recommendation: {v.decision}")
+        lines += [f"  - {r}" for r in v.reasons]
     lines.append("")
     width = max(len(b) for b in LEVEL_BAR.values())  # names line up whatever the level
     for s in v.signals:
@@ -158,6 +182,8 @@ def to_text(card: Scorecard) -> str:
     if v.failure_modes:
         lines += ["", "Failure modes spotted:"]
         lines += [f"  - {name}: “{clip(cue, CUE_CHARS)}”" if cue else f"  - {name}" for name, cue in v.failure_modes]
+    if v.coaching:
+        lines += ["", "Next steps:"] + [f"  - {c}" for c in v.coaching]
     lines += [f"note: {n}" for n in v.notes]
     lines.append(f"\nscorer: {v.scorer}")
     return "\n".join(lines)
@@ -180,6 +206,11 @@ def to_markdown(card: Scorecard, compact: bool = False) -> str:
         lines.append(f"\n{EVERY_SIGNAL}")
     if compact and not v.scored:
         return "\n".join(lines)  # a list of unscored signals would say nothing more
+    if v.scored:
+        asks = "".join(f"<br>{ask_mark(ok)} {one_line(a)}" + (f" — {quote(q, CUE_CHARS)}" if q and not compact else "") for a, ok, q in v.asks)
+        lines.append(f"\n*The question: {one_line(ANSWERED[v.answered])}*{asks}")
+    if v.decision:
+        lines.append(f"\n**Recommendation: {one_line(v.decision)}**" + "".join(f"<br>- {one_line(r)}" for r in v.reasons))
     lines.append("")
     if not compact:
         lines += ["| signal | level | evidence | a strong answer shows |", "|---|---|---|---|"]
@@ -199,6 +230,8 @@ def to_markdown(card: Scorecard, compact: bool = False) -> str:
     if v.failure_modes:
         lines += ["", "**Failure modes spotted:**"]
         lines += [f"- {one_line(name)}: {quote(cue, CUE_CHARS)}" if cue else f"- {one_line(name)}" for name, cue in v.failure_modes]
+    if v.coaching:
+        lines += ["", "**Next steps:**"] + [f"- {one_line(c)}" for c in v.coaching]
     if v.notes and not compact:
         lines += [""] + [f"*note: {one_line(n)}*" for n in v.notes]
     lines.append(f"\n<sub>scorer: {one_line(v.scorer)}</sub>")
@@ -212,6 +245,12 @@ def to_html(card: Scorecard) -> str:
     out = ['<section class="scorecard">', f'<p class="headline">{head}</p>']
     if v.every_signal_insufficient:
         out.append(f'<p class="abstained">{e(EVERY_SIGNAL)}</p>')
+    if v.scored:
+        asks = "".join(f"<li>{ask_mark(ok)} {e(a)}" + (f" — “{e(clip(q, CUE_CHARS))}”" if q else "") + "</li>" for a, ok, q in v.asks)
+        out.append(f'<p class="answered"><em>The question: {e(ANSWERED[v.answered])}</em></p>' + (f"<ul>{asks}</ul>" if asks else ""))
+    if v.decision:
+        items = "".join(f"<li>{e(r)}</li>" for r in v.reasons)
+        out.append(f'<p class="recommendation"><strong>Recommendation: {e(v.decision)}</strong></p><ul>{items}</ul>')
     out += ["<table>", "<tr><th>signal</th><th>level</th><th>evidence</th><th>a strong answer shows</th></tr>"]
     for s in v.signals:
         level = f'<span class="level">{e(s.bar)}</span><br>{e(s.status)}' + (f"<br>by {e(s.scored_by)}" if s.scored_by else "")
@@ -222,6 +261,8 @@ def to_html(card: Scorecard) -> str:
     if v.failure_modes:
         items = "".join(f"<li>{e(name)}" + (f": “{e(clip(cue, CUE_CHARS))}”" if cue else "") + "</li>" for name, cue in v.failure_modes)
         out.append(f"<p><strong>Failure modes spotted:</strong></p><ul>{items}</ul>")
+    if v.coaching:
+        out.append("<p><strong>Next steps:</strong></p><ul>" + "".join(f"<li>{e(c)}</li>" for c in v.coaching) + "</ul>")
     out += [f'<p class="note"><em>note: {e(n)}</em></p>' for n in v.notes]
     out += [f'<p class="scorer"><small>scorer: {e(v.scorer)}</small></p>', "</section>"]
     return "\n".join(out)

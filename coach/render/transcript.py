@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from coach.render.scorecard import level_bar, to_html, to_markdown, to_text
+from coach.render.scorecard import clip, level_bar, to_html, to_markdown, to_text
 from coach.session.mock import MockSession, Turn
 
 
@@ -84,8 +84,22 @@ def _shown(composition: str, draft: str, record, pv) -> list[Line]:
 
 def _summary_line(session: MockSession) -> str:
     s = session.summary()
-    return (f"Overall (mean of scored answers): {s.overall if s.overall is not None else 'not scored'}"
+    overall = f"{s.overall:.0f}/100 · {s.recommendation.decision if s.recommendation else s.band}" if s.overall is not None else "not scored"
+    return (f"The interview (every answer's evidence pooled per signal): {overall}"
             f"  ·  {s.questions_asked} question(s), {s.follow_ups_asked} follow-up(s), {s.fallbacks} fallback(s)")
+
+
+def _decision_lines(session: MockSession) -> list[str]:
+    """The recommendation's reasons, then per signal its best quote labelled with the turn it answered."""
+    s = session.summary()
+    lines = [f"Deciding reason: {r}" for r in (s.recommendation.reasons if s.recommendation else [])]
+    if s.off_question:
+        lines.append(f"Did not answer the question: {', '.join(s.off_question)}")
+    return lines
+
+
+def _evidence_cell(sig) -> str:
+    return " ".join(f"“{clip(q.text, 120)}” ({q.turn})" for q in sig.quotes[:2]) or "—"
 
 
 UNFINISHED = "The session is not finished: it is waiting for an answer."
@@ -101,9 +115,10 @@ def render(session: MockSession, notes: list[str] | None = None) -> str:
     for t in session.turns:
         lines.extend(_turn(t))
     s = session.summary()
-    lines += ["## Summary", "", _summary_line(session)]
-    lines += ["", "| signal | coverage | best level |", "|---|---|---|"]
-    lines += [f"| {sig.name} | {sig.status} | {level_bar(sig.best_level)} |" for sig in s.signals]
+    lines += ["## Summary", "", _summary_line(session), ""]
+    lines += [f"- {_md(line)}" for line in _decision_lines(session)]
+    lines += ["", "| signal | coverage | best level | evidence |", "|---|---|---|---|"]
+    lines += [f"| {_md(sig.name)} | {sig.status} | {level_bar(sig.best_level)} | {_md(_evidence_cell(sig))} |" for sig in s.signals]
     if not s.finished:
         lines += ["", UNFINISHED]
     for note in notes or []:
@@ -142,9 +157,10 @@ def render_html(session: MockSession, notes: list[str] | None = None) -> str:
         body.extend(_turn_html(t))
     s = session.summary()
     body += ["<h2>Summary</h2>", f"<p>{escape(_summary_line(session))}</p>",
-             "<table><tr><th>signal</th><th>coverage</th><th>best level</th></tr>"]
-    body += [f'<tr><td>{escape(sig.name)}</td><td>{escape(sig.status)}</td><td class="level">{escape(level_bar(sig.best_level))}</td></tr>'
-             for sig in s.signals]
+             "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in _decision_lines(session)) + "</ul>",
+             "<table><tr><th>signal</th><th>coverage</th><th>best level</th><th>evidence</th></tr>"]
+    body += [f'<tr><td>{escape(sig.name)}</td><td>{escape(sig.status)}</td><td class="level">{escape(level_bar(sig.best_level))}</td>'
+             f"<td>{escape(_evidence_cell(sig))}</td></tr>" for sig in s.signals]
     body.append("</table>")
     if not s.finished:
         body.append(f"<p>{escape(UNFINISHED)}</p>")

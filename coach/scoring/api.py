@@ -14,7 +14,8 @@ SCORERS: tuple[str, ...] = ("evidence", "judge", "combined")
 
 
 class Scorer(Protocol):
-    def score(self, panel: Panel, answer: str, question: str = "") -> Scorecard: ...
+    def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
+              probed: str | None = None) -> Scorecard: ...
 
 
 def check_scorer(name: str, settings: Settings) -> str:

@@ -17,10 +17,12 @@ import numpy as np
 
 from coach.retrieval.embeddings import Embedder
 from coach.corpus.schema import Panel
-from coach.scoring.aggregate import overall_score
+from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, split_asks
+from coach.scoring.coaching import finish_card
 from coach.scoring.detectors import Detection, detect
 from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
 from coach.scoring.settings import ScoringSettings, level_for
+from coach.scoring.verdict import answered, conclude
 from coach.scoring.text import check_answer, is_instruction, normalise, split_sentences, word_count
 
 NAME = "evidence"
@@ -136,10 +138,15 @@ class EvidenceScorer:
 
     # -- scoring ------------------------------------------------------------------------------------
 
-    def score(self, panel: Panel, answer: str, question: str = "") -> Scorecard:
-        return self.analyse(panel, answer, question).card
+    def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
+              probed: str | None = None) -> Scorecard:
+        """Score `answer` to `question`: `asks` are the question's asks when known (composed
+        questions carry them), else they are split from its text; `probed` is the signal a
+        follow-up asked about, which the answer is then judged on."""
+        return self.analyse(panel, answer, question, asks=asks, probed=probed).card
 
-    def analyse(self, panel: Panel, answer: str, question: str = "") -> Analysis:
+    def analyse(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
+                probed: str | None = None) -> Analysis:
         """The scorecard plus the depth share behind its overall, for scorers that re-aggregate levels."""
         check_answer(answer)
         notes: list[str] = []
@@ -198,19 +205,46 @@ class EvidenceScorer:
                 )
             )
         depth = self._depth(detections, best_relevance)
-        overall, notes_extra = overall_score(panel, [r.level for r in results], depth, len(failure_modes), self.settings.overall)
+        subject = content_stems(question)
+        # Sentences with nothing specific and no word of the question ("that is a really good
+        # question...") say nothing about what was asked, however close their wording; vague ones
+        # that share a word count at reduced weight, so padding cannot make an answer on-question.
+        floor = self.settings.alignment.min_specificity
+        said = [i for i, (s, d) in enumerate(zip(sentences, detections)) if d.specificity >= floor or subject & content_stems(s)]
+        weight = np.array([min(1.0, 0.5 + detections[i].specificity / (2 * floor)) for i in said])
+        ask_results = self._align(question, asks, [sentences[i] for i in said], vecs[said], weight)
+        if not question.strip():
+            notes.append("no question given: whether the answer addresses it was not checked")
+        probed = probed if probed in {s.id for s in panel.signals} else None
+        overall, notes_extra = conclude(panel, [r.level for r in results], depth, len(failure_modes), ask_results, self.settings, probed)
         notes.extend(notes_extra)
-        card = Scorecard(
-            panel=panel.slug,
-            question=question,
-            overall=overall,
-            band=self.settings.bands.band(overall),
-            signals=results,
-            failure_modes=failure_modes,
-            scorer=self.info,
-            notes=notes,
+        card = finish_card(
+            Scorecard(panel=panel.slug, question=question, overall=overall, band=self.settings.bands.band(overall),
+                      signals=results, failure_modes=failure_modes, scorer=self.info, notes=notes, asks=ask_results,
+                      answered=answered(ask_results), probed_signal=probed, depth=round(depth, 4)),
+            panel, self.settings, sentences, detections, sim_matrix,
         )
         return Analysis(card, depth)
+
+    def _align(self, question: str, asks: list[str] | None, sentences: list[str], vecs: np.ndarray, weight: np.ndarray) -> list[AskResult]:
+        if not question.strip():
+            return []
+        asks = [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
+        q_vecs = self.embedder.encode([*ask_in_context(question, asks), question])
+        a = self.settings.alignment
+        rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight)
+        return align(asks, question, " ".join(sentences), sentences, q_vecs[:-1], q_vecs[-1], vecs, rule, self._word_weights(), weight)
+
+    def _word_weights(self) -> WordWeights:
+        if "word_weights" not in self.__dict__:
+            docs: list[str] = []
+            if self.corpus is not None:
+                docs = [p for p in self.corpus.compendium.split("\n\n") if p.strip()]
+                for panel in self.corpus.panels.values():
+                    docs += [q.text for q in panel.sample_questions] + [f.text for f in panel.follow_ups]
+                    docs += [" ".join([s.name, s.strong, *s.indicators]) for s in panel.signals]
+            self.__dict__["word_weights"] = WordWeights(docs)
+        return self.__dict__["word_weights"]
 
     def _signal_similarity(self, panel: Panel, vecs: np.ndarray, pv: PanelVectors) -> np.ndarray:
         """(sentences, signals): how closely each sentence speaks to each signal."""

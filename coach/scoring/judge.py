@@ -36,12 +36,12 @@ from coach.errors import EmptyOutputError, UserInputError
 from coach.llm.base import LLMBackend
 from coach.corpus.schema import Panel
 from coach.llm.prompts import load_prompt
-from coach.scoring.aggregate import overall_score
 from coach.scoring.evidence import EvidenceScorer
 from coach.scoring.judge_reply import InvalidReply, JudgeSignal, parse_reply, reply_schema
 from coach.scoring.quotes import QuoteChecker
 from coach.scoring.text import prompt_answer
 from coach.scoring.scorecard import Scorecard, ScorerInfo, SignalResult
+from coach.scoring.verdict import conclude, recommend
 
 CODE_VERSION = "1"  # bump when the rules above change; the prompt hash covers its wording
 MAX_TOKENS = 700  # six signals with bounded quotes and reasons fit; the prompt needs the rest of 2k
@@ -72,8 +72,9 @@ class JudgeScorer:
             name=mode, version=f"{CODE_VERSION}+judge.{self.prompt.hash}{structured}+evidence.{evidence.settings.version}"
         )
 
-    def score(self, panel: Panel, answer: str, question: str = "") -> Scorecard:
-        analysis = self.evidence.analyse(panel, answer, question)
+    def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
+              probed: str | None = None) -> Scorecard:
+        analysis = self.evidence.analyse(panel, answer, question, asks=asks, probed=probed)
         base = analysis.card
         if base.abstained:
             return base.model_copy(update={"scorer": self.info, "notes": [*base.notes, "the evidence checks abstained, so the judge was not asked"]})
@@ -159,7 +160,9 @@ class JudgeScorer:
     # -- the card -------------------------------------------------------------------------------
 
     def _card(self, panel: Panel, question: str, base: Scorecard, results: list[SignalResult], depth: float, notes: list[str]) -> Scorecard:
-        card = dict(panel=panel.slug, question=question, signals=results, failure_modes=base.failure_modes, scorer=self.info)
+        card = dict(panel=panel.slug, question=question, signals=results, failure_modes=base.failure_modes, scorer=self.info,
+                    asks=base.asks, answered=base.answered, probed_signal=base.probed_signal, depth=base.depth,
+                    coaching=base.coaching)
         weights = {s.id: s.weight for s in panel.signals}
         unscored = [r for r in results if r.level is None]
         if sum(weights[r.id] for r in unscored) > (1 - MIN_SCORED_WEIGHT) * sum(weights.values()):
@@ -167,9 +170,13 @@ class JudgeScorer:
             return Scorecard(**card, overall=None, band=None, abstained=True, abstain_reason=reason, notes=notes)
         if unscored:
             notes.append(f"{len(unscored)} signal(s) the judge could not score count as 0 in the overall")
-        overall, _ = overall_score(panel, [r.level or 0 for r in results], depth, len(base.failure_modes), self.evidence.settings.overall)
+        s = self.evidence.settings
+        overall, more = conclude(panel, [r.level or 0 for r in results], depth, len(base.failure_modes), base.asks, s, base.probed_signal)
+        notes += [n for n in more if n not in notes]
         notes.append("overall: the signal levels above (see who scored each) plus the evidence scorer's depth and failure modes")
-        return Scorecard(**card, overall=overall, band=self.evidence.settings.bands.band(overall), notes=notes)
+        rec = recommend(panel, overall, {r.id: r.level for r in results}, {r.id: r.evidence for r in results}, s,
+                        off_question=int(base.answered == "no"))
+        return Scorecard(**card, overall=overall, band=s.bands.band(overall), notes=notes, recommendation=rec)
 
     def _without_verdict(self, panel: Panel, question: str, base: Scorecard, error: str, who: str) -> Scorecard:
         why = f"the judge's reply was invalid twice ({error})"

@@ -6,7 +6,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coach.scoring.asks import AskResult
+from coach.scoring.verdict import Answered, Recommendation
+
 Band = Literal["strong-hire", "hire", "lean-no", "no-hire"]
+
+
+class Suggestion(BaseModel):
+    """A next step for one weak signal, built from the answer's own words."""
+
+    signal: str
+    quote: str = Field(default="", description="the answer's own words the suggestion starts from")
+    text: str
 
 
 class ScorerInfo(BaseModel):
@@ -51,6 +62,12 @@ class Scorecard(BaseModel):
     failure_modes: list[FailureModeHit] = Field(default_factory=list)
     scorer: ScorerInfo
     notes: list[str] = Field(default_factory=list, description="e.g. ignored instructions, dropped quotes")
+    asks: list[AskResult] = Field(default_factory=list, description="the question's asks, each addressed or not")
+    answered: Answered = Field(default="not checked", description="did the answer address the question's asks")
+    probed_signal: str | None = Field(default=None, description="a follow-up answer: the signal it was judged on")
+    recommendation: Recommendation | None = None
+    coaching: list[Suggestion] = Field(default_factory=list, description="per weak signal, a next step built from the answer")
+    depth: float | None = Field(default=None, description="share of full depth (specific, on-panel sentences), 0-1")
 
     def contract(self) -> dict:
         """The JSON shape other tools rely on (`coach score --json`)."""
@@ -76,6 +93,11 @@ class Scorecard(BaseModel):
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
             "notes": self.notes,
+            "asks": [{"text": a.text, "addressed": a.addressed, "evidence": a.evidence} for a in self.asks],
+            "answered": self.answered,
+            "recommendation": self.recommendation.model_dump() if self.recommendation else None,
+            "coaching": [c.model_dump() for c in self.coaching],
+            "probed_signal": self.probed_signal,
         }
 
     def level_of(self, signal_id: str) -> int | None:

@@ -80,11 +80,22 @@ class Overall(_Strict):
     depth_min_specificity: float = Field(ge=0, description="sentences less specific than this add no depth")
 
 
+class Alignment(_Strict):
+    """When a sentence of the answer addresses an ask of the question (see `coach.scoring.asks`)."""
+
+    ask_similarity: float = Field(ge=0, le=1, description="cosine of sentence and ask for the ask to be addressed")
+    subject_threshold: float = Field(ge=0, description="on-subject measure below which the answer addresses no ask")
+    word_weight: float = Field(ge=0, description="weight of the question's shared content words in that measure")
+    partial_penalty: float = Field(ge=0, le=1, description="share of the overall lost when every ask is missed")
+    min_specificity: float = Field(ge=0, description="a sentence sharing no word with the question needs this much specificity to count")
+
+
 class ScoringSettings(_Strict):
     bands: Bands
     abstain: Abstain
     evidence: Evidence
     overall: Overall
+    alignment: Alignment
     signal_scale: dict[str, float] = Field(
         default_factory=dict,
         description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",

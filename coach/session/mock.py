@@ -24,8 +24,11 @@ from pydantic import BaseModel, Field
 from coach.corpus.schema import Panel
 from coach.errors import CoachError, UserInputError
 from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
-from coach.interviewer.questions import Question, ask, check_focus, check_level
+from coach.interviewer.questions import Question, ask, check_focus, check_level, given
+from coach.scoring.asks import split_asks
 from coach.scoring import Scorecard
+from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool
+from coach.scoring.verdict import Recommendation
 from coach.seeding import derive
 from coach.session.store import SessionRow
 
@@ -66,6 +69,7 @@ class SignalSummary(BaseModel):
     status: Coverage
     best_level: int | None
     evidence: list[str] = Field(default_factory=list)
+    quotes: list[LabelledQuote] = Field(default_factory=list, description="the evidence, each with the turn it answered")
 
 
 class Summary(BaseModel):
@@ -78,8 +82,15 @@ class Summary(BaseModel):
     fallbacks: int
     coverage: dict[str, Coverage]
     signals: list[SignalSummary]
-    answers: list[dict] = Field(description="per answered turn: index, kind, prompt, overall, band, abstained")
-    overall: float | None = Field(description="mean overall score of the scored answers (0-100), null if none")
+    answers: list[dict] = Field(description="per answered turn: index, kind, prompt, overall, band, abstained, answered")
+    overall: float | None = Field(description="the interview's score (0-100) from the pooled signal levels, null if none")
+    band: str | None = None
+    recommendation: Recommendation | None = None
+    off_question: list[str] = Field(default_factory=list, description="turns whose answer did not address the question")
+
+
+def number_given(config: dict, number: int) -> bool:
+    return number <= len(config.get("given") or [])
 
 
 def _backend_of(coach: Coach) -> dict:
@@ -109,17 +120,20 @@ class MockSession:
 
     @classmethod
     def start(cls, coach: Coach, panel: Panel, level: str = "staff", *, questions: int = 3, followups: int = 1,
-              seed: int | None = None, focus: str | None = None) -> MockSession:
-        """Create a session, save it in the coach's store, and generate its opening question."""
+              seed: int | None = None, focus: str | None = None, given_questions: list[str] | None = None) -> MockSession:
+        """Create a session, save it in the coach's store, and generate its opening question.
+        `given_questions` are asked as written, in order, instead of composed ones."""
         check_level(level)
         focus = check_focus(focus)
+        given_questions = [given(panel, level, q, 0).text for q in given_questions or []]
+        questions = len(given_questions) or questions
         if not 1 <= questions <= 20 or not 0 <= followups <= 5:
             raise UserInputError(f"questions={questions}, followups={followups} is out of range.",
                                  "Use 1-20 questions and 0-5 follow-ups per question.")
         now = time.time()
         row = SessionRow(
             id=uuid.uuid4().hex[:12], panel=panel.slug, level=level, seed=coach.settings.seed if seed is None else seed,
-            config={"questions": questions, "followups": followups, "focus": focus}, status="active",
+            config={"questions": questions, "followups": followups, "focus": focus, "given": given_questions}, status="active",
             created_at=now, updated_at=now, **_backend_of(coach),
         )
         coach.store.create(row)
@@ -183,7 +197,8 @@ class MockSession:
             for sid in t.signals:
                 if sid in cov and cov[sid] == "not yet asked":
                     cov[sid] = "weak"
-            for r in t.scorecard.signals if t.scorecard else []:
+            counts = t.scorecard is not None and t.scorecard.answered != "no"  # an off-question answer shows nothing here
+            for r in t.scorecard.signals if counts else []:
                 if r.status == "evidenced":
                     cov[r.id] = "evidenced"
                 elif r.status == "weak" and cov[r.id] != "evidenced":
@@ -223,7 +238,7 @@ class MockSession:
                                  "It is finished; call summary(), or start a new session.")
         if not text or not text.strip():
             raise UserInputError("The answer is empty.", "Type the answer you would give in the interview.")
-        card = self.coach.scorer.score(self.panel, text, turn.text)
+        card = self._score(turn, text)
         self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"))
         turn.answer, turn.scorecard = text, card
         if self._decide() is None:
@@ -233,6 +248,18 @@ class MockSession:
             self._next_prompt()  # may raise BackendError; the answer is saved either way
         return turn
 
+    def _score(self, turn: Turn, text: str) -> Scorecard:
+        """Composed questions carry their asks. A follow-up's answer is judged on the signal it
+        probed, against the follow-up's own asks, and is on-subject when it stays on the main
+        question's subject: the point said back from the answer does not count as the subject."""
+        if turn.question is not None:
+            return self.coach.scorer.score(self.panel, text, turn.text, asks=turn.question.asks or None)
+        main = next(t.text for t in self.turns if t.kind == "question" and t.question_number == turn.question_number)
+        asks = split_asks(turn.text)
+        card = self.coach.scorer.score(self.panel, text, f"{main} {' '.join(asks)}", asks=asks,
+                                       probed=turn.follow_up.signal if turn.follow_up else None)
+        return card.model_copy(update={"question": turn.text})
+
     def _next_prompt(self) -> Turn | None:
         step = self._decide()
         if step is None:
@@ -240,7 +267,11 @@ class MockSession:
         kind, arg = step
         asked = [t.text for t in self.turns]
         index = len(self.turns)
-        if kind == "question":
+        if kind == "question" and number_given(self.config, int(arg)):
+            number = int(arg)
+            item = given(self.panel, self.level, self.config["given"][number - 1], derive(self.seed, "question", number))
+            turn = Turn(index=index, kind="question", question_number=number, text=item.text, question=item)
+        elif kind == "question":
             number = int(arg)
             item = ask(self.coach, self.panel, self.level, self.config.get("focus"), seed=derive(self.seed, "question", number),
                        asked=asked, coverage=self.coverage, recent=self.store.recent_questions(self.panel.slug, RECENT_QUESTIONS))
@@ -260,16 +291,13 @@ class MockSession:
     # -- reporting -------------------------------------------------------------------------------
 
     def summary(self) -> Summary:
-        """Coverage per signal, every answer's score, and the mean overall score so far."""
+        """Coverage per signal and the interview's score: every turn's evidence pooled per signal
+        (see `coach.scoring.pooling`), with a recommendation for the panel."""
         coverage = self.coverage
         answered = [t for t in self.turns if t.scorecard is not None]
-        signals = []
-        for s in self.panel.signals:
-            levels = [t.scorecard.level_of(s.id) for t in answered if t.scorecard.level_of(s.id) is not None]
-            evidence = list(dict.fromkeys(q for t in answered for r in t.scorecard.signals if r.id == s.id for q in r.evidence))
-            signals.append(SignalSummary(id=s.id, name=s.name, status=coverage[s.id],
-                                         best_level=max(levels) if levels else None, evidence=evidence[:3]))
-        scores = [t.scorecard.overall for t in answered if t.scorecard.overall is not None]
+        score = self.score()
+        signals = [SignalSummary(id=p.id, name=p.name, status=coverage[p.id], best_level=p.level,
+                                 evidence=[q.text for q in p.evidence], quotes=p.evidence) for p in score.signals]
         return Summary(
             session_id=self.id, panel=self.panel.slug, level=self.level, finished=self.finished,
             questions_asked=sum(1 for t in self.turns if t.kind == "question"),
@@ -277,9 +305,21 @@ class MockSession:
             fallbacks=sum(1 for t in self.turns if t.is_fallback),
             coverage=coverage, signals=signals,
             answers=[{"index": t.index, "kind": t.kind, "prompt": t.text, "overall": t.scorecard.overall,
-                      "band": t.scorecard.band, "abstained": t.scorecard.abstained} for t in answered],
-            overall=round(sum(scores) / len(scores), 1) if scores else None,
+                      "band": t.scorecard.band, "abstained": t.scorecard.abstained, "answered": t.scorecard.answered}
+                     for t in answered],
+            overall=score.overall, band=score.band, recommendation=score.recommendation, off_question=score.off_question,
         )
+
+    def score(self) -> SessionScore:
+        """The interview's pooled scorecard."""
+        turns = [ScoredTurn(self._label(t), t.text, t.scorecard) for t in self.turns if t.scorecard is not None]
+        return pool(self.panel, turns, self.coach.scoring_settings)
+
+    def _label(self, turn: Turn) -> str:
+        if turn.kind == "question":
+            return f"Q{turn.question_number}"
+        n = sum(1 for t in self.turns[: turn.index + 1] if t.kind == "follow-up" and t.question_number == turn.question_number)
+        return f"Q{turn.question_number} follow-up" + (f" {n}" if n > 1 else "")
 
     def to_dict(self) -> dict:
         """Everything about the session, JSON-ready: settings, every turn in full, and the summary."""

@@ -1,0 +1,93 @@
+"""Does the scorer read the question? Two checks on the graded scoring fixtures.
+
+- Off-question pairs: every graded answer is scored against its own question and against the next
+  two sample questions of its panel. Scored against another question it must score lower (goal
+  >= 95 %) and never above lean-no (goal: none).
+- Follow-up answers judged on their signal: an answer from the follow-up fixtures, scored as the
+  reply to a follow-up that probes a signal it clearly shows, must score above the same answer
+  scored as the reply to a follow-up on a signal it does not touch, and must not lose for leaving
+  the panel's other signals out (as a whole answer it scores no higher).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coach.corpus.loader import Corpus
+from coach.evals.base import load_fixture
+
+OTHER_QUESTIONS = 2
+
+
+def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: list[dict]) -> dict[str, float]:
+    lower = compared = above_lean_no = pairs = own_answered = own_total = 0
+    for slug, fx in fixtures.items():
+        panel = corpus.panel(slug)
+        qs = panel.sample_questions
+        for a in fx["answers"]:
+            own_i = next((i for i, q in enumerate(qs) if q.id == a["question"]), None)
+            if own_i is None:
+                continue
+            own = scorer.score(panel, a["text"], qs[own_i].text)
+            if own.overall is None:
+                continue
+            own_total += 1
+            own_answered += own.answered != "no"
+            if own.answered == "no":
+                failures.append({"suite": "scoring", "case": f"{a['id']}:own-question", "panel": slug,
+                                 "problem": "marked as not answering its own question", "asks": [x.text for x in own.asks]})
+            for k in range(1, OTHER_QUESTIONS + 1):
+                other = qs[(own_i + k) % len(qs)]
+                card = scorer.score(panel, a["text"], other.text)
+                pairs += 1
+                off = card.overall if card.overall is not None else -1
+                if card.band in ("hire", "strong-hire"):
+                    above_lean_no += 1
+                    failures.append({"suite": "scoring", "case": f"{a['id']}:vs-{other.id}", "panel": slug,
+                                     "problem": f"scored {card.band} ({off}) against another question",
+                                     "asks": {x.text: x.addressed for x in card.asks}})
+                if own.overall > 0:
+                    compared += 1
+                    lower += off < own.overall
+    return {
+        "off_question_lower_rate": round(lower / compared, 4) if compared else 1.0,
+        "off_question_above_lean_no": float(above_lean_no),
+        "own_question_answered_rate": round(own_answered / own_total, 4) if own_total else 1.0,
+        "off_question_pairs": float(pairs),
+    }
+
+
+def follow_up_focus(scorer, corpus: Corpus, fixtures_dir: Path, panels, failures: list[dict]) -> dict[str, float]:
+    ordered = pairs = kept = cases = 0
+    for slug in panels:
+        panel = corpus.panel(slug)
+        probe = {}
+        for f in panel.follow_ups:
+            probe.setdefault(f.signal, f.text)
+        for case in load_fixture(fixtures_dir / "followups" / f"{slug}.yaml")["cases"]:
+            shown = next((s for s in case["shows"] if s in probe), None)
+            missing = next((s for s in case["missing"] if s in probe), None)
+            if shown is None:
+                continue
+            # No question: the fixture answers reply to the main question, not to these probes, so
+            # alignment would measure that; this checks only how a follow-up answer is weighed.
+            on = scorer.score(panel, case["answer"], probed=shown)
+            whole = scorer.score(panel, case["answer"])
+            cases += 1
+            ok_keep = (on.overall or 0) >= (whole.overall or 0)
+            kept += ok_keep
+            if not ok_keep:
+                failures.append({"suite": "scoring", "case": f"{case['id']}:follow-up-on-{shown}", "panel": slug,
+                                 "problem": f"a follow-up answer on a signal it shows scored {on.overall}, below the whole-answer score {whole.overall}"})
+            if missing is not None:
+                off = scorer.score(panel, case["answer"], probed=missing)
+                pairs += 1
+                ok = (on.overall or 0) > (off.overall or 0)
+                ordered += ok
+                if not ok:
+                    failures.append({"suite": "scoring", "case": f"{case['id']}:{shown}-vs-{missing}", "panel": slug,
+                                     "problem": f"judged on a shown signal {on.overall} <= on a missing one {off.overall}"})
+    return {
+        "followup_signal_ordering": round(ordered / pairs, 4) if pairs else 1.0,
+        "followup_not_penalised_rate": round(kept / cases, 4) if cases else 1.0,
+    }
