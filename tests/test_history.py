@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from coach.cli import app
 from coach.errors import UserInputError
+from coach.history.exchange import export_history, import_history
 from coach.history.listing import history
 from coach.llm import BACKENDS
 from coach.root import Coach
-from coach.session.store import SessionRow, TurnRow
 from coach.testing import FakeBackend
 
 
@@ -38,38 +38,56 @@ def cli(*args: str, input: str | None = None):
     return CliRunner().invoke(app, list(args), input=input, catch_exceptions=True)
 
 
-def _scored(sid: str, created: float, overalls: list[int | None], status: str = "finished") -> tuple[SessionRow, list[TurnRow]]:
-    """A stored session whose answers scored `overalls` (only what the list reads)."""
-    row = SessionRow(sid, "behavioral", "principal", 1, {"questions": len(overalls), "followups": 0, "focus": None}, status,
-                     created, created + 60, "fake", "fake-model")
-    turns = [TurnRow(i, "question", i + 1, {"text": f"Question {i}?"}, f"Answer {i}.", {"overall": o}) for i, o in enumerate(overalls)]
-    return row, turns
+def _with_levels(record: dict, level: int, created: float) -> dict:
+    """An exported session whose every answer showed every signal at `level` (the toy embedder
+    knows no meaning, so its own cards abstain)."""
+    record = json.loads(json.dumps(record)) | {"created_at": created}
+    for t in record["turns"]:
+        card = t["scorecard"]
+        if card is None:
+            continue
+        card.update(overall=20 * level, band="hire", abstained=False, abstain_reason="", answered="yes")
+        for sig in card["signals"]:
+            sig.update(level=level, status="evidenced" if level >= 3 else "weak", evidence=[t["answer"][:40]])
+    return record
 
 
-def test_history_lists_newest_first_with_score_band_and_status(coach):
-    coach.store.insert([_scored("0000000000a1", 1.70e9, [80, 70]), _scored("0000000000a2", 1.72e9, [40, None], "active"),
-                        _scored("0000000000a3", 1.71e9, [None])])
+def test_history_lists_newest_first_with_the_interviews_score_band_and_status(coach, tmp_path):
+    strong = run_session(coach, ANSWERS, questions=1, followups=1, seed=1)
+    weak = run_session(coach, ANSWERS, questions=1, followups=1, seed=2)
+    open_ = run_session(coach, ANSWERS[:1], seed=3)
+    doc = export_history(coach.store)
+    by_id = {r["id"]: r for r in doc["sessions"]}
+    doc["sessions"] = [_with_levels(by_id[strong.id], 4, 1.70e9), _with_levels(by_id[weak.id], 1, 1.71e9),
+                       by_id[open_.id] | {"created_at": 1.72e9}]
+    coach.store.delete([strong.id, weak.id, open_.id])
+    (tmp_path / "levels.json").write_text(json.dumps(doc))
+    import_history(coach.store, tmp_path / "levels.json")
+
     rows = history(coach)
-    bands = coach.scoring_settings.bands
-    assert [r.id for r in rows] == ["0000000000a2", "0000000000a3", "0000000000a1"]
-    by_id = {r.id: r for r in rows}
-    assert (by_id["0000000000a1"].score, by_id["0000000000a1"].band) == (75.0, bands.band(75.0))
-    assert (by_id["0000000000a2"].score, by_id["0000000000a2"].band) == (40.0, bands.band(40.0))  # the unscored answer does not count
-    assert (by_id["0000000000a3"].score, by_id["0000000000a3"].band) == (None, None)
-    assert [r.resumable for r in rows] == [True, False, False]
-    assert {(r.panel, r.level, r.backend, r.model) for r in rows} == {("behavioral", "principal", "fake", "fake-model")}
+    assert [r.id for r in rows] == [open_.id, weak.id, strong.id]
+    for r in rows:  # the list and the session's wrap-up agree
+        summary = coach.load_session(r.id).summary()
+        assert (r.score, r.band) == (summary.overall, summary.band)
+    got = {r.id: r for r in rows}
+    assert got[strong.id].score > got[weak.id].score and got[strong.id].band != got[weak.id].band
+    assert (got[open_.id].score, got[open_.id].band) == (None, None)  # its one answer abstained
+    assert [r.status for r in rows] == ["active", "finished", "finished"] and [r.resumable for r in rows] == [True, False, False]
+    assert {(r.panel, r.level, r.backend, r.model) for r in rows} == {("system-design", "staff", "fake", "fake-model")}
 
     result = cli("history")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["date", "session", "panel", "level", "score", "band", "status"]
-    assert [ln.split()[2] for ln in lines[1:4]] == ["0000000000a2", "0000000000a3", "0000000000a1"]
-    assert "75" in lines[3] and bands.band(75.0) in lines[3] and "finished" in lines[3]
-    assert "active (2 answered)" in lines[1] and "coach resume SESSION" in result.output
+    assert [ln.split()[2] for ln in lines[1:4]] == [open_.id, weak.id, strong.id]
+    strong_line = lines[3].split()
+    assert strong_line[5:8] == [f"{got[strong.id].score:g}", got[strong.id].band, "finished"]
+    assert "active (1 answered)" in lines[1] and "coach resume SESSION" in result.output
 
     listed = json.loads(cli("history", "--json").output)
-    assert [r["id"] for r in listed] == ["0000000000a2", "0000000000a3", "0000000000a1"]
-    assert listed[2]["score"] == 75.0 and listed[2]["band"] == bands.band(75.0) and listed[0]["resumable"] is True
+    assert [r["id"] for r in listed] == [open_.id, weak.id, strong.id]
+    assert (listed[2]["score"], listed[2]["band"]) == (got[strong.id].score, got[strong.id].band)
+    assert listed[0]["resumable"] is True and listed[2]["resumable"] is False
 
 
 def test_history_of_an_empty_data_dir_says_how_to_start(data):

@@ -1,8 +1,9 @@
 """The saved sessions as a list: one row each, newest first, with its score and band.
 
-A session's score is the mean overall score of its scored answers (as the session summary shows
-it), and its band is that score against the band cut-offs in `corpus/scoring.yaml`. A session that
-is not finished is `active`: it was interrupted (or is still going) and can be resumed.
+A session's score and band are the interview's, as its wrap-up shows them: every answer's evidence
+pooled per signal (`coach.scoring.pooling`), so a session listed here and the same session shown
+agree. A session that is not finished is `active`: it was interrupted (or is still going) and can
+be resumed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class HistoryRow(BaseModel):
     updated_at: float
     panel: str
     level: str
-    score: float | None  # mean overall of the scored answers, None when none was scored
+    score: float | None  # the interview's pooled score (0-100), None when no answer was scored
     band: str | None
     status: str  # "finished" or "active" (resumable)
     answered: int
@@ -37,14 +38,14 @@ class HistoryRow(BaseModel):
 
 
 def history(coach: Coach) -> list[HistoryRow]:
-    bands = coach.scoring_settings.bands
-    rows = [
-        HistoryRow(
+    rows = []
+    for s in coach.list_sessions():
+        session = coach.load_session(s["id"])
+        score = session.score()
+        rows.append(HistoryRow(
             id=s["id"], date=datetime.fromtimestamp(s["created_at"]).strftime("%Y-%m-%d %H:%M"),
             created_at=s["created_at"], updated_at=s["updated_at"], panel=s["panel"], level=s["level"],
-            score=s["overall"], band=None if s["overall"] is None else bands.band(s["overall"]), status=s["status"],
+            score=score.overall, band=score.band, status=session.status,
             answered=s["answered"], turns=s["turns"], backend=s["backend"], model=s["model"],
-        )
-        for s in coach.list_sessions()
-    ]
+        ))
     return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)

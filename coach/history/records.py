@@ -30,9 +30,13 @@ class _Strict(BaseModel):
 
 
 class SessionConfig(_Strict):
+    """What a session was started with. Stored as the dict the session wrote (older sessions lack
+    later keys), and checked against this model."""
+
     questions: int = Field(ge=1, le=20)
     followups: int = Field(ge=0, le=5)
     focus: str | None = None
+    given: list[str] | None = Field(default=None, description="questions asked as written (coach mock --ask)")
 
 
 class TurnRecord(_Strict):
@@ -60,7 +64,7 @@ class SessionRecord(_Strict):
     panel: Literal[PANEL_SLUGS]  # type: ignore[valid-type]
     level: Literal[LEVELS]  # type: ignore[valid-type]
     seed: int
-    config: SessionConfig
+    config: dict = Field(description="see SessionConfig")
     status: Literal["active", "finished"]
     created_at: float
     updated_at: float
@@ -107,10 +111,14 @@ def problems(err: ValidationError, prefix: tuple = ()) -> list[str]:
 
 
 def nested_problems(doc: HistoryFile) -> list[str]:
-    """Check each stored prompt and scorecard against the models that will read them back, so an
-    imported session can be shown and resumed; errors carry their full path."""
+    """Check each session's settings, and each stored prompt and scorecard, against the models that
+    will read them back, so an imported session can be shown and resumed; errors carry their full path."""
     out: list[str] = []
     for i, s in enumerate(doc.sessions):
+        try:
+            SessionConfig.model_validate(s.config)
+        except ValidationError as err:
+            out += problems(err, ("sessions", i, "config"))
         for j, t in enumerate(s.turns):
             where = ("sessions", i, "turns", j)
             try:
@@ -127,7 +135,7 @@ def nested_problems(doc: HistoryFile) -> list[str]:
 
 def to_record(row: SessionRow, turns: list[TurnRow]) -> SessionRecord:
     return SessionRecord(
-        id=row.id, panel=row.panel, level=row.level, seed=row.seed, config=SessionConfig.model_validate(row.config),
+        id=row.id, panel=row.panel, level=row.level, seed=row.seed, config=row.config,
         status=row.status, created_at=row.created_at, updated_at=row.updated_at, backend=row.backend, model=row.model,
         turns=[TurnRecord(index=t.idx, kind=t.kind, question_number=t.question_number, prompt=t.prompt, answer=t.answer,
                           scorecard=t.scorecard, created_at=t.created_at, answered_at=t.answered_at, elapsed_s=t.elapsed_s)
@@ -136,7 +144,7 @@ def to_record(row: SessionRow, turns: list[TurnRow]) -> SessionRecord:
 
 
 def to_rows(record: SessionRecord) -> tuple[SessionRow, list[TurnRow]]:
-    row = SessionRow(record.id, record.panel, record.level, record.seed, record.config.model_dump(), record.status,
+    row = SessionRow(record.id, record.panel, record.level, record.seed, record.config, record.status,
                      record.created_at, record.updated_at, record.backend, record.model)
     return row, [TurnRow(t.index, t.kind, t.question_number, t.prompt, t.answer, t.scorecard, t.created_at, t.answered_at,
                          t.elapsed_s) for t in record.turns]

@@ -184,19 +184,16 @@ class SessionStore:
         return [json.loads(r[0]).get("text", "") for r in rows]
 
     def list(self) -> list[dict]:
-        """One dict per session, most recently active first: its row, how many turns were shown and
-        answered, and `overall`, the mean overall score of its scored answers (None if none)."""
+        """One dict per session, most recently active first: its row, and how many turns were shown
+        and answered."""
         with self._tx(write=False) as db:
             rows = db.execute(
                 "SELECT s.id, s.panel, s.level, s.status, s.created_at, s.updated_at, s.backend, s.model, "
-                "COUNT(t.idx), COUNT(t.answer), AVG(json_extract(t.scorecard, '$.overall')) "
+                "COUNT(t.idx), COUNT(t.answer) "
                 "FROM sessions s LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id ORDER BY s.updated_at DESC"
             ).fetchall()
-        keys = ("id", "panel", "level", "status", "created_at", "updated_at", "backend", "model", "turns", "answered", "overall")
-        out = [dict(zip(keys, r)) for r in rows]
-        for s in out:
-            s["overall"] = None if s["overall"] is None else round(s["overall"], 1)  # as MockSession.summary()
-        return out
+        keys = ("id", "panel", "level", "status", "created_at", "updated_at", "backend", "model", "turns", "answered")
+        return [dict(zip(keys, r)) for r in rows]
 
     def existing(self, session_ids: Iterable[str]) -> set[str]:
         """Which of `session_ids` are stored."""
