@@ -41,6 +41,7 @@ def source(fake_settings, tmp_path) -> Coach:
     coach = _coach(data_dir_with_index(fake_settings, tmp_path / "source"))
     run_session(coach, ANSWERS, questions=1, followups=1)
     run_session(coach, ANSWERS[:2], panel="behavioral", seed=9)
+    coach.start_session("coding", given_questions=["How would you find the ten most frequent words in a 10 GB log file?"])
     return coach
 
 
@@ -49,9 +50,9 @@ def test_export_then_import_reproduces_every_session(source, fake_settings, tmp_
     out = tmp_path / "exports" / "history.json"
     result = CliRunner().invoke(app, ["export", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"exported 2 session(s) to {out}" in result.output
+    assert f"exported 3 session(s) to {out}" in result.output
     doc = json.loads(out.read_text())
-    assert (doc["format"], doc["version"]) == ("staff-coach-history", 1) and len(doc["sessions"]) == 2
+    assert (doc["format"], doc["version"]) == ("staff-coach-history", 1) and len(doc["sessions"]) == 3
     assert {s["status"] for s in doc["sessions"]} == {"finished", "active"}
     to_stdout = json.loads(CliRunner().invoke(app, ["export"]).output)
     assert to_stdout["sessions"] == doc["sessions"]
@@ -60,17 +61,18 @@ def test_export_then_import_reproduces_every_session(source, fake_settings, tmp_
     monkeypatch.setenv("COACH_DATA_DIR", str(target))
     first = CliRunner().invoke(app, ["import", str(out)])
     assert first.exit_code == 0, first.output
-    assert "imported 2 session(s)" in first.output
+    assert "imported 3 session(s)" in first.output
     copy_ = _coach(target)
     assert _stored(copy_.store) == _stored(source.store)
     # The imported interrupted session carries on where it stopped.
+    assert [s["config"].get("given") for s in doc["sessions"]][-1] == ["How would you find the ten most frequent words in a 10 GB log file?"]
     active = next(s for s in doc["sessions"] if s["status"] == "active")
     resumed = copy_.load_session(active["id"])
     assert resumed.current_prompt.text == active["turns"][-1]["prompt"]["text"]
 
     again = CliRunner().invoke(app, ["import", str(out)])
     assert again.exit_code == 0 and "imported 0 session(s)" in again.output
-    assert "skipped 2 already saved" in again.output
+    assert "skipped 3 already saved" in again.output
     assert _stored(copy_.store) == _stored(source.store)
 
 
