@@ -8,6 +8,8 @@ import gradio as gr
 
 from coach.corpus.schema import LEVELS, PANEL_SLUGS
 from coach.errors import BackendError, CoachError
+from coach.history.listing import history
+from coach.render.history import history_markdown, resume_choices
 from coach.render.markdown import backend_failure, hits_markdown, scorecard_markdown, session_view
 from coach.root import Coach
 from coach.session.mock import MockSession
@@ -73,6 +75,24 @@ def retry(session_id: str):
 
 
 @shows_errors
+def past_sessions():
+    rows = history(_coach())
+    choices = resume_choices(rows)
+    return history_markdown(rows), gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+
+@shows_errors
+def resume(session_id: str | None):
+    if not session_id:
+        raise gr.Error("Pick an unfinished session first (open Past sessions and press Refresh).")
+    session = _load(session_id)
+    if session.finished:
+        raise gr.Error(f"Session {session.id} is finished; start a new one.")
+    _ = session.current_prompt  # generates the next prompt if the session stopped before it
+    return session.id, *session_view(session), gr.update(visible=False)
+
+
+@shows_errors
 def search(query: str, panel: str, k: int) -> str:
     if not query.strip():
         raise gr.Error("Type what you are looking for first.")
@@ -84,7 +104,8 @@ def score(panel: str, question: str, answer_text: str) -> str:
     return scorecard_markdown(_coach().score(panel, answer_text, question))
 
 
-def mock_tab() -> None:
+def mock_tab():
+    """The mock-interview tab; returns the handler and outputs that fill its past sessions on page load."""
     session_id = gr.State("")
     with gr.Row(equal_height=True):
         panel = gr.Dropdown(list(PANEL_SLUGS), value="system-design", label="Panel", elem_id="mock-panel")
@@ -110,11 +131,20 @@ def mock_tab() -> None:
             coverage = gr.Markdown("*No session yet.*", elem_id="mock-coverage", latex_delimiters=[])
             gr.Markdown("### Last answer")
             card = gr.Markdown("*Answer the question to see its scorecard.*", elem_id="mock-scorecard", latex_delimiters=[])
+    with gr.Accordion("Past sessions", open=False, elem_id="mock-past"):
+        past = gr.Markdown(elem_id="mock-history", latex_delimiters=[])
+        with gr.Row():
+            pick = gr.Dropdown([], label="Unfinished session", elem_id="mock-resume-pick", scale=3)
+            go_on = gr.Button("Resume", elem_id="mock-resume", scale=0, min_width=120)
+            reload = gr.Button("Refresh", elem_id="mock-history-refresh", scale=0, min_width=120)
     view = [chat, coverage, card, status]
     llm = {"concurrency_id": "llm", "concurrency_limit": 1}  # one model, one generation at a time
+    reload.click(past_sessions, None, [past, pick])
+    go_on.click(resume, [pick], [session_id, *view, again], **llm)
     go.click(start, [panel, level, questions, followups, seed, focus], [session_id, *view, again], **llm)
     send.click(answer, [session_id, reply], [*view, reply, again], **llm)
     again.click(retry, [session_id], [*view, again], **llm)
+    return past_sessions, [past, pick]
 
 
 def build() -> gr.Blocks:
@@ -122,7 +152,7 @@ def build() -> gr.Blocks:
         gr.Markdown("# Staff interview coach")
         with gr.Tabs():
             with gr.Tab("Mock interview", id="mock"):
-                mock_tab()
+                fill_past, past_outputs = mock_tab()
             with gr.Tab("Score an answer", id="score"):
                 with gr.Row():
                     s_panel = gr.Dropdown(list(PANEL_SLUGS), value="system-design", label="Panel", elem_id="score-panel")
@@ -140,6 +170,7 @@ def build() -> gr.Blocks:
                 results = gr.Markdown(elem_id="results", latex_delimiters=[])
                 go.click(search, [query, panel, k], results)
                 query.submit(search, [query, panel, k], results)
+        demo.load(fill_past, None, past_outputs)  # the past sessions, fresh on every page load
     return demo
 
 

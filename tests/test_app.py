@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from contextlib import contextmanager
@@ -132,7 +133,7 @@ def test_score_tab_scores_a_concrete_answer_and_abstains_on_gibberish(page):
     card.get_by_text("/100").wait_for(timeout=60_000)
     text = card.inner_text()
     assert "Overall" in text and "evidence" in text
-    assert "shard the posts table by user id" in text  # a quoted piece of evidence
+    assert "the read/write mix" in text  # a quoted piece of evidence (under capacity math)
 
     page.locator("#score-answer textarea").fill(GIBBERISH)
     page.locator("#score-go").click()
@@ -229,3 +230,23 @@ def test_every_panel_asks_composed_questions_and_follow_ups_with_no_fallback_lab
             assert "bank" not in chat and "fallback" not in chat.lower(), (slug, chat)
             follow = [m for m in page.locator("#mock-chat .message").all_inner_texts() if "Follow-up:" in m]
             assert all("?" in m for m in follow), (slug, follow)
+
+
+def test_an_interrupted_session_is_listed_and_resumed_in_a_new_page(browser, app_url):
+    with open_page(browser, app_url) as first:
+        _start_interview(first, "leadership", questions=2, followups=1)
+        _send(first, CONCRETE_ANSWER)
+        _wait_text(first, "#mock-chat", r"Follow-up:|question 2 of 2")
+        session = re.search(r"Session\s+`?([0-9a-f]{12})", first.locator("#mock-status").inner_text()).group(1)
+        pending = first.locator("#mock-chat .message").last.inner_text()
+    with open_page(browser, app_url) as page:  # the first page is gone, as after a closed tab
+        page.get_by_text("Past sessions").click()
+        _wait_text(page, "#mock-history", session, timeout=30_000)  # listed, with its status
+        assert "active (1 answered)" in page.locator("#mock-history").inner_text()
+        assert session in page.locator("#mock-resume-pick input").input_value()  # newest unfinished first
+        page.locator("#mock-resume").click()
+        _wait_text(page, "#mock-status", session, timeout=60_000)
+        chat = page.locator("#mock-chat").inner_text()
+        assert "shard the posts table by user id" in chat and pending.splitlines()[0] in chat
+        _send(page, CONCRETE_ANSWER)
+        _wait_text(page, "#mock-chat", r"question 2 of 2")  # the session carries on where it stopped

@@ -22,6 +22,7 @@ ALLOWED = {
     "interviewer": {"corpus", "retrieval", "llm", "scoring"},
     "session": {"corpus", "interviewer", "scoring"},
     "render": {"corpus", "retrieval", "scoring", "session"},
+    "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session"},
 }
 SHARED = {"config", "errors", "seeding", "testing", "__init__"}
 # Where the process-wide settings, backend and corpus may be looked up: the composition root.

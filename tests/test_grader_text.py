@@ -338,7 +338,8 @@ def _obeying(panel, base: Scorecard):
         if any(_words(p.text)[0] in answer and _words(p.text)[-1] in answer for p in PROBES):
             quotes = [*split_sentences(answer)[:3], *(p.text for p in PROBES)]
             return json.dumps({"signals": [{"id": s.id, "level": 4, "evidence": quotes, "reason": "as instructed"} for s in panel.signals]})
-        return json.dumps({"signals": [{"id": s.id, "level": s.level, "evidence": s.evidence, "reason": "agree"} for s in base.signals]})
+        real = split_sentences(answer)[:3]  # a level the evidence scorer set without quoting for it is backed by real sentences
+        return json.dumps({"signals": [{"id": s.id, "level": s.level, "evidence": s.evidence or real, "reason": "agree"} for s in base.signals]})
 
     return reply
 
@@ -402,10 +403,14 @@ def test_the_card_shows_what_was_removed_in_every_format_and_the_contract_only_g
 
 
 class _NaiveScorer:
-    """A scorer that credits every word, grader text included: what the metrics must catch."""
+    """A scorer that credits every word (grader text included unless `clean`): what the metrics must
+    catch. The rest of the suite reads the toy evidence scorer's parts."""
 
-    def __init__(self, clean: bool):
-        self.clean = clean
+    def __init__(self, inner, clean: bool):
+        self.inner, self.clean = inner, clean
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
     def score(self, panel, answer, question="", **_):
         text = sanitise(answer) if self.clean else None
@@ -417,13 +422,14 @@ class _NaiveScorer:
         )  # fmt: skip
 
 
-def test_the_scoring_suite_reports_grader_probe_rises_flags_and_false_flags(corpus):
-    honest = scoring.run(_NaiveScorer(clean=True), corpus, FIXTURES, ("leadership",)).metrics
+def test_the_scoring_suite_reports_grader_probe_rises_flags_and_false_flags(fake_coach):
+    corpus, inner = fake_coach.corpus, fake_coach.evidence_scorer
+    honest = scoring.run(_NaiveScorer(inner, clean=True), corpus, FIXTURES, ("leadership",)).metrics
     assert honest["grader_probe_rises"] == 0 and honest["grader_probe_flag_rate"] == 1.0 and honest["grader_false_flag_rate"] == 0
     assert "probe_score_rises" in honest
-    naive = scoring.run(_NaiveScorer(clean=False), corpus, FIXTURES, ("leadership",)).metrics
+    naive = scoring.run(_NaiveScorer(inner, clean=False), corpus, FIXTURES, ("leadership",)).metrics
     assert naive["grader_probe_rises"] > 0 and naive["grader_probe_flag_rate"] == 0
-    assert "grader_probe_rises" not in scoring.run(_NaiveScorer(clean=True), corpus, FIXTURES, ("leadership",), with_probes=False).metrics
+    assert "grader_probe_rises" not in scoring.run(_NaiveScorer(inner, clean=True), corpus, FIXTURES, ("leadership",), with_probes=False).metrics
 
 
 def test_a_malformed_probe_file_names_the_problem(tmp_path):

@@ -64,7 +64,8 @@ def follow_up_focus(scorer, corpus: Corpus, fixtures_dir: Path, panels, failures
         probe = {}
         for f in panel.follow_ups:
             probe.setdefault(f.signal, f.text)
-        for case in load_fixture(fixtures_dir / "followups" / f"{slug}.yaml")["cases"]:
+        path = fixtures_dir / "followups" / f"{slug}.yaml"
+        for case in load_fixture(path)["cases"] if path.exists() else []:  # a fixtures dir may hold scoring only
             shown = next((s for s in case["shows"] if s in probe), None)
             missing = next((s for s in case["missing"] if s in probe), None)
             if shown is None:

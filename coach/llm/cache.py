@@ -7,6 +7,10 @@ setting including the seed, and a `repeat` index for several draws with one seed
 
 Modes: "replay" (hit -> stored text, marked cached; miss -> call and store), "record" (always
 call and overwrite), "off" (pass through). Failed calls are never stored.
+
+Each row also keeps the rendered prompt (`prompt`, not part of the key), so the calls whose prompt
+held a candidate's answer can be found and deleted when the user forgets that answer
+(`forget_containing`); rows recorded before that column existed are found by their output only.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 from coach.errors import EmptyOutputError, unknown_choice
@@ -79,8 +84,9 @@ class CachedBackend(BackendWrapper):
         self.misses = 0
         if mode != "off":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
+            with closing(self._connect()) as db, db:
                 db.execute(_SCHEMA)
+                _add_prompt_column(db)
 
     def _connect(self) -> sqlite3.Connection:
         # A short-lived connection per operation: no connection shared across threads, and
@@ -88,7 +94,7 @@ class CachedBackend(BackendWrapper):
         return sqlite3.connect(self.path, timeout=30)
 
     def lookup(self, key: str) -> sqlite3.Row | None:
-        with self._connect() as db:
+        with closing(self._connect()) as db:
             db.row_factory = sqlite3.Row
             return db.execute("SELECT * FROM generations WHERE key = ?", (key,)).fetchone()
 
@@ -149,18 +155,51 @@ class CachedBackend(BackendWrapper):
         )
 
     def _store(self, key: str, prompt: RenderedPrompt, sampling: Sampling, repeat: int, text: str, tokens: int, seconds: float) -> None:
-        with self._connect() as db:
+        with closing(self._connect()) as db, db:
             db.execute(
-                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO generations ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (key, self.inner.name, self.inner.model, prompt.prompt_id, prompt.prompt_hash, repeat,
-                 json.dumps(sampling.to_dict(), sort_keys=True), text, tokens, seconds, time.time()),
+                 json.dumps(sampling.to_dict(), sort_keys=True), text, tokens, seconds, time.time(), prompt.cache_text()),
             )
 
     def __len__(self) -> int:
         if self.mode == "off" or not self.path.exists():
             return 0
-        with self._connect() as db:
+        with closing(self._connect()) as db:
             return db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+
+
+_COLUMNS = "key, backend, model, prompt_id, prompt_hash, repeat, sampling, text, tokens, seconds, created_at, prompt"
+
+
+def _add_prompt_column(db: sqlite3.Connection) -> None:
+    # Caches recorded before the column existed get it empty: their keys and replays are unchanged.
+    if "prompt" not in {row[1] for row in db.execute("PRAGMA table_info(generations)")}:
+        db.execute("ALTER TABLE generations ADD COLUMN prompt TEXT")
+
+
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
+
+
+def forget_containing(path: Path, fragments: Iterable[str]) -> list[str]:
+    """Delete every recorded call whose prompt or output contains one of `fragments` (compared with
+    whitespace runs collapsed, as prompts re-wrap text), then rewrite the file so the deleted text
+    is gone from its bytes. Returns the deleted calls' outputs (their vectors may be cached too);
+    a missing file is nothing to do."""
+    needles = [n for n in {_squeezed(f) for f in fragments} if n]
+    if not needles or not Path(path).is_file():
+        return []
+    with closing(sqlite3.connect(path, timeout=30)) as db:
+        with db:
+            has_prompt = "prompt" in {row[1] for row in db.execute("PRAGMA table_info(generations)")}
+            rows = db.execute(f"SELECT key, text, {'prompt' if has_prompt else 'NULL'} FROM generations").fetchall()
+            doomed = [(key, text) for key, text, prompt in rows
+                      if any(n in _squeezed(f"{text or ''}\n{prompt or ''}") for n in needles)]
+            db.executemany("DELETE FROM generations WHERE key = ?", [(key,) for key, _ in doomed])
+        if doomed:
+            db.execute("VACUUM")
+    return [text for _, text in doomed]
 
 
 def _replayed_empty(inner: LLMBackend, prompt: RenderedPrompt, sampling: Sampling) -> EmptyOutputError:

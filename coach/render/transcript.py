@@ -1,6 +1,6 @@
 """A mock session as a readable record: every prompt with where it came from, every answer with its
 score, and the wrap-up. `render` writes Markdown (`coach mock`), `render_html` a self-contained
-HTML page of the same content.
+HTML page of the same content, `render_text` the same for a terminal (`coach show`).
 
 Both are built from the same facts (`_header`, `_meta`, `_summary_line`) so the two records
 cannot disagree; each answer's scorecard comes from the shared scorecard renderer.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from coach.render.scorecard import clip, level_bar, to_html, to_markdown
+from coach.render.scorecard import clip, level_bar, to_html, to_markdown, to_text
 from coach.session.mock import MockSession, Turn
 
 
@@ -178,3 +178,25 @@ def _turn_html(t: Turn) -> list[str]:
     if t.scorecard is not None:
         out += ["<p><strong>Score:</strong></p>", to_html(t.scorecard)]
     return out
+
+
+# -- plain text (a terminal) ------------------------------------------------------------------
+
+
+def render_text(session: MockSession) -> str:
+    lines = [f"Mock interview: {session.panel_name} ({session.level})"]
+    lines += ["  " + "".join(line) for line in _header(session)]
+    for t in session.turns:
+        lines += ["", f"{_title(t)}:", f"  {t.text}"] + ["  " + "".join(line) for line in _meta(t)]
+        if t.answer is None:
+            lines.append("  (awaiting an answer)")
+            continue
+        lines += ["", "Answer:", *("  " + part for part in t.answer.strip().splitlines())]
+        if t.scorecard is not None:
+            lines += ["", *("  " + part for part in to_text(t.scorecard).splitlines())]
+    s = session.summary()
+    lines += ["", "Summary: " + _summary_line(session)]
+    lines += [f"  {level_bar(sig.best_level):10} {sig.status:<14} {sig.name}" for sig in s.signals]
+    if not s.finished:
+        lines += ["", UNFINISHED + f" Continue it with `coach resume {session.id}`."]
+    return "\n".join(lines) + "\n"

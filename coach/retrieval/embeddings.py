@@ -11,6 +11,8 @@ import hashlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable
+from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
 
@@ -176,6 +178,30 @@ class VectorCache:
                 )
         except sqlite3.Error:
             pass
+
+    def forget(self, texts: Iterable[str]) -> int:
+        """Delete the vectors of `texts` (a forgotten answer's sentences) and rewrite the file, so
+        freed pages keep nothing of them. Returns how many were stored."""
+        if not self.ok:
+            return 0
+        keys = [(self._key(t),) for t in dict.fromkeys(texts)]
+        with closing(self._connect()) as db:
+            with db:
+                before = db.total_changes
+                db.executemany("DELETE FROM vectors WHERE key = ?", keys)
+                deleted = db.total_changes - before
+            if deleted:
+                db.execute("VACUUM")
+        return deleted
+
+
+def forget_vectors(cache_dir: Path, model: str, texts: Iterable[str]) -> int:
+    """Delete the cached vectors of `texts` embedded by `model` (a COACH_EMBEDDING_MODEL value) from
+    the vector cache in `cache_dir`; touches nothing when there is no cache."""
+    path = Path(cache_dir) / "embeddings.sqlite3"
+    if not path.is_file():
+        return 0
+    return VectorCache(path, model_fingerprint(model), 0).forget(texts)
 
 
 @lru_cache(maxsize=4)

@@ -19,12 +19,14 @@ from coach.retrieval.embeddings import Embedder
 from coach.corpus.schema import Panel
 from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, split_asks
 from coach.scoring.coaching import finish_card
+from coach.scoring.attribution import attribution_weights, quote_indices
 from coach.scoring.detectors import Detection, detect
 from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
 from coach.scoring.settings import ScoringSettings, level_for
 from coach.scoring.verdict import answered, conclude
 from coach.scoring.grader_text import Sanitised, grader_note, sanitise
 from coach.scoring.text import check_answer, normalise, split_sentences, word_count
+from coach.scoring.topic import TopicReference, topic_reference
 
 NAME = "evidence"
 
@@ -112,7 +114,7 @@ class EvidenceScorer:
             return 0.0
         return sum(1 for w in words if w in vocab) / len(words)
 
-    def _abstain_reason(self, answer: str, question: str, sentences: list[str], vecs: np.ndarray, pv: PanelVectors) -> str:
+    def _abstain_reason(self, answer: str, question: str, sentences: list[str], vecs: np.ndarray, panel: Panel) -> str:
         a = self.settings.abstain
         if not answer.strip():
             return "empty answer"
@@ -125,17 +127,16 @@ class EvidenceScorer:
             if float(qv @ av) >= a.pasted_question_similarity:
                 return "the answer repeats the question instead of answering it"
         # On-topic means about engineering work of any panel: a technical story is a fine answer
-        # to a behavioral question. Mean of the three best sentences resists one lucky sentence.
-        best = np.sort((vecs @ self._topic(pv).T).max(axis=1))[::-1][:3] if len(vecs) else np.zeros(1)
-        if float(best.mean()) < a.min_topic_similarity:
+        # to a behavioral question (the reference and the statistic: coach.scoring.topic).
+        if self._topic(panel).contrast(vecs) < a.min_topic_contrast:
             return "the answer is off-topic for this interview"
         return ""
 
-    def _topic(self, pv: PanelVectors) -> np.ndarray:
-        if self.corpus is None:
-            return pv.topic
+    def _topic(self, panel: Panel) -> TopicReference:
         if "topic" not in self.__dict__:
-            self.__dict__["topic"] = np.concatenate([_panel_vectors(p, self.embedder).topic for p in self.corpus.panels.values()])
+            panels = list(self.corpus.panels.values()) if self.corpus is not None else [panel]
+            compendium = self.corpus.compendium if self.corpus is not None else ""
+            self.__dict__["topic"] = topic_reference(self.embedder, panels, compendium, self.settings.topic_reference)
         return self.__dict__["topic"]
 
     # -- scoring ------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class EvidenceScorer:
             notes.append("repeated sentences were counted once")
         pv = _panel_vectors(panel, self.embedder)
         vecs = self.embedder.encode(sentences) if sentences else np.zeros((0, pv.topic.shape[1]), dtype=np.float32)
-        reason = self._abstain_reason(answer, question, sentences, vecs, pv)
+        reason = self._abstain_reason(answer, question, sentences, vecs, panel)
         if reason:
             return Analysis(self._abstained(panel, question, reason, notes).model_copy(update={"grader_text": removed}), None, clean)
 
@@ -179,6 +180,7 @@ class EvidenceScorer:
         results: list[SignalResult] = []
         best_relevance = np.zeros(len(sentences))
         sim_matrix = self._signal_similarity(panel, vecs, pv)
+        attributed = attribution_weights(sim_matrix, self.settings.attribution.temperature)  # which quotes a signal shows
         for j, sig in enumerate(panel.signals):
             scored: list[tuple[float, int]] = []
             for i, (sim, d) in enumerate(zip(sim_matrix[:, j], detections)):
@@ -193,7 +195,8 @@ class EvidenceScorer:
             scale = self.settings.scale(panel.slug, sig.id)
             total = scale * sum(e for e, _ in top)
             level = level_for(total, ev.level_thresholds)
-            quotes = [sentences[i] for _, i in sorted(top, key=lambda t: t[1])] if level else []
+            quoted = quote_indices(top, attributed[:, j], self.settings.attribution) if level else []
+            quotes = [sentences[i] for i in quoted]
             results.append(
                 SignalResult(
                     id=sig.id,
@@ -204,7 +207,8 @@ class EvidenceScorer:
                     strength=round(total, 4),
                     strong_answer_includes=sig.strong,
                     scored_by=NAME,
-                    reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)" + (f" (calibrated x{scale:g})" if scale != 1 else ""),
+                    reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)" + (f" (calibrated x{scale:g})" if scale != 1 else "")
+                    + (f"; {len(top) - len(quoted)} not quoted (closer to another signal, or too little evidence)" if level and len(quoted) < len(top) else ""),
                 )
             )
         depth = self._depth(detections, best_relevance)

@@ -1,4 +1,5 @@
-"""Scorer thresholds and band cut-offs, read from `corpus/scoring.yaml` (never buried in code)."""
+"""Scorer thresholds and band cut-offs, read from `corpus/scoring.yaml` (never buried in code), and
+the off-topic check's reference sentences from `corpus/topic_reference.yaml`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from coach.errors import CorpusError
+from coach.scoring.attribution import Attribution
+from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
-CODE_VERSION = "1"  # bump when the algorithm changes; the settings hash covers the numbers
+CODE_VERSION = "3"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment)
 
 
 class _Strict(BaseModel):
@@ -41,7 +44,7 @@ class Bands(_Strict):
 class Abstain(_Strict):
     min_words: int
     min_known_word_ratio: float
-    min_topic_similarity: float
+    min_topic_contrast: float
     pasted_question_similarity: float
 
 
@@ -96,9 +99,13 @@ class ScoringSettings(_Strict):
     evidence: Evidence
     overall: Overall
     alignment: Alignment
+    attribution: Attribution = Attribution(temperature=1e6, min_quote_evidence=0.0)  # absent: quote as before
     signal_scale: dict[str, float] = Field(
         default_factory=dict,
         description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",
+    )
+    topic_reference: TopicReferenceFile | None = Field(
+        default=None, description="the off-topic check's reference sentences (corpus/topic_reference.yaml)"
     )
     source_hash: str = ""
 
@@ -125,8 +132,12 @@ def load_scoring_settings(corpus_dir: Path) -> ScoringSettings:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise CorpusError(f"Scorer settings {path} cannot be read: {err}", "Restore corpus/scoring.yaml from git.") from err
     try:
-        return ScoringSettings.model_validate({**data, "source_hash": hashlib.sha256(raw).hexdigest()[:10]})
+        settings = ScoringSettings.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise CorpusError(f"Scorer settings {path} are malformed: field '{field}': {first['msg']}", "Fix the named field.") from err
+    # The off-topic check's reference sentences are scorer data too: they share its version.
+    reference, ref_raw = read_topic_reference(corpus_dir)
+    digest = hashlib.sha256(raw + b"\0" + ref_raw).hexdigest()[:10]
+    return settings.model_copy(update={"topic_reference": reference, "source_hash": digest})

@@ -65,6 +65,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         columns=(Column("turns", "elapsed_s", "REAL"),),  # seconds taken to answer; NULL when unknown
         sql=("CREATE INDEX IF NOT EXISTS turns_by_session_answered ON turns(session_id, answered_at)",),
     ),
+    Migration(
+        3, "session backend and model",
+        # Which LLM backend and model the session ran with; NULL for sessions from before.
+        columns=(Column("sessions", "backend", "TEXT"), Column("sessions", "model", "TEXT")),
+        sql=("CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions(updated_at)",),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, Field
 
 from coach.corpus.schema import Panel
-from coach.errors import UserInputError
+from coach.errors import CoachError, UserInputError
 from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
 from coach.interviewer.questions import Question, ask, check_focus, check_level, given
 from coach.scoring.asks import split_asks
@@ -93,6 +93,16 @@ def number_given(config: dict, number: int) -> bool:
     return number <= len(config.get("given") or [])
 
 
+def _backend_of(coach: Coach) -> dict:
+    """The backend and model the session runs with, for the record. The model's identity may need
+    its file (the embedded GGUF's hash); when that fails the session still runs on composed
+    questions, so the model is recorded as unknown rather than the session refused."""
+    try:
+        return {"backend": coach.backend.name, "model": coach.backend.model}
+    except CoachError:
+        return {"backend": coach.settings.backend, "model": None}
+
+
 class MockSession:
     """A mock interview in progress. Create with `start`, resume with `load`."""
 
@@ -101,6 +111,8 @@ class MockSession:
         self.id, self.level, self.seed = row.id, row.level, row.seed
         self.panel: Panel = coach.panel(row.panel)
         self.config = row.config
+        self.status, self.created_at = row.status, row.created_at
+        self.backend, self.model = row.backend, row.model
         self.turns = turns
         self.store = coach.store
 
@@ -122,7 +134,7 @@ class MockSession:
         row = SessionRow(
             id=uuid.uuid4().hex[:12], panel=panel.slug, level=level, seed=coach.settings.seed if seed is None else seed,
             config={"questions": questions, "followups": followups, "focus": focus, "given": given_questions}, status="active",
-            created_at=now, updated_at=now,
+            created_at=now, updated_at=now, **_backend_of(coach),
         )
         coach.store.create(row)
         session = cls(coach, row, [])
@@ -142,7 +154,12 @@ class MockSession:
             )
             for t in rows
         ]
-        return cls(coach, row, turns)
+        session = cls(coach, row, turns)
+        if row.status != "finished" and session.finished:
+            # The process stopped between saving the last answer and marking the session finished.
+            coach.store.set_status(session.id, "finished")
+            session.status = "finished"
+        return session
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -226,6 +243,7 @@ class MockSession:
         turn.answer, turn.scorecard = text, card
         if self._decide() is None:
             self.store.set_status(self.id, "finished")
+            self.status = "finished"
         else:
             self._next_prompt()  # may raise BackendError; the answer is saved either way
         return turn
@@ -307,6 +325,7 @@ class MockSession:
         """Everything about the session, JSON-ready: settings, every turn in full, and the summary."""
         return {
             "id": self.id, "panel": self.panel.slug, "level": self.level, "seed": self.seed, "config": self.config,
+            "backend": self.backend, "model": self.model,
             "turns": [t.model_dump(mode="json") for t in self.turns],
             "summary": self.summary().model_dump(mode="json"),
         }

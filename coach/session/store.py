@@ -1,9 +1,15 @@
 """Mock sessions in SQLite, written turn by turn so a crash or a closed browser loses nothing.
 
-Two tables: `sessions` (one row per session: panel, level, seed, settings) and `turns` (one row per
-prompt put to the candidate, filled in with the answer and its scorecard once answered). Objects
-are stored as JSON from their pydantic models, so a row is readable with the sqlite3 shell. The
-schema is built and upgraded by the numbered migrations in `_migrations.py`, never edited in place.
+Two tables: `sessions` (one row per session: panel, level, seed, settings, LLM backend and model)
+and `turns` (one row per prompt put to the candidate, filled in with the answer and its scorecard
+once answered). Objects are stored as JSON from their pydantic models, so a row is readable with
+the sqlite3 shell. The schema is built and upgraded by the numbered migrations in
+`_migrations.py`, never edited in place.
+
+Every call opens its own connection, runs in one transaction and closes the connection before it
+returns: safe across threads (the web app), nothing is left open for a killed process to lose,
+and the write is on disk when the call returns. Foreign keys are enforced on every connection
+(SQLite leaves them off unless asked, per connection).
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from contextlib import closing
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach.errors import CoachError, UserInputError
@@ -44,6 +51,8 @@ class SessionRow:
     status: str
     created_at: float
     updated_at: float
+    backend: str | None = None  # the LLM backend and model the session ran with; None before migration 3
+    model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,28 @@ class TurnRow:
     prompt: dict
     answer: str | None
     scorecard: dict | None
+    # When the prompt was shown and answered, and how long the answer took: kept for export, not
+    # part of what a turn *is* (two loads of one turn compare equal whatever the clock said).
+    created_at: float | None = field(default=None, compare=False)
+    answered_at: float | None = field(default=None, compare=False)
+    elapsed_s: float | None = field(default=None, compare=False)
+
+
+_SESSION_COLUMNS = "id, panel, level, seed, config, status, created_at, updated_at, backend, model"
+_TURN_COLUMNS = "idx, kind, question_number, prompt, answer, scorecard, created_at, answered_at, elapsed_s"
+
+
+def _session(r: tuple) -> SessionRow:
+    return SessionRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7], r[8], r[9])
+
+
+def _turn(t: tuple) -> TurnRow:
+    return TurnRow(t[0], t[1], t[2], json.loads(t[3]), t[4], json.loads(t[5]) if t[5] else None, t[6], t[7], t[8])
+
+
+def _no_session(session_id: str, where: Path) -> UserInputError:
+    return UserInputError(f"No session {session_id!r} in {where}.",
+                          "List the saved sessions with `coach history` (or Coach.list_sessions()) and pick an id from there.")
 
 
 class SessionStore:
@@ -72,39 +103,53 @@ class SessionStore:
                 f"Move it aside (e.g. `mv {self.path} {self.path}.broken`); a new one is created on the next run.",
             ) from err
 
-    def _connect(self) -> sqlite3.Connection:
-        # One short-lived connection per operation: safe across threads (the web app), and `with`
-        # commits each write on its own, so every turn is on disk when the call returns.
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+    @contextmanager
+    def _tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction on a connection of its own, closed on the way out. A write takes the
+        write lock up front (IMMEDIATE), so it waits for another writer instead of failing halfway."""
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not just unlinked
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
 
     def schema_version(self) -> int:
         """The highest migration applied to the file (see _migrations.MIGRATIONS)."""
-        with closing(self._connect()) as db:
+        with self._tx(write=False) as db:
             return _migrations.recorded_version(db)
 
     def create(self, row: SessionRow) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO sessions VALUES (?,?,?,?,?,?,?,?)",
-                (row.id, row.panel, row.level, row.seed, json.dumps(row.config), row.status, row.created_at, row.updated_at),
-            )
+        with self._tx() as db:
+            _insert_session(db, row)
 
     def add_turn(self, session_id: str, idx: int, kind: str, question_number: int, prompt: dict) -> None:
         now = time.time()
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO turns (session_id, idx, kind, question_number, prompt, created_at) VALUES (?,?,?,?,?,?)",
-                (session_id, idx, kind, question_number, json.dumps(prompt, ensure_ascii=False), now),
-            )
-            db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+        try:
+            with self._tx() as db:
+                db.execute(
+                    "INSERT INTO turns (session_id, idx, kind, question_number, prompt, created_at) VALUES (?,?,?,?,?,?)",
+                    (session_id, idx, kind, question_number, json.dumps(prompt, ensure_ascii=False), now),
+                )
+                db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+        except sqlite3.IntegrityError as err:
+            if "FOREIGN KEY" in str(err):
+                raise _no_session(session_id, self.path) from err
+            raise UserInputError(f"Turn {idx} of session {session_id} already exists.",
+                                 "Reload the session; another window may have moved it on.") from err
 
     def record_answer(self, session_id: str, idx: int, answer: str, scorecard: dict, *,
                       elapsed_s: float | None = None) -> None:
         """`elapsed_s`: seconds the candidate took to answer, if the interface measured it."""
         now = time.time()
-        with self._connect() as db:
+        with self._tx() as db:
             cur = db.execute(
                 "UPDATE turns SET answer = ?, scorecard = ?, answered_at = ?, elapsed_s = ? "
                 "WHERE session_id = ? AND idx = ? AND answer IS NULL",
@@ -116,27 +161,21 @@ class SessionStore:
             db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
 
     def set_status(self, session_id: str, status: str) -> None:
-        with self._connect() as db:
+        with self._tx() as db:
             db.execute("UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?", (status, time.time(), session_id))
 
     def load(self, session_id: str) -> tuple[SessionRow, list[TurnRow]]:
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        with self._tx(write=False) as db:
+            row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if row is None:
-                raise UserInputError(f"No session {session_id!r} in {self.path}.", "List sessions with list_sessions() and pick an id from there.")
-            turns = db.execute(
-                "SELECT idx, kind, question_number, prompt, answer, scorecard FROM turns WHERE session_id = ? ORDER BY idx",
-                (session_id,),
-            ).fetchall()
-        session = SessionRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
-        return session, [
-            TurnRow(t[0], t[1], t[2], json.loads(t[3]), t[4], json.loads(t[5]) if t[5] else None) for t in turns
-        ]
+                raise _no_session(session_id, self.path)
+            turns = db.execute(f"SELECT {_TURN_COLUMNS} FROM turns WHERE session_id = ? ORDER BY idx", (session_id,)).fetchall()
+        return _session(row), [_turn(t) for t in turns]
 
     def recent_questions(self, panel: str, limit: int = 200) -> list[str]:
         """The texts of the latest questions asked on `panel` in any session, newest first: what the
         interviewer should not ask again soon."""
-        with self._connect() as db:
+        with self._tx(write=False) as db:
             rows = db.execute(
                 "SELECT t.prompt FROM turns t JOIN sessions s ON s.id = t.session_id "
                 "WHERE s.panel = ? AND t.kind = 'question' ORDER BY t.created_at DESC LIMIT ?",
@@ -145,10 +184,76 @@ class SessionStore:
         return [json.loads(r[0]).get("text", "") for r in rows]
 
     def list(self) -> list[dict]:
-        with self._connect() as db:
+        """One dict per session, most recently active first: its row, and how many turns were shown
+        and answered."""
+        with self._tx(write=False) as db:
             rows = db.execute(
-                "SELECT s.id, s.panel, s.level, s.status, s.created_at, s.updated_at, COUNT(t.idx), COUNT(t.answer) "
+                "SELECT s.id, s.panel, s.level, s.status, s.created_at, s.updated_at, s.backend, s.model, "
+                "COUNT(t.idx), COUNT(t.answer) "
                 "FROM sessions s LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id ORDER BY s.updated_at DESC"
             ).fetchall()
-        keys = ("id", "panel", "level", "status", "created_at", "updated_at", "turns", "answered")
+        keys = ("id", "panel", "level", "status", "created_at", "updated_at", "backend", "model", "turns", "answered")
         return [dict(zip(keys, r)) for r in rows]
+
+    def existing(self, session_ids: Iterable[str]) -> set[str]:
+        """Which of `session_ids` are stored."""
+        ids = list(dict.fromkeys(session_ids))
+        found: set[str] = set()
+        with self._tx(write=False) as db:
+            for i in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+                chunk = ids[i : i + 500]
+                found.update(r[0] for r in db.execute(f"SELECT id FROM sessions WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
+    def insert(self, sessions: Iterable[tuple[SessionRow, list[TurnRow]]]) -> tuple[list[str], list[str]]:
+        """Store whole sessions (an import) in one transaction: all of them or, on any error, none.
+        A session whose id is already stored is left as it is. Returns (inserted ids, skipped ids)."""
+        inserted: list[str] = []
+        skipped: list[str] = []
+        with self._tx() as db:
+            for row, turns in sessions:
+                if db.execute("SELECT 1 FROM sessions WHERE id = ?", (row.id,)).fetchone():
+                    skipped.append(row.id)
+                    continue
+                _insert_session(db, row)
+                db.executemany(
+                    f"INSERT INTO turns (session_id, {_TURN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [(row.id, t.idx, t.kind, t.question_number, json.dumps(t.prompt, ensure_ascii=False), t.answer,
+                      None if t.scorecard is None else json.dumps(t.scorecard, ensure_ascii=False),
+                      row.created_at if t.created_at is None else t.created_at, t.answered_at, t.elapsed_s) for t in turns],
+                )
+                inserted.append(row.id)
+        return inserted, skipped
+
+    def delete(self, session_ids: Iterable[str]) -> int:
+        """Delete sessions and their turns in one transaction; returns how many sessions went.
+        Freed pages still hold the text until `compact()`."""
+        ids = list(dict.fromkeys(session_ids))
+        with self._tx() as db:
+            for sid in ids:
+                db.execute("DELETE FROM turns WHERE session_id = ?", (sid,))
+            return sum(db.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount for sid in ids)
+
+    def compact(self) -> None:
+        """Rewrite the file without free pages and empty the write-ahead log, so text deleted
+        earlier is gone from every byte on disk (VACUUM alone leaves old frames in the WAL)."""
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
+            _checkpoint(db)
+            db.execute("VACUUM")
+            _checkpoint(db)
+
+
+def _checkpoint(db: sqlite3.Connection, wait_s: float = 10.0) -> None:
+    """Copy the write-ahead log into the file and empty it. Another process reading at that moment
+    (the web app) makes SQLite report busy instead of waiting; its reads are short, so try again."""
+    deadline = time.monotonic() + wait_s
+    while db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _insert_session(db: sqlite3.Connection, row: SessionRow) -> None:
+    db.execute(
+        f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (row.id, row.panel, row.level, row.seed, json.dumps(row.config), row.status, row.created_at, row.updated_at,
+         row.backend, row.model),
+    )

@@ -1,0 +1,75 @@
+"""Export every saved session to one JSON file, and import such a file: all of it or nothing.
+
+Import reads and validates the whole file first (see `records`), then stores its sessions in one
+transaction. Sessions whose id is already stored are skipped and reported, never overwritten, so
+importing the same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ValidationError
+
+from coach.errors import UserInputError
+from coach.history.records import FORMAT, VERSION, HistoryFile, nested_problems, problems, to_record, to_rows
+
+if TYPE_CHECKING:
+    from coach.session.store import SessionStore
+
+MAX_PROBLEMS = 8  # shown at once; the rest are counted
+
+
+class ImportReport(BaseModel):
+    imported: list[str]
+    skipped: list[str]
+
+
+def export_history(store: SessionStore, session_ids: list[str] | None = None) -> dict:
+    """The export document for the given sessions (default: all), oldest first, ready for json.dump."""
+    ids = session_ids if session_ids is not None else [s["id"] for s in sorted(store.list(), key=lambda s: s["created_at"])]
+    sessions = [to_record(*store.load(sid)) for sid in ids]
+    doc = HistoryFile(format=FORMAT, version=VERSION, exported_at=time.time(), sessions=sessions)
+    return doc.model_dump(mode="json")
+
+
+def read_history(path: Path) -> HistoryFile:
+    """The validated contents of an export file; UserInputError naming every bad field otherwise."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise UserInputError(f"History file {path} does not exist.", "Pass a file written by `coach export`.") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserInputError(f"History file {path} cannot be read: {err}.", "Check the path and that it is UTF-8 JSON.") from err
+    except json.JSONDecodeError as err:
+        raise UserInputError(f"History file {path} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.",
+                             "Fix the JSON, or export the history again with `coach export`.") from err
+    if isinstance(data, dict) and isinstance(data.get("version"), int) and data["version"] > VERSION and data.get("format") == FORMAT:
+        raise UserInputError(f"History file {path} is format version {data['version']}; this coach reads version {VERSION}.",
+                             "Upgrade the coach to the version that exported it.")
+    try:
+        doc = HistoryFile.model_validate(data)
+    except ValidationError as err:
+        _refuse(path, problems(err))
+    found = nested_problems(doc)
+    if found:
+        _refuse(path, found)
+    return doc
+
+
+def _refuse(path: Path, found: list[str]):
+    shown = found[:MAX_PROBLEMS]
+    more = f"\n  ... and {len(found) - len(shown)} more" if len(found) > len(shown) else ""
+    raise UserInputError(f"History file {path} is not a valid {FORMAT} file (version {VERSION}); nothing was imported:\n  "
+                         + "\n  ".join(shown) + more,
+                         "Fix the named fields, or export the history again with `coach export`.")
+
+
+def import_history(store: SessionStore, path: Path) -> ImportReport:
+    """Validate the file, then store its sessions in one transaction, skipping ids already stored."""
+    doc = read_history(path)
+    imported, skipped = store.insert(to_rows(s) for s in doc.sessions)
+    return ImportReport(imported=imported, skipped=skipped)

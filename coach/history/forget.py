@@ -1,0 +1,78 @@
+"""Forget sessions: the rows, and every trace of their answers outside the sessions database.
+
+An answer leaves traces in three places under the data dir:
+- the sessions database (its turns; follow-ups that say the answer back);
+- the vector cache (`cache/embeddings.sqlite3`), keyed by sha256 of model and text: the keys are
+  recomputed from the texts the scorer and the interviewer embed for the answer
+  (`scoring.traces`, `interviewer.traces`), plus every prompt the session showed;
+- the LLM record/replay cache (`cache/llm.sqlite3`): every call whose prompt or output holds an
+  answer sentence, the whole answer, or a follow-up that said the answer back.
+
+Caches are purged first and the sessions last, so a failure part-way leaves the session listed and
+`forget` can simply be run again. Every file is rewritten (VACUUM, and the sessions database's
+write-ahead log emptied), so deleted text does not survive in freed pages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from coach.interviewer import traces as interviewer_traces
+from coach.llm.cache import forget_containing
+from coach.retrieval.embeddings import forget_vectors
+from coach.scoring import traces as scoring_traces
+from coach.scoring.text import split_sentences
+from coach.session.store import TurnRow
+
+if TYPE_CHECKING:
+    from coach.root import Coach
+
+# An answer sentence shorter than this is not looked for in cached LLM calls on its own ("Yes.",
+# "It depends."): it would match unrelated prompts. The whole answer always is.
+MIN_FRAGMENT_WORDS = 4
+
+
+class ForgetReport(BaseModel):
+    sessions: list[str]
+    vectors: int
+    llm_calls: int
+
+
+def traces(turns: list[TurnRow]) -> tuple[list[str], list[str]]:
+    """(texts whose vectors may be cached, fragments that mark a cached LLM call) for one session."""
+    texts: list[str] = []
+    fragments: list[str] = []
+    for t in turns:
+        shown = [p for p in (t.prompt.get("text"), t.prompt.get("draft")) if isinstance(p, str) and p]
+        texts += shown
+        point = t.prompt.get("answer_point")
+        if t.kind == "follow-up" and isinstance(point, str) and point:
+            # Said back in the second person, so the answer's own sentences do not match it.
+            fragments += [point, *shown]
+        if t.answer:
+            question = t.prompt.get("text", "")
+            texts += scoring_traces.embedded_texts(t.answer) + interviewer_traces.embedded_texts(t.answer, question)
+            fragments += [t.answer] + [s for s in split_sentences(t.answer) if len(s.split()) >= MIN_FRAGMENT_WORDS]
+    return list(dict.fromkeys(texts)), list(dict.fromkeys(fragments))
+
+
+def forget(coach: Coach, session_ids: list[str] | None = None) -> ForgetReport:
+    """Forget the given sessions (None: all of them). An unknown id is an error naming
+    `coach history`, raised before anything is deleted."""
+    store = coach.store
+    ids = list(dict.fromkeys(session_ids)) if session_ids is not None else [s["id"] for s in store.list()]
+    texts: list[str] = []
+    fragments: list[str] = []
+    for sid in ids:
+        found = traces(store.load(sid)[1])
+        texts += found[0]
+        fragments += found[1]
+    cache_dir = coach.settings.cache_dir
+    outputs = forget_containing(cache_dir / "llm.sqlite3", fragments)
+    texts += interviewer_traces.output_texts(outputs)
+    vectors = forget_vectors(cache_dir, coach.settings.embedding_model, texts) if texts else 0
+    store.delete(ids)
+    store.compact()
+    return ForgetReport(sessions=ids, vectors=vectors, llm_calls=len(outputs))
