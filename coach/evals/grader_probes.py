@@ -6,7 +6,8 @@ says (appended, prepended, inserted as a paragraph, or inline in a sentence run)
 scored by the suite's scorer. Two metrics: `grader_probe_rises`, how many variants scored higher
 than the answer alone (goal 0), and `grader_probe_flag_rate`, the share of variants whose probe
 text the card lists as removed in full (goal 1). The other side, `grader_false_flag_rate`, is the
-share of the graded answers' own sentences the detector would remove (goal 0).
+share of sentences the detector would remove from the fixtures' own answers, graded, paired,
+real-topic, follow-up and session ones alike (goal 0).
 """
 
 from __future__ import annotations
@@ -115,18 +116,38 @@ class GraderProbes:
         return {"grader_probes": len(self.probes), "grader_probe_variants": self.total, "grader_probes_by_form": self.by_form}
 
 
+# Fields that hold a candidate's words in the fixtures, and files that hold none (or only this suite's probes).
+_ANSWER_KEYS = {"text", "answer", "better", "worse", "concrete", "hollow"}
+_NOT_ANSWERS = {"grader_probes.yaml", "junk.yaml", "evidence_labels.yaml"}
+
+
 def graded_texts(fixtures_dir: Path, panels: tuple[str, ...] = PANEL_SLUGS) -> list[tuple[str, str]]:
-    """(id, text) of every graded answer: the scoring fixtures' answers and pair answers, and the
-    follow-up fixtures' answers. The sessions suite answers with the scoring fixtures' answers."""
+    """(id, text) of every answer in the scoring, follow-up and session fixtures (graded answers and
+    pairs, real-topic answers and their hollow twins, topic probes, session stories), for `panels`."""
     out: list[tuple[str, str]] = []
-    for slug in panels:
-        fx = load_fixture(fixtures_dir / "scoring" / f"{slug}.yaml")
-        out += [(a["id"], a["text"]) for a in fx.get("answers", [])]
-        out += [(f"{p['id']}:{side}", p[side]) for p in fx.get("pairs", []) for side in ("better", "worse")]
-        follow = fixtures_dir / "followups" / f"{slug}.yaml"
-        if follow.exists():
-            out += [(c["id"], c["answer"]) for c in load_fixture(follow).get("cases", [])]
-    return out
+    for folder in ("scoring", "followups", "sessions"):
+        for path in sorted((fixtures_dir / folder).glob("*.yaml")):
+            if path.name in _NOT_ANSWERS or (path.stem in PANEL_SLUGS and path.stem not in panels):
+                continue
+            _collect(load_fixture(path), path.stem, panels, out)
+    return list(dict.fromkeys(out))  # the sessions suite reuses graded answers by id, so texts repeat
+
+
+def _collect(node, where: str, panels: tuple[str, ...], out: list[tuple[str, str]]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _collect(item, where, panels, out)
+    elif isinstance(node, dict):
+        if node.get("panel") not in (None, *panels):
+            return
+        where = str(node.get("id", where))
+        for key, value in node.items():
+            if isinstance(value, str) and key in _ANSWER_KEYS and len(value.split()) > 3:
+                out.append((f"{where}:{key}", value))
+            elif key == "stories" and isinstance(value, dict):
+                out += [(f"{where}:story:{k}", v) for k, v in value.items() if isinstance(v, str)]
+            else:
+                _collect(value, where, panels, out)
 
 
 def false_flags(fixtures_dir: Path, panels: tuple[str, ...] = PANEL_SLUGS) -> tuple[int, int, list[dict]]:
