@@ -44,7 +44,7 @@ from coach.scoring.text import fit_to_prompt
 from coach.scoring.scorecard import Scorecard, ScorerInfo, SignalResult
 from coach.scoring.verdict import conclude, recommend
 
-CODE_VERSION = "1"  # bump when the rules above change; the prompt hash covers its wording
+CODE_VERSION = "2"  # bump when the rules above change; the prompt hash covers its wording (2: grader text removed before the model reads the answer)
 MAX_TOKENS = 700  # six signals with bounded quotes and reasons fit; the prompt needs the rest of 2k
 MIN_SCORED_WEIGHT = 0.5
 RETRY_NOTE = "Your previous reply was rejected: {error}.\nReply again with the JSON only, fixing that."

@@ -13,7 +13,7 @@ from coach.errors import CorpusError
 from coach.scoring.attribution import Attribution
 from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
-CODE_VERSION = "3"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment)
+CODE_VERSION = "4"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment; 4: text addressed to the grader removed)
 
 
 class _Strict(BaseModel):
