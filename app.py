@@ -1,4 +1,4 @@
-"""Starts the web app (`make run`). The UI lives in coach/web.py."""
+"""Starts the web app (`make run`). The UI lives in coach/web/ (one module per tab)."""
 
 from coach.web import main
 

@@ -22,9 +22,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from coach.config import REPO_ROOT, Settings  # noqa: E402
 from coach.root import Coach  # noqa: E402
 from coach.testing import FAKE_EMBEDDING_MODEL, free_port, serve  # noqa: E402
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, open_page, private_data_dir, serve_app  # noqa: E402
 
 # Fixtures that load the real embedding model, the real LLM or start a server.
-SLOW_FIXTURES = {"embedder", "built_settings", "coach", "retriever", "scorer", "llama_server"}
+# The browser fixtures start the app (which loads the models) and Chromium.
+SLOW_FIXTURES = {"embedder", "built_settings", "coach", "retriever", "scorer", "llama_server", "app_url", "browser", "page"}
 
 
 def pytest_collection_modifyitems(items):
@@ -133,3 +135,30 @@ def corpus():
 def scorer(coach):
     """The evidence scorer on the repository's corpus and scoring settings."""
     return coach.evidence_scorer
+
+
+# --- the browser: one app and one Chromium for the whole run (helpers in browser_helpers.py) ----------
+
+
+@pytest.fixture(scope="session")
+def app_url(built_settings, tmp_path_factory):
+    with serve_app(private_data_dir(built_settings, tmp_path_factory)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system` (apt-get install -y chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with open_page(browser, app_url) as pg:
+        yield pg

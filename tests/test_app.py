@@ -1,121 +1,32 @@
-"""The web app in a real browser: `python app.py` as a subprocess, driven by Chromium via Playwright."""
+"""The web app in a real browser: `python app.py` as a subprocess, driven by Chromium via Playwright
+(fixtures in conftest.py, helpers in browser_helpers.py)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import sys
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
+from browser_helpers import (
+    CONCRETE_ANSWER,
+    GIBBERISH,
+    MODEL_WAIT_MS,
+    XSS,
+    open_page,
+    open_tab,
+    private_data_dir,
+    send,
+    serve_app,
+    start_interview,
+    wait_text,
+)
 
-from coach.config import REPO_ROOT
-from coach.testing import free_port, serve
+from coach.testing import free_port
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-STARTUP_S = 120
-MODEL_WAIT_MS = 150_000  # the first question loads the LLM and generates several candidates on 2 cores
-
-CONCRETE_ANSWER = (
-    "I would start from the read/write mix: about 20k writes per second at peak and 200k reads, with a p99 "
-    "latency SLO of 200 ms. I would shard the posts table by user id, because it spreads writes evenly, and "
-    "accept eventual consistency for the feed, which I would state explicitly. The trade-off is cross-shard "
-    "queries for celebrity accounts, so we fan out on read for them. For failures we add timeouts, retry "
-    "budgets and load shedding, and alert on error-budget burn rate. We roll out behind a feature flag with a "
-    "canary and a rehearsed rollback."
-)
-GIBBERISH = " ".join(["blorf zanky quimble frobnax"] * 8)
-XSS = "<img src=x onerror=alert(1)> I would shard by user id and alert on burn rate, then roll out behind a canary."
-
-
-@contextmanager
-def serve_app(data: Path, **extra_env: str):
-    """`python app.py` on a free port with COACH_DATA_DIR=`data`; yields its URL once the page answers."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
-    env.update(
-        COACH_DATA_DIR=str(data),
-        COACH_PORT=str(port),
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        PYTHONUNBUFFERED="1",
-        **extra_env,
-    )
-    with serve([sys.executable, "app.py"], f"http://127.0.0.1:{port}/", data / "app.log", STARTUP_S, cwd=REPO_ROOT, env=env):
-        yield f"http://127.0.0.1:{port}/"
-
-
-def _private_data_dir(built_settings, tmp_path_factory) -> Path:
-    """A copy of the built index: sessions written by the app stay out of the shared one."""
-    data = tmp_path_factory.mktemp("app-data")
-    shutil.copytree(built_settings.index_dir, data / "index")
-    return data
-
-
-@pytest.fixture(scope="module")
-def app_url(built_settings, tmp_path_factory):
-    with serve_app(_private_data_dir(built_settings, tmp_path_factory)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make system` (apt-get install -y chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@contextmanager
-def open_page(browser, url: str):
-    """A fresh browser context on the app; `page.dialogs` collects any alert() that fires."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.dialogs = []
-    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-    pg.goto(url, wait_until="domcontentloaded")
-    pg.get_by_role("tab", name="Mock interview").wait_for(timeout=30_000)
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def page(browser, app_url):
-    with open_page(browser, app_url) as pg:
-        yield pg
-
-
-def _open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-
-
-def _choose(page, elem_id: str, option: str) -> None:
-    page.locator(f"#{elem_id} input").click()
-    page.get_by_role("option", name=option, exact=True).click()
-
 
 def test_search_tab_returns_results(page):
-    _open_tab(page, "Search the corpus")
+    open_tab(page, "Search the corpus")
     page.locator("#query textarea").fill("how do I alert before the error budget is gone")
     page.locator("#search").click()
     results = page.locator("#results")
@@ -125,7 +36,7 @@ def test_search_tab_returns_results(page):
 
 
 def test_score_tab_scores_a_concrete_answer_and_abstains_on_gibberish(page):
-    _open_tab(page, "Score an answer")
+    open_tab(page, "Score an answer")
     page.locator("#score-question textarea").fill("Design the home feed of a social network.")
     page.locator("#score-answer textarea").fill(CONCRETE_ANSWER)
     page.locator("#score-go").click()
@@ -141,33 +52,8 @@ def test_score_tab_scores_a_concrete_answer_and_abstains_on_gibberish(page):
     assert "/100" not in card.inner_text()
 
 
-def _start_interview(page, panel: str, questions: int, followups: int) -> None:
-    _choose(page, "mock-panel", panel)
-    for elem_id, value in (("mock-questions", questions), ("mock-followups", followups)):
-        box = page.locator(f"#{elem_id} input[type=number]")
-        box.fill(str(value))
-        box.press("Enter")
-    page.locator("#mock-start").click()
-    page.locator("#mock-chat .message").first.wait_for(timeout=MODEL_WAIT_MS)
-
-
-def _send(page, text: str) -> None:
-    page.locator("#mock-answer textarea").fill(text)
-    page.locator("#mock-send").click()
-
-
-def _wait_text(page, selector: str, pattern: str, timeout: int = MODEL_WAIT_MS) -> str:
-    """Wait until the element's text matches the regex `pattern`; returns the text."""
-    page.wait_for_function(
-        "([sel, pat]) => new RegExp(pat).test(document.querySelector(sel)?.innerText ?? '')",
-        arg=[selector, pattern],
-        timeout=timeout,
-    )
-    return page.locator(selector).inner_text()
-
-
 def test_mock_interview_asks_scores_maps_coverage_and_follows_up(page, tmp_path_factory):
-    _start_interview(page, "system-design", questions=2, followups=1)
+    start_interview(page, "system-design", questions=2, followups=1)
     chat = page.locator("#mock-chat")
     first = chat.locator(".message").first.inner_text()
     assert "?" in first and "question 1 of 2" in first
@@ -175,9 +61,9 @@ def test_mock_interview_asks_scores_maps_coverage_and_follows_up(page, tmp_path_
     coverage = page.locator("#mock-coverage").inner_text()
     assert "Requirements and success criteria" in coverage and "not yet asked" in coverage
 
-    _send(page, CONCRETE_ANSWER)
-    text = _wait_text(page, "#mock-scorecard", r"Overall \d+/100|Not scored")
-    _wait_text(page, "#mock-chat", r"Follow-up:|question 2 of 2")  # the next interviewer message
+    send(page, CONCRETE_ANSWER)
+    text = wait_text(page, "#mock-scorecard", r"Overall \d+/100|Not scored")
+    wait_text(page, "#mock-chat", r"Follow-up:|question 2 of 2")  # the next interviewer message
     if "Not scored" not in text:
         assert "/4 ·" in text and "“" in text  # per-signal levels with quoted evidence
     assert "Scorecard: " in chat.inner_text()
@@ -190,8 +76,8 @@ def test_mock_interview_asks_scores_maps_coverage_and_follows_up(page, tmp_path_
 
 
 def test_mock_interview_shows_html_in_an_answer_as_text_and_wraps_up(page):
-    _start_interview(page, "behavioral", questions=1, followups=0)
-    _send(page, XSS)
+    start_interview(page, "behavioral", questions=1, followups=0)
+    send(page, XSS)
     chat = page.locator("#mock-chat")
     chat.get_by_text("Wrap-up").wait_for(timeout=MODEL_WAIT_MS)
     assert "<img src=x onerror=alert(1)>" in chat.inner_text()  # shown as the characters typed
@@ -203,7 +89,7 @@ def test_mock_interview_shows_html_in_an_answer_as_text_and_wraps_up(page):
 
 def test_a_backend_failure_is_an_error_naming_the_backend_not_a_question(browser, built_settings, tmp_path_factory):
     closed = free_port()  # nothing listens there
-    data = _private_data_dir(built_settings, tmp_path_factory)
+    data = private_data_dir(built_settings, tmp_path_factory)
     with serve_app(data, COACH_BACKEND="openai", COACH_OPENAI_BASE_URL=f"http://127.0.0.1:{closed}/v1") as url:
         with open_page(browser, url) as page:
             page.locator("#mock-start").click()
@@ -221,11 +107,11 @@ def test_every_panel_asks_composed_questions_and_follow_ups_with_no_fallback_lab
     for slug in PANEL_SLUGS:
         with open_page(browser, app_url) as page:
             page.locator("#mock-focus textarea").fill("payments and checkout" if slug != "behavioral" else "a migration")
-            _start_interview(page, slug, questions=1, followups=1)
+            start_interview(page, slug, questions=1, followups=1)
             first = page.locator("#mock-chat .message").first.inner_text()
             assert "?" in first and "bank" not in first, (slug, first)
-            _send(page, CONCRETE_ANSWER)
-            _wait_text(page, "#mock-chat", r"Follow-up:|Wrap-up")
+            send(page, CONCRETE_ANSWER)
+            wait_text(page, "#mock-chat", r"Follow-up:|Wrap-up")
             chat = page.locator("#mock-chat").inner_text()
             assert "bank" not in chat and "fallback" not in chat.lower(), (slug, chat)
             follow = [m for m in page.locator("#mock-chat .message").all_inner_texts() if "Follow-up:" in m]
@@ -234,19 +120,19 @@ def test_every_panel_asks_composed_questions_and_follow_ups_with_no_fallback_lab
 
 def test_an_interrupted_session_is_listed_and_resumed_in_a_new_page(browser, app_url):
     with open_page(browser, app_url) as first:
-        _start_interview(first, "leadership", questions=2, followups=1)
-        _send(first, CONCRETE_ANSWER)
-        _wait_text(first, "#mock-chat", r"Follow-up:|question 2 of 2")
+        start_interview(first, "leadership", questions=2, followups=1)
+        send(first, CONCRETE_ANSWER)
+        wait_text(first, "#mock-chat", r"Follow-up:|question 2 of 2")
         session = re.search(r"Session\s+`?([0-9a-f]{12})", first.locator("#mock-status").inner_text()).group(1)
         pending = first.locator("#mock-chat .message").last.inner_text()
     with open_page(browser, app_url) as page:  # the first page is gone, as after a closed tab
         page.get_by_text("Past sessions").click()
-        _wait_text(page, "#mock-history", session, timeout=30_000)  # listed, with its status
+        wait_text(page, "#mock-history", session, timeout=30_000)  # listed, with its status
         assert "active (1 answered)" in page.locator("#mock-history").inner_text()
         assert session in page.locator("#mock-resume-pick input").input_value()  # newest unfinished first
         page.locator("#mock-resume").click()
-        _wait_text(page, "#mock-status", session, timeout=60_000)
+        wait_text(page, "#mock-status", session, timeout=60_000)
         chat = page.locator("#mock-chat").inner_text()
         assert "shard the posts table by user id" in chat and pending.splitlines()[0] in chat
-        _send(page, CONCRETE_ANSWER)
-        _wait_text(page, "#mock-chat", r"question 2 of 2")  # the session carries on where it stopped
+        send(page, CONCRETE_ANSWER)
+        wait_text(page, "#mock-chat", r"question 2 of 2")  # the session carries on where it stopped

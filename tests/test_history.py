@@ -163,9 +163,9 @@ def test_resume_reads_answers_from_standard_input_until_the_end(coach):
 
 def test_web_app_lists_past_sessions_and_resumes_an_unfinished_one(coach, monkeypatch):
     gr = pytest.importorskip("gradio")
-    from coach import web
+    from coach.web import common, interview as web
 
-    monkeypatch.setattr(web, "COACH", coach)
+    monkeypatch.setattr(common, "COACH", coach)
     done = run_session(coach, ANSWERS, questions=1, followups=0)
     open_ = run_session(coach, ANSWERS[:1])
     table, picker = web.past_sessions()
