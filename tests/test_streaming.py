@@ -17,7 +17,8 @@ VARS = dict(panel_name="System Design", level="staff", signal_name="Quantified c
 
 
 def _prompt(style: str):
-    return load_prompt("rewrite", style, REPO_ROOT / "prompts").render(**VARS)
+    extra = {"focus": ""} if style == "chat" else {}  # only the chat template tailors to a focus
+    return load_prompt("rewrite", style, REPO_ROOT / "prompts").render(**VARS, **extra)
 
 
 def _collect():
