@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from coach.render.screen import SCREEN_CSS, TIMER_SCRIPT
 from coach.web.common import coach
 from coach.web.interview import mock_tab
 from coach.web.score import score_tab
@@ -35,7 +36,7 @@ THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospac
 
 def main() -> None:
     settings = coach().settings
-    build().launch(server_name=settings.host, server_port=settings.port, theme=THEME, footer_links=[])
+    build().launch(server_name=settings.host, server_port=settings.port, theme=THEME, footer_links=[], head=TIMER_SCRIPT, css=SCREEN_CSS)
 
 
 __all__ = ["build", "main"]
