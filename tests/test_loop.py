@@ -223,3 +223,30 @@ def test_forgetting_a_panel_session_takes_it_out_of_its_loop(coach):
     forget(coach, [session.id])
     again = Loop.load(coach, loop.id)
     assert again.sessions == [None] and not again.finished
+
+
+def test_web_tab_runs_a_loop_panel_by_panel_and_offers_the_debrief(coach, monkeypatch):
+    gr = pytest.importorskip("gradio")
+    from coach.web import common, loop as web
+
+    monkeypatch.setattr(common, "COACH", coach)
+    with pytest.raises(gr.Error):
+        web.start("staff", [], 1, 0, 3)
+    loop_id, messages, status, debrief, files, _ = web.start("staff", ["leadership", "coding"], 1, 0, 3)
+    assert "panel 1 of 2: Coding" in status and messages[0]["content"] == "**Panel 1 of 2: Coding**"
+    assert debrief == web.NO_DEBRIEF and files["visible"] is False
+    assert [value for _, value in web.unfinished()["choices"]] == [loop_id]
+    messages, status, debrief, files, cleared, _ = web.answer(loop_id, f"{ANSWERS[0]} {SCRIPT}")
+    assert "panel 2 of 2: Leadership" in status and cleared == ""
+    assert any(m["content"] == "**Panel 2 of 2: Leadership**" for m in messages)
+    assert all("<script>" not in m["content"] for m in messages)  # the answer is shown as text
+    again = web.resume(loop_id)
+    assert again[0] == loop_id and "panel 2 of 2" in again[2]
+    messages, status, debrief, files, _, _ = web.answer(loop_id, ANSWERS[1])
+    assert "finished" in status and debrief.startswith("# Debrief: onsite loop") and "<script>" not in debrief
+    paths = sorted(files["value"])
+    assert [p.rsplit(".", 1)[1] for p in paths] == ["html", "json", "md"]
+    page = open(paths[0], encoding="utf-8").read()
+    assert "<script>" not in page and "Coding" in page and "Leadership" in page
+    assert json.load(open(paths[1], encoding="utf-8"))["loop_id"] == loop_id
+    assert web.unfinished()["choices"] == []
