@@ -5,7 +5,6 @@ panels and within one."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import yaml
