@@ -13,7 +13,7 @@ from coach.cli._app import _echo_json, app
 
 @app.command("eval")
 def eval_cmd(
-    suite: Optional[List[str]] = typer.Option(None, "--suite", "-s", help="Suite(s) to run: retrieval, questions, followups, scoring, sessions. Default: all."),
+    suite: Optional[List[str]] = typer.Option(None, "--suite", "-s", help="Suite(s) to run: retrieval, questions, followups, scoring, sessions, loop. Default: all."),
     backend: Optional[str] = typer.Option(None, "--backend", "-b", help="LLM backend to evaluate (default: COACH_BACKEND)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write report.md, report.html and report.json here."),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Run each suite N times (non-deterministic backends): mean, spread, per-case failure rate."),

@@ -24,6 +24,9 @@ def fingerprint(settings: Settings, corpus: Corpus, backend_model: str, index_fi
     }
     for name, digest in sorted(corpus.file_hashes.items()):
         fp[f"corpus:{name}"] = digest[:12]
+    themes = settings.corpus_dir / "loop_themes.yaml"  # read by the loop debrief, not by the corpus loader
+    if themes.exists():
+        fp["corpus:loop_themes.yaml"] = hashlib.sha256(themes.read_bytes()).hexdigest()[:12]
     for prompt in list_prompts(settings.prompts_dir):
         fp[f"prompt:{prompt.id}.{prompt.style}"] = prompt.hash
     fp.update(fixture_hashes(settings.evals_dir / "fixtures"))
@@ -58,23 +61,25 @@ def diff(old: dict, new: dict) -> list[dict]:
 # Which suites can a change to each component move? Used to attribute drift and to pick the
 # suites worth re-running after a change.
 AFFECTS = {
-    "prompt:rewrite.": ("questions", "followups", "sessions"),
+    "prompt:rewrite.": ("questions", "followups", "sessions", "loop"),
     "prompt:judge.": (),  # the suites score with the evidence scorer; the judge has its own tests
-    "prompt:": ("questions", "followups", "sessions"),
-    "corpus:scoring.yaml": ("scoring", "sessions", "followups"),
-    "corpus:panels/": ("retrieval", "questions", "followups", "scoring", "sessions"),
+    "prompt:": ("questions", "followups", "sessions", "loop"),
+    "corpus:loop_themes.yaml": ("loop",),
+    "corpus:scoring.yaml": ("scoring", "sessions", "followups", "loop"),
+    "corpus:panels/": ("retrieval", "questions", "followups", "scoring", "sessions", "loop"),
     "corpus:compendium.md": ("retrieval", "questions"),
     "corpus:cases/": ("retrieval",),
-    "corpus:items/": ("questions", "followups", "sessions"),  # item models and follow-up frames
-    "embedding_model": ("retrieval", "questions", "followups", "scoring", "sessions"),
-    "scorer": ("scoring", "sessions", "followups"),
-    "llm_model": ("questions", "followups", "sessions"),
+    "corpus:items/": ("questions", "followups", "sessions", "loop"),  # item models and follow-up frames
+    "embedding_model": ("retrieval", "questions", "followups", "scoring", "sessions", "loop"),
+    "scorer": ("scoring", "sessions", "followups", "loop"),
+    "llm_model": ("questions", "followups", "sessions", "loop"),
     "fixtures:retrieval": ("retrieval",),
     "fixtures:questions": ("questions",),
     "fixtures:grading": ("questions",),  # the blind grades give the askable rates
     "fixtures:followups": ("followups",),
     "fixtures:scoring": ("scoring", "sessions"),  # the sessions suite answers with graded answers too
     "fixtures:sessions": ("sessions",),
+    "fixtures:loops": ("loop",),
 }
 
 

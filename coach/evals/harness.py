@@ -23,8 +23,8 @@ from coach.evals.base import SuiteResult
 from coach.evals.baseline import Comparison, compare, load_baseline, load_rules, write_baseline
 from coach.evals.fingerprint import fingerprint, suites_affected
 
-SUITES = ("retrieval", "questions", "followups", "scoring", "sessions")
-LLM_SUITES = ("questions", "followups", "sessions")
+SUITES = ("retrieval", "questions", "followups", "scoring", "sessions", "loop")
+LLM_SUITES = ("questions", "followups", "sessions", "loop")
 
 
 @dataclass
@@ -105,12 +105,19 @@ def _sessions(ctx: Context) -> SuiteResult:
     return sessions.run(ctx.llm_coach())
 
 
+def _loop(ctx: Context) -> SuiteResult:
+    from coach.evals import loop
+
+    return loop.run(ctx.llm_coach())
+
+
 RUNNERS: dict[str, Callable[[Context], SuiteResult]] = {
     "retrieval": _retrieval,
     "questions": _questions,
     "followups": _followups,
     "scoring": _scoring,
     "sessions": _sessions,
+    "loop": _loop,
 }
 
 

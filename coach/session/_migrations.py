@@ -71,6 +71,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         columns=(Column("sessions", "backend", "TEXT"), Column("sessions", "model", "TEXT")),
         sql=("CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions(updated_at)",),
     ),
+    Migration(4, "onsite loops", sql=(
+        # A loop ties one session per panel together, in order. Forgetting a session removes it
+        # from its loop (ON DELETE CASCADE): that panel is then simply not started.
+        """CREATE TABLE IF NOT EXISTS loops (
+    id TEXT PRIMARY KEY,
+    level TEXT NOT NULL,
+    panels TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+        """CREATE TABLE IF NOT EXISTS loop_sessions (
+    loop_id TEXT NOT NULL REFERENCES loops(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    session_id TEXT NOT NULL UNIQUE REFERENCES sessions(id) ON DELETE CASCADE,
+    PRIMARY KEY (loop_id, position)
+)""",
+    )),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -14,6 +14,7 @@ and the write is on disk when the call returns. Foreign keys are enforced on eve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -120,6 +121,10 @@ class SessionStore:
             raise
         finally:
             db.close()
+
+    def transaction(self, write: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One transaction on this database, for the stages that keep tables of their own in it (loops)."""
+        return self._tx(write)
 
     def schema_version(self) -> int:
         """The highest migration applied to the file (see _migrations.MIGRATIONS)."""

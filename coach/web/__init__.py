@@ -11,6 +11,7 @@ import gradio as gr
 from coach.render.screen import SCREEN_CSS, TIMER_SCRIPT
 from coach.web.common import coach
 from coach.web.interview import mock_tab
+from coach.web.loop import loop_tab
 from coach.web.score import score_tab
 from coach.web.search import search_tab
 
@@ -22,6 +23,8 @@ def build() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Mock interview", id="mock"):
                 on_load.append(mock_tab())
+            with gr.Tab("Full loop", id="loop"):
+                on_load.append(loop_tab())
             with gr.Tab("Score an answer", id="score"):
                 score_tab()
             with gr.Tab("Search the corpus", id="search"):
