@@ -6,9 +6,13 @@ must be refreshed when the page loads (a handler and its outputs), or None.
 
 from __future__ import annotations
 
+import sys
+
 import gradio as gr
 
+from coach.errors import CoachError
 from coach.web.common import coach
+from coach.web.launch import arguments, check_exposure, parse_auth
 from coach.web.interview import mock_tab
 from coach.web.score import score_tab
 from coach.web.search import search_tab
@@ -33,9 +37,17 @@ def build() -> gr.Blocks:
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
     settings = coach().settings
-    build().launch(server_name=settings.host, server_port=settings.port, theme=THEME, footer_links=[])
+    host, port = args.host or settings.host, args.port or settings.port
+    try:
+        login = parse_auth(args.auth if args.auth is not None else settings.auth)
+        check_exposure(host, login)
+    except CoachError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(err.exit_code) from None
+    build().launch(server_name=host, server_port=port, auth=login, share=False, theme=THEME, footer_links=[])
 
 
 __all__ = ["build", "main"]
