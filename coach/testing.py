@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from coach.errors import BackendError
+from coach.llm import streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
 
 __test__ = False  # not a test module, despite the name
@@ -82,6 +83,8 @@ class FakeBackend(LLMBackend):
                 f"The fake backend has no replies left (call {len(self.calls)}, prompt {prompt.prompt_id!r}).",
                 "Give FakeBackend more replies, or check why the code under test calls the model again.",
             )
+        if sink := streaming.active():  # as a real backend streams: a piece per word
+            return streaming.relay(re.findall(r"\S+\s*|\s+", text), sink, prompt.prompt_id)
         return text, len(text.split())
 
 

@@ -60,10 +60,17 @@ def test_mock_interview_asks_scores_maps_coverage_and_follows_up(page, tmp_path_
     assert "system-design" in page.locator("#mock-status").inner_text()
     coverage = page.locator("#mock-coverage").inner_text()
     assert "Requirements and success criteria" in coverage and "not yet asked" in coverage
+    assert "backend `embedded`" not in page.locator("#mock-backend").inner_text()  # rendered, not raw Markdown
+    assert "embedded" in page.locator("#mock-backend").inner_text() and "model" in page.locator("#mock-backend").inner_text()
+    wait_text(page, "#mock-timer", r"Answer time 0:0[2-9]", timeout=10_000)  # the answer timer counts in the page
 
     send(page, CONCRETE_ANSWER)
     text = wait_text(page, "#mock-scorecard", r"Overall \d+/100|Not scored")
     wait_text(page, "#mock-chat", r"Follow-up:|question 2 of 2")  # the next interviewer message
+    assert re.search(r"answered in 0:\d\d", page.locator("#mock-chat").inner_text())  # the time taken, saved with the turn
+    page.locator("#mock-levels-last svg, #mock-levels-last canvas").first.wait_for(timeout=30_000)  # the levels chart
+    page.locator("#mock-levels-session svg, #mock-levels-session canvas").first.wait_for(timeout=30_000)
+    assert "shard the posts table by user id" in page.locator("#mock-marked").inner_text()  # the answer, evidence marked
     if "Not scored" not in text:
         assert "/4 ·" in text and "“" in text  # per-signal levels with quoted evidence
     assert "Scorecard: " in chat.inner_text()

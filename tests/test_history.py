@@ -172,11 +172,11 @@ def test_web_app_lists_past_sessions_and_resumes_an_unfinished_one(coach, monkey
     assert done.id in table and open_.id in table
     assert [value for _, value in picker["choices"]] == [open_.id] and picker["value"] == open_.id
 
-    sid, messages, coverage, card, status, retry = web.resume(open_.id)
+    sid, messages, coverage, card, status, *screen, retry = list(web.resume(open_.id))[-1]  # the last frame: all of it
     assert sid == open_.id and f"Session `{open_.id}`" in status
     assert [m["role"] for m in messages] == ["assistant", "user", "assistant", "assistant"]  # the pending follow-up is last
     assert messages[-1]["content"].startswith("**Follow-up:**")
     with pytest.raises(gr.Error):
-        web.resume(done.id)
+        list(web.resume(done.id))
     with pytest.raises(gr.Error):
-        web.resume(None)
+        list(web.resume(None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Optional, TextIO
 
@@ -92,6 +93,7 @@ def resume(
     while not session.finished:
         turn = session.current_prompt  # generates the next prompt if the process stopped before it
         typer.echo(f"\n{_heading(turn)}")
+        shown_at, elapsed = time.monotonic(), None
         if answers is not None:
             if used == len(answers):
                 break
@@ -104,8 +106,9 @@ def resume(
             if not text.strip():
                 typer.echo("(an empty answer is not saved; type your answer)")
                 continue
+            elapsed = time.monotonic() - shown_at  # a typed answer is timed; a scripted one is not
         typer.echo("")
-        typer.echo(to_text(session.answer(text).scorecard))
+        typer.echo(to_text(session.answer(text, elapsed_s=elapsed).scorecard))
     s = session.summary()
     overall = s.overall if s.overall is not None else "not scored"
     if session.finished:

@@ -23,6 +23,7 @@ from coach.interviewer._answer_text import terms
 from coach.interviewer._best_of_n import Draws, GenerationProvenance
 from coach.interviewer._checks import clean, surface_problem
 from coach.interviewer._reference import SESSION_DUPLICATE, encode, max_similarity
+from coach.llm import streaming
 from coach.seeding import derive
 
 if TYPE_CHECKING:
@@ -129,7 +130,9 @@ def rewrite(coach: Coach, draft: str, *, kind: str, panel: Panel, signal: Signal
     asked = [a for a in asked if a and a.strip()]
     asked_vecs = encode(embedder, asked)
     passed = []
-    for text, cand_seed in draws.draw([rendered] * CANDIDATES, samplings):
+    with streaming.speech():  # the candidate reads these words: an interface may show them as they come
+        drawn = list(draws.draw([rendered] * CANDIDATES, samplings))
+    for text, cand_seed in drawn:
         text = clean(text)
         problem = gate_problem(text, draft, focus or "", fit, embedder, asked, asked_vecs)
         if problem:

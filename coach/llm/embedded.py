@@ -18,6 +18,7 @@ from pathlib import Path
 
 from coach.config import Settings
 from coach.errors import BackendError
+from coach.llm import streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling
 
 N_CTX = 2048
@@ -235,6 +236,7 @@ class EmbeddedBackend(LLMBackend):
             # prompt, 6 of 6 seeds then gave a different text than from a fresh context. One prompt
             # evaluation per call is the price of "same seed, same prompt, same text".
             llm.reset()
+            sink = streaming.active()
             try:
                 out = llm.create_completion(
                     prompt.text,
@@ -243,7 +245,10 @@ class EmbeddedBackend(LLMBackend):
                     top_p=sampling.top_p,
                     stop=list(sampling.stop) or None,
                     seed=sampling.seed,
+                    stream=sink is not None,
                 )
+                if sink is not None:  # words the candidate will read, passed on as they are decoded
+                    return streaming.relay((c["choices"][0]["text"] for c in out), sink, prompt.prompt_id)
             except ValueError as err:  # e.g. the prompt does not fit the context window
                 raise BackendError(
                     f"The {self.describe()} rejected prompt {prompt.prompt_id!r}: {err}",

@@ -12,6 +12,7 @@ import time
 
 from coach.config import Settings
 from coach.errors import BackendError
+from coach.llm import streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
 
 MAX_RETRIES = 2
@@ -62,6 +63,10 @@ class OllamaBackend(LLMBackend):
 
     def _once(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
         llm, extra = self._build(sampling)
+        if sink := streaming.active():
+            source = prompt.text if self.style == "completion" else [(m.role, m.content) for m in prompt.messages]
+            pieces = (c if isinstance(c, str) else str(c.content) for c in llm.stream(source, **extra))
+            return streaming.relay(pieces, sink, prompt.prompt_id)
         if self.style == "completion":
             result = llm.generate([prompt.text], **extra)
             gen = result.generations[0][0]

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from coach.config import Settings
 from coach.errors import BackendError
+from coach.llm import streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
 
 MAX_RETRIES = 2
@@ -87,6 +88,8 @@ class OpenAIBackend(LLMBackend):
             if self.style == "completion":
                 if extra:
                     params["extra_body"] = extra
+                if sink := streaming.active():
+                    return streaming.relay(self.client.stream(prompt.text, stop=stop, **params), sink, prompt.prompt_id)
                 result = self.client.generate([prompt.text], stop=stop, **params)
                 text = result.generations[0][0].text
                 usage = (result.llm_output or {}).get("token_usage", {})
@@ -98,6 +101,9 @@ class OpenAIBackend(LLMBackend):
             if extra:
                 params["extra_body"] = extra
             messages = [(m.role, m.content) for m in prompt.messages]
+            if sink := streaming.active():
+                pieces = (_content_text(chunk.content) for chunk in self.client.stream(messages, stop=stop, **params))
+                return streaming.relay(pieces, sink, prompt.prompt_id)
             reply = self.client.invoke(messages, stop=stop, **params)
             tokens = (reply.usage_metadata or {}).get("output_tokens", 0)
             return _content_text(reply.content), int(tokens)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from coach.corpus.schema import Panel
 # The escaping helpers and the level table are the shared renderer's; they stay importable from here.
-from coach.render.scorecard import LEVEL_BAR, QUOTE_CHARS, clip, escape, markdown_headline, one_line, quote, to_markdown
+from coach.render.scorecard import LEVEL_BAR, QUOTE_CHARS, clip, duration, escape, markdown_headline, one_line, quote, to_markdown
 from coach.retrieval.search import Hit, group_hits
 from coach.scoring.scorecard import Scorecard
 
@@ -121,15 +121,16 @@ def turn_markdown(turn: Turn, questions_total: int) -> str:
 
 def transcript(session: MockSession) -> list[dict]:
     """The session as chat messages: each prompt, the candidate's answer (escaped), a collapsible
-    compact scorecard, and the wrap-up once finished."""
+    compact scorecard (titled with the time the answer took, when timed), and the wrap-up once finished."""
     messages: list[dict] = []
     for turn in session.turns:
         messages.append({"role": "assistant", "content": turn_markdown(turn, session.questions_total)})
         if turn.answer is not None:
             messages.append({"role": "user", "content": escape(turn.answer)})
         if turn.scorecard is not None:
+            took = f" · answered in {duration(turn.elapsed_s)}" if turn.elapsed_s is not None else ""
             messages.append({"role": "assistant", "content": scorecard_markdown(turn.scorecard, compact=True),
-                             "metadata": {"title": scorecard_title(turn.scorecard), "status": "done"}})
+                             "metadata": {"title": scorecard_title(turn.scorecard) + took, "status": "done"}})
     if session.finished:
         messages.append({"role": "assistant", "content": "That is the end of the interview. Thank you.\n\n"
                          + summary_markdown(session.summary())})

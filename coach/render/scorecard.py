@@ -276,3 +276,12 @@ def to_html(card: Scorecard) -> str:
     out += [f'<p class="note"><em>note: {e(n)}</em></p>' for n in v.notes]
     out += [f'<p class="scorer"><small>scorer: {e(v.scorer)}</small></p>', "</section>"]
     return "\n".join(out)
+
+
+def duration(seconds: float | None) -> str:
+    """'1:42' (minutes:seconds), '1:02:05' past the hour; '' when the answer was not timed."""
+    if seconds is None:
+        return ""
+    m, s = divmod(round(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

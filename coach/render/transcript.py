@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from coach.render.scorecard import clip, level_bar, to_html, to_markdown, to_text
+from coach.render.scorecard import clip, duration, level_bar, to_html, to_markdown, to_text
 from coach.session.mock import MockSession, Turn
 
 
@@ -105,6 +105,11 @@ def _evidence_cell(sig) -> str:
 UNFINISHED = "The session is not finished: it is waiting for an answer."
 
 
+def _answer_label(t: Turn) -> str:
+    took = duration(t.elapsed_s)
+    return f"Answer (in {took})" if took else "Answer"
+
+
 # -- Markdown ---------------------------------------------------------------------------------
 
 
@@ -132,7 +137,7 @@ def _turn(t: Turn) -> list[str]:
     out.append("")
     if t.answer is None:
         return out + ["*(awaiting an answer)*", ""]
-    out += ["**Answer:**", "", t.answer.strip(), ""]
+    out += [f"**{_answer_label(t)}:**", "", t.answer.strip(), ""]
     if t.scorecard is not None:
         out += ["**Score:**", "", to_markdown(t.scorecard, compact=True), ""]
     return out
@@ -174,7 +179,7 @@ def _turn_html(t: Turn) -> list[str]:
     out += [f'<p class="meta"><em>{_html(line)}</em></p>' for line in _meta(t)]
     if t.answer is None:
         return out + ["<p><em>(awaiting an answer)</em></p>"]
-    out += ["<p><strong>Answer:</strong></p>", f'<div class="answer">{escape(t.answer.strip())}</div>']
+    out += [f"<p><strong>{escape(_answer_label(t))}:</strong></p>", f'<div class="answer">{escape(t.answer.strip())}</div>']
     if t.scorecard is not None:
         out += ["<p><strong>Score:</strong></p>", to_html(t.scorecard)]
     return out
@@ -191,7 +196,7 @@ def render_text(session: MockSession) -> str:
         if t.answer is None:
             lines.append("  (awaiting an answer)")
             continue
-        lines += ["", "Answer:", *("  " + part for part in t.answer.strip().splitlines())]
+        lines += ["", f"{_answer_label(t)}:", *("  " + part for part in t.answer.strip().splitlines())]
         if t.scorecard is not None:
             lines += ["", *("  " + part for part in to_text(t.scorecard).splitlines())]
     s = session.summary()

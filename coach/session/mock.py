@@ -50,6 +50,7 @@ class Turn(BaseModel):
     follow_up: FollowUp | None = None
     answer: str | None = None
     scorecard: Scorecard | None = None
+    elapsed_s: float | None = Field(default=None, description="seconds the candidate took to answer, when measured")
 
     @property
     def is_fallback(self) -> bool:
@@ -151,6 +152,7 @@ class MockSession:
                 question=Question.model_validate(t.prompt) if t.kind == "question" else None,
                 follow_up=FollowUp.model_validate(t.prompt) if t.kind == "follow-up" else None,
                 answer=t.answer, scorecard=Scorecard.model_validate(t.scorecard) if t.scorecard else None,
+                elapsed_s=t.elapsed_s,
             )
             for t in rows
         ]
@@ -229,9 +231,12 @@ class MockSession:
 
     # -- driving ---------------------------------------------------------------------------------
 
-    def answer(self, text: str) -> Turn:
+    def answer(self, text: str, elapsed_s: float | None = None) -> Turn:
         """Record the candidate's answer to the current prompt, score it, and prepare the next
-        prompt (see `current_prompt`). Returns the answered turn with its scorecard."""
+        prompt (see `current_prompt`). Returns the answered turn with its scorecard.
+
+        `elapsed_s` is how long the candidate took, as the interface measured it from the moment it
+        showed the prompt (interviews are timed); None when nobody timed it (a script)."""
         turn = self._pending()
         if turn is None:
             raise UserInputError("This session has no question waiting for an answer.",
@@ -239,8 +244,10 @@ class MockSession:
         if not text or not text.strip():
             raise UserInputError("The answer is empty.", "Type the answer you would give in the interview.")
         card = self._score(turn, text)
-        self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"))
-        turn.answer, turn.scorecard = text, card
+        if elapsed_s is not None and not elapsed_s >= 0:
+            raise UserInputError(f"elapsed_s={elapsed_s} is not a duration.", "Pass the seconds taken to answer, or None.")
+        self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"), elapsed_s=elapsed_s)
+        turn.answer, turn.scorecard, turn.elapsed_s = text, card, elapsed_s
         if self._decide() is None:
             self.store.set_status(self.id, "finished")
             self.status = "finished"

@@ -11,6 +11,7 @@ import sys
 import gradio as gr
 
 from coach.errors import CoachError
+from coach.render.screen import SCREEN_CSS, TIMER_SCRIPT
 from coach.web.common import coach
 from coach.web.launch import arguments, check_exposure, parse_auth
 from coach.web.interview import mock_tab
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     except CoachError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(err.exit_code) from None
-    build().launch(server_name=host, server_port=port, auth=login, share=False, theme=THEME, footer_links=[])
+    build().launch(server_name=host, server_port=port, auth=login, share=False, theme=THEME, footer_links=[],
+                   head=TIMER_SCRIPT, css=SCREEN_CSS)
 
 
 __all__ = ["build", "main"]

@@ -1,0 +1,67 @@
+"""Showing the interviewer's words as an LLM produces them.
+
+An interface that can show text as it arrives opens a sink (`to(sink)`) around the call that may
+generate; the interviewer marks the generations that are words the candidate will read
+(`speech()`, around a rewrite). A backend streams only when both hold, so a judge's JSON or a
+scorer's call never reaches the screen. The sink is told when a candidate starts (`Start`) and
+gets its text in pieces (`str`); the gate decides afterwards which text is shown, so the screen
+labels streamed text as a draft in progress until the final message replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Start:
+    """A new candidate begins (the rewrite draws several)."""
+
+    prompt_id: str
+
+
+Event = Start | str
+Sink = Callable[[Event], None]
+
+_sink: ContextVar[Sink | None] = ContextVar("coach_stream_sink", default=None)
+_speech: ContextVar[bool] = ContextVar("coach_stream_speech", default=False)
+
+
+@contextmanager
+def to(sink: Sink) -> Iterator[None]:
+    """Send the interviewer's generated words to `sink` while the block runs (this thread/context)."""
+    token = _sink.set(sink)
+    try:
+        yield
+    finally:
+        _sink.reset(token)
+
+
+@contextmanager
+def speech() -> Iterator[None]:
+    """Mark the generations in the block as words the candidate will read."""
+    token = _speech.set(True)
+    try:
+        yield
+    finally:
+        _speech.reset(token)
+
+
+def active() -> Sink | None:
+    """The sink to stream to, or None when this generation must not be streamed."""
+    return _sink.get() if _speech.get() else None
+
+
+def relay(pieces: Iterable[str], sink: Sink, prompt_id: str) -> tuple[str, int]:
+    """Pass a backend's pieces of text to `sink` as they come; returns the whole text and the
+    number of pieces (llama.cpp and OpenAI-compatible servers send one token per piece)."""
+    sink(Start(prompt_id))
+    parts = []
+    for piece in pieces:
+        if piece:
+            parts.append(piece)
+            sink(piece)
+    return "".join(parts), len(parts)
