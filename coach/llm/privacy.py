@@ -33,10 +33,17 @@ from coach.llm.base import BackendWrapper, Generation, LLMBackend, Message, Rend
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("url", re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)),
     ("email", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
-    # International or national numbers with at least 8 digits, separated by spaces, dots or dashes;
-    # "20k", "p99", "400 orders" and years stay.
-    ("phone", re.compile(r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){2,4}(?![\w.])")),
+    # Groups of digits separated by spaces, dots or dashes, optionally with a country code or an
+    # area code in brackets; `_phone` keeps only those with 8-15 digits that are not a date or an IP.
+    ("phone", re.compile(r"(?<![\w.+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,4}(?![\w]|\.\d)")),
 )
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def _is_phone(match: str) -> bool:
+    digits = sum(c.isdigit() for c in match)
+    return 8 <= digits <= 15 and not _DATE.fullmatch(match) and not _IP.fullmatch(match)
 MAX_NAMES = 5_000
 AUDIT_FILE = "audit.log"
 _LOCAL_HOSTS = {"localhost", "localhost.localdomain", ""}
@@ -85,8 +92,13 @@ class Redactor:
 
     def __call__(self, text: str, counts: Counter) -> str:
         for kind, pattern in PATTERNS:
-            text, n = pattern.subn(f"[{kind}]", text)
-            counts[kind] += n
+            def swap(m: re.Match, kind: str = kind) -> str:
+                if kind == "phone" and not _is_phone(m.group()):
+                    return m.group()
+                counts[kind] += 1
+                return f"[{kind}]"
+
+            text = pattern.sub(swap, text)
         if self._names is not None:
             text, n = self._names.subn("[name]", text)
             counts["name"] += n

@@ -1,8 +1,7 @@
 """Size limits on every text the web app accepts, checked on the server before any work is done.
 
-The text boxes carry the same limits (`max_length`), so a browser stops typing at the limit; the
-server check is what holds when a request comes from elsewhere. A refusal names the field and the
-limit.
+A refusal names the field and the limit, and the text stays in its box: nothing typed is lost.
+(The boxes do not cut text at the limit themselves: a paste would be truncated without a word.)
 """
 
 from __future__ import annotations
