@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         default="auto",
         description="let the LLM rewrite composed questions and follow-ups behind a gate; 'auto': only instruct (chat) backends",
     )
+    redact: Literal["on", "off"] = Field(
+        default="off",
+        description="redact e-mails, phone numbers, URLs and the names in redact_names_file before every call to a remote backend",
+    )
+    redact_names_file: Path | None = Field(
+        default=None, description="names to redact for a remote backend (employers, customers, colleagues), one per line"
+    )
     llm_cache: Literal["off", "replay", "record"] = Field(
         default="off", description="record/replay every LLM call in cache_dir/llm.sqlite3"
     )
@@ -71,6 +78,9 @@ class Settings(BaseSettings):
     seed: int = 7
     host: str = Field(default="127.0.0.1", description="where the web app listens")
     port: int = Field(default=7860, description="web app port")
+    auth: str | None = Field(
+        default=None, description="'user:password' the web app asks for; required on any address but loopback"
+    )
 
     @property
     def index_dir(self) -> Path:

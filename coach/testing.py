@@ -53,9 +53,11 @@ class FakeBackend(LLMBackend):
         replies: Iterable[str] | Reply,
         style: Style = "completion",
         model: str = "fake-model",
+        endpoint: str = "in-memory",
     ):
         self.style = style
         self._model = model
+        self._endpoint = endpoint  # e.g. a remote URL, to test what guards calls that leave the machine
         self._reply: Reply | None = replies if callable(replies) else None
         self._queue: deque[str] = deque() if callable(replies) else deque(replies)
         self.calls: list[Call] = []
@@ -66,7 +68,7 @@ class FakeBackend(LLMBackend):
 
     @property
     def endpoint(self) -> str:
-        return "in-memory"
+        return self._endpoint
 
     @property
     def remaining(self) -> int:

@@ -42,8 +42,8 @@ XSS = "<img src=x onerror=alert(1)> I would shard by user id and alert on burn r
 
 
 @contextmanager
-def serve_app(data: Path, **extra_env: str):
-    """`python app.py` on a free port with COACH_DATA_DIR=`data`; yields its URL once the page answers."""
+def serve_app(data: Path, *args: str, **extra_env: str):
+    """`python app.py ARGS` on a free port with COACH_DATA_DIR=`data`; yields its URL once the page answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
     env.update(
@@ -55,7 +55,7 @@ def serve_app(data: Path, **extra_env: str):
         PYTHONUNBUFFERED="1",
         **extra_env,
     )
-    with serve([sys.executable, "app.py"], f"http://127.0.0.1:{port}/", data / "app.log", STARTUP_S, cwd=REPO_ROOT, env=env):
+    with serve([sys.executable, "app.py", *args], f"http://127.0.0.1:{port}/", data / "app.log", STARTUP_S, cwd=REPO_ROOT, env=env):
         yield f"http://127.0.0.1:{port}/"
 
 

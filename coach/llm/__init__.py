@@ -55,9 +55,13 @@ def check_backend_name(name: str) -> str:
 
 
 def create_backend(settings: Settings, name: str | None = None) -> LLMBackend:
-    """A new backend named by `name` or settings.backend, wrapped in the record/replay cache when
-    settings.llm_cache is not "off"."""
+    """A new backend named by `name` or settings.backend. A remote one is guarded (audit log, and
+    redaction when asked: `coach.llm.privacy`); the record/replay cache, when settings.llm_cache is
+    not "off", sits outside, so a replayed call sends nothing and logs nothing."""
+    from coach.llm.privacy import guard
+
     backend = BACKENDS[check_backend_name(name or settings.backend)](settings)
+    backend = guard(backend, settings.data_dir, settings.redact == "on", settings.redact_names_file)
     if settings.llm_cache != "off":
         from coach.llm.cache import CachedBackend
 

@@ -81,6 +81,7 @@ class LLMBackend(ABC):
     # True when generate_many decodes its prompts together, so one output can depend on the
     # others in the batch (the record/replay cache then keys by the whole batch).
     joint_batches: bool = False
+    in_process: bool = False  # runs inside this process: nothing it is given leaves the machine
 
     @property
     @abstractmethod
@@ -171,6 +172,7 @@ class BackendWrapper(LLMBackend):
         self.name = inner.name
         self.style = inner.style
         self.joint_batches = inner.joint_batches
+        self.in_process = inner.in_process
 
     @property
     def model(self) -> str:

@@ -202,6 +202,7 @@ class EmbeddedBackend(LLMBackend):
     name = "embedded"
     style = "completion"
     joint_batches = True
+    in_process = True
 
     def __init__(self, settings: Settings):
         self.settings = settings

@@ -6,10 +6,14 @@ must be refreshed when the page loads (a handler and its outputs), or None.
 
 from __future__ import annotations
 
+import sys
+
 import gradio as gr
 
+from coach.errors import CoachError
 from coach.render.screen import SCREEN_CSS, TIMER_SCRIPT
 from coach.web.common import coach
+from coach.web.launch import arguments, check_exposure, parse_auth
 from coach.web.interview import mock_tab
 from coach.web.loop import loop_tab
 from coach.web.score import score_tab
@@ -37,9 +41,18 @@ def build() -> gr.Blocks:
 THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])  # no web fonts: offline
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
     settings = coach().settings
-    build().launch(server_name=settings.host, server_port=settings.port, theme=THEME, footer_links=[], head=TIMER_SCRIPT, css=SCREEN_CSS)
+    host, port = args.host or settings.host, args.port or settings.port
+    try:
+        login = parse_auth(args.auth if args.auth is not None else settings.auth)
+        check_exposure(host, login)
+    except CoachError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(err.exit_code) from None
+    build().launch(server_name=host, server_port=port, auth=login, share=False, theme=THEME, footer_links=[],
+                   head=TIMER_SCRIPT, css=SCREEN_CSS)
 
 
 __all__ = ["build", "main"]

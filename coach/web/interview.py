@@ -23,6 +23,7 @@ from coach.render.screen import (
 )
 from coach.session.mock import MockSession
 from coach.web.common import LLM_QUEUE, coach, shows_errors, streaming_work
+from coach.web.limits import within
 
 
 def _load(session_id: str) -> MockSession:
@@ -56,6 +57,8 @@ def _writing(before: list[dict], others: int) -> Callable[[str, int], tuple]:
 
 @shows_errors
 def start(panel: str, level: str, questions: int, followups: int, seed: int | None, focus: str = ""):
+    focus = within("focus", focus)
+
     def work() -> MockSession:
         return coach().start_session(panel, level, questions=int(questions), followups=int(followups),
                                      seed=None if seed is None else int(seed), focus=focus if focus.strip() else None)
@@ -68,6 +71,7 @@ def start(panel: str, level: str, questions: int, followups: int, seed: int | No
 @shows_errors
 def answer(session_id: str, text: str, shown_at: float | None = None):
     """`shown_at`: when this page showed the prompt; the answer is saved with the seconds since."""
+    text = within("answer", text)
     session = _load(session_id)
     elapsed = max(0.0, time.time() - shown_at) if shown_at else None
     before = transcript(session) + [{"role": "user", "content": escape(text)}]

@@ -7,10 +7,12 @@ import gradio as gr
 from coach.corpus.schema import PANEL_SLUGS
 from coach.render.markdown import scorecard_markdown
 from coach.web.common import coach, shows_errors
+from coach.web.limits import within
 
 
 @shows_errors
 def score(panel: str, question: str, answer_text: str) -> str:
+    question, answer_text = within("question", question), within("answer", answer_text)
     return scorecard_markdown(coach().score(panel, answer_text, question))
 
 

@@ -7,10 +7,12 @@ import gradio as gr
 from coach.corpus.schema import PANEL_SLUGS
 from coach.render.markdown import hits_markdown
 from coach.web.common import coach, shows_errors
+from coach.web.limits import within
 
 
 @shows_errors
 def search(query: str, panel: str, k: int) -> str:
+    query = within("search query", query)
     if not query.strip():
         raise gr.Error("Type what you are looking for first.")
     return hits_markdown(coach().search(query, panel=None if panel == "any" else panel, k=int(k)))
