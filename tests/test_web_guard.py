@@ -50,7 +50,7 @@ def test_app_py_refuses_to_start_on_all_interfaces_without_a_login(tmp_path):
 def test_every_text_input_has_a_named_limit_and_nothing_is_done_past_it(fake_coach, tmp_path):
     gr = pytest.importorskip("gradio")
     from coach.session.store import SessionStore
-    from coach.web import common, interview, score, search
+    from coach.web import common, interview, loop, score, search
 
     coach = fake_coach.with_parts(store=SessionStore(tmp_path / "sessions.sqlite3"))
     common.use(coach)
@@ -65,6 +65,8 @@ def test_every_text_input_has_a_named_limit_and_nothing_is_done_past_it(fake_coa
             list(interview.start("coding", "staff", 1, 0, 1, "payments " * 3_000))
         with pytest.raises(gr.Error, match="The answer is .* the limit is 20,000"):
             list(interview.answer("no-such-session", "y" * 20_001, None))  # refused before the session is looked up
+        with pytest.raises(gr.Error, match="The answer is .* the limit is 20,000"):
+            loop.answer("no-such-loop", "y" * 20_001)
     finally:
         common.use(None)
     assert coach.list_sessions() == []  # no session was started by the refused focus

@@ -16,6 +16,7 @@ from coach.loop.store import LoopStore
 from coach.render.debrief import to_html, to_markdown
 from coach.render.markdown import backend_failure, one_line, transcript
 from coach.web.common import LLM_QUEUE, coach, shows_errors
+from coach.web.limits import within
 
 NO_DEBRIEF = "*The debrief appears here when the last panel is finished.*"
 
@@ -74,6 +75,7 @@ def start(level: str, panels: list[str], questions: int, followups: int, seed: i
 
 @shows_errors
 def answer(loop_id: str, text: str):
+    text = within("answer", text)
     loop = _load(loop_id)
     try:
         loop.answer(text)
