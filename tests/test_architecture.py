@@ -20,9 +20,10 @@ ALLOWED = {
     "llm": set(),
     "scoring": {"corpus", "retrieval", "llm"},
     "interviewer": {"corpus", "retrieval", "llm", "scoring"},
-    "session": {"corpus", "interviewer", "scoring"},
-    "render": {"corpus", "retrieval", "scoring", "session"},
-    "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session"},
+    "practice": set(),
+    "session": {"corpus", "interviewer", "scoring", "practice"},
+    "render": {"corpus", "retrieval", "scoring", "session", "practice"},
+    "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session", "practice"},
 }
 SHARED = {"config", "errors", "seeding", "testing", "__init__"}
 # Where the process-wide settings, backend and corpus may be looked up: the composition root.
