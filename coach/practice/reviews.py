@@ -53,11 +53,10 @@ def forget(db: sqlite3.Connection, session_ids: Iterable[str]) -> None:
 def answers(db: sqlite3.Connection) -> dict[tuple[str, str], list[Answer]]:
     """Every stored answer, grouped by (panel, signal), oldest first."""
     grouped: dict[tuple[str, str], list[Answer]] = {}
-    for session_id, idx, panel, signal, level, at in db.execute(
-        f"SELECT session_id, turn_idx, panel, signal, level, answered_at FROM {TABLE} "
-        "ORDER BY answered_at, session_id, turn_idx"
+    for order, session_id, idx, panel, signal, level, at in db.execute(
+        f"SELECT rowid, session_id, turn_idx, panel, signal, level, answered_at FROM {TABLE} ORDER BY answered_at, rowid"
     ):
-        grouped.setdefault((panel, signal), []).append(Answer(at=at, level=level, session_id=session_id, turn=idx))
+        grouped.setdefault((panel, signal), []).append(Answer(at, level, session_id, idx, order))
     return grouped
 
 

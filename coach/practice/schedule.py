@@ -42,6 +42,7 @@ class Answer:
     level: int
     session_id: str = ""
     turn: int = 0
+    order: int = 0  # when stored, for answers given at the same moment: the one saved first comes first
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,9 @@ def review(item: Item | None, panel: str, signal: str, answer: Answer) -> Item |
 
 
 def replay(panel: str, signal: str, answers: Iterable[Answer]) -> Item | None:
-    """The item's state after every answer, taken oldest first (ties in session and turn order)."""
+    """The item's state after every answer, taken oldest first (ties in the order they were saved)."""
     item = None
-    for answer in sorted(answers, key=lambda a: (a.at, a.session_id, a.turn)):
+    for answer in sorted(answers, key=lambda a: (a.at, a.order)):
         item = review(item, panel, signal, answer)
     return item
 
