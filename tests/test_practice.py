@@ -172,3 +172,27 @@ def test_import_records_the_schedule_once_and_forget_rebuilds_it_from_the_other_
     assert y in items
     forget(coach, [b.id])
     assert coach.store.review_items() == [] and rows(coach) == []
+
+
+def test_the_practice_tab_lists_what_is_due_and_drills_it(coach, clock, monkeypatch):
+    from coach.web import common, practice
+
+    monkeypatch.setattr(common, "COACH", coach)
+    assert "No signal is on the review schedule yet" in practice.schedule()
+    s = coach.start_session("system-design", questions=2, followups=0, seed=6)
+    s.answer("level 0: a")
+    clock.at += 60
+    s.answer("level 1: b")
+    names = [coach.panel("system-design").signal(sid).name for _, sid in asked(s)]
+    table = practice.schedule()
+    assert all(n in table for n in names) and table.index(names[0]) < table.index(names[1])
+
+    state, chat, coverage, card, status, due = practice.start(1, "staff")
+    assert "Drill · 0 of 1 answered" in status and "part 1 of 1" in chat[0]["content"]
+    assert coach.load_session(state["sessions"][0]).turns[0].question.provenance.signals == [asked(s)[0][1]]
+    state, chat, coverage, card, status, due, box = practice.answer(state, "level 4: <img src=x onerror=alert(1)>")
+    assert box == "" and "finished" in status and "end of the drill" in chat[-1]["content"]
+    assert "&lt;img" in "".join(m["content"] for m in chat) and "<img" not in "".join(m["content"] for m in chat)
+    assert names[1] in due and names[0] not in due  # passed: due again in a day
+    with pytest.raises(Exception, match="finished"):
+        practice.answer(state, "again")

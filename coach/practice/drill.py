@@ -87,8 +87,7 @@ class Drill:
                  session_ids: list[str] | None = None):
         self.coach, self.parts, self.level, self.seed = coach, parts, level, seed
         self.sessions: list[MockSession] = [coach.load_session(sid) for sid in session_ids or []]
-        if not self.sessions and parts:
-            self._start_next()
+        self._advance()
 
     @classmethod
     def start(cls, coach: Coach, n: int = DEFAULT_QUESTIONS, level: str = "staff", seed: int | None = None,
@@ -110,9 +109,12 @@ class Drill:
         return {"parts": [[p, s] for p, s in self.parts], "level": self.level, "seed": self.seed,
                 "sessions": [s.id for s in self.sessions]}
 
-    def _start_next(self) -> None:
-        panel, signals = self.parts[len(self.sessions)]
-        self.sessions.append(self.coach.start_session(panel, self.level, targets=signals, followups=0, seed=self.seed))
+    def _advance(self) -> None:
+        """Start the next panel's session once the current one is done (or none has started). A
+        backend failure here raises BackendError; the next call tries again."""
+        if (not self.sessions or self.current.finished) and len(self.sessions) < len(self.parts):
+            panel, signals = self.parts[len(self.sessions)]
+            self.sessions.append(self.coach.start_session(panel, self.level, targets=signals, followups=0, seed=self.seed))
 
     @property
     def questions(self) -> int:
@@ -128,13 +130,20 @@ class Drill:
 
     @property
     def current_prompt(self) -> Turn | None:
+        """The question awaiting an answer, generated now if an earlier attempt failed; None once finished."""
+        self._advance()
         return None if self.finished else self.current.current_prompt
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a question is shown and awaits its answer (False after a failed generation)."""
+        turns = self.current.turns if self.sessions else []
+        return bool(turns) and turns[-1].answer is None
 
     def answer(self, text: str) -> Turn:
         """Answer the current question; when that ends its panel's session, the next panel's starts."""
         turn = self.current.answer(text)
-        if self.current.finished and len(self.sessions) < len(self.parts):
-            self._start_next()
+        self._advance()
         return turn
 
 

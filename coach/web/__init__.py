@@ -10,6 +10,7 @@ import gradio as gr
 
 from coach.web.common import coach
 from coach.web.interview import mock_tab
+from coach.web.practice import practice_tab
 from coach.web.score import score_tab
 from coach.web.search import search_tab
 
@@ -21,6 +22,8 @@ def build() -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Mock interview", id="mock"):
                 on_load.append(mock_tab())
+            with gr.Tab("Practice", id="practice"):
+                on_load.append(practice_tab())
             with gr.Tab("Score an answer", id="score"):
                 score_tab()
             with gr.Tab("Search the corpus", id="search"):
