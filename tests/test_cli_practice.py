@@ -70,7 +70,8 @@ def test_due_lists_the_weak_signals_and_a_scripted_drill_updates_the_schedule(da
     code, out, _ = _main(["due", "--json"], monkeypatch, capsys)
     listed = json.loads(out)
     assert code == 0 and [e["signal"] for e in listed["due"]] == weak and listed["next"] is None
-    assert {k for k in listed["due"][0]} >= {"panel", "signal", "name", "last_level", "due_at", "interval_days"}
+    assert {k for k in listed["due"][0]} >= {"panel", "signal", "name", "last_level", "due", "due_at", "interval_days"}
+    assert listed["due"][0]["due"].endswith("+00:00")
     assert [e["last_level"] for e in listed["due"]] == [0, 1]
     code, out, _ = _main(["due"], monkeypatch, capsys)
     names = [e["name"] for e in listed["due"]]
@@ -99,3 +100,10 @@ def test_an_interactive_drill_reads_answers_ended_by_a_dot_and_stops_at_end_of_i
     assert "Drill stopped before its end" in out and "coach resume" in out
     code, out, _ = _main(["due", "--json"], monkeypatch, capsys)
     assert [e["signal"] for e in json.loads(out)["due"]] == [session.turns[1].signals[0]]
+
+
+def test_ask_aims_at_a_named_signal(data, monkeypatch, capsys):
+    code, out, _ = _main(["ask", "--panel", "leadership", "--signal", "technical-vision", "--json"], monkeypatch, capsys)
+    assert code == 0 and json.loads(out)["provenance"]["signals"] == ["technical-vision"]
+    code, _, err = _main(["ask", "--panel", "leadership", "--signal", "capacity-math"], monkeypatch, capsys)
+    assert code == 2 and "technical-vision" in err

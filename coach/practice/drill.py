@@ -14,6 +14,7 @@ Each answer updates the schedule as every scored answer does (`SessionStore.reco
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -38,6 +39,7 @@ class DueEntry(BaseModel):
     name: str = Field(description="the signal's name in the corpus (its id if the corpus no longer has it)")
     last_level: int
     due_at: float = Field(description="seconds since the epoch")
+    due: str = Field(description="due_at as an ISO 8601 time in UTC")
     interval_days: int
     overdue_days: float = Field(description="how long it has been due (negative: not due yet)")
     ease: float
@@ -53,6 +55,7 @@ def _entry(coach: Coach, item: Item, now: float) -> DueEntry:
     except (UserInputError, KeyError):
         name, drillable = item.signal, False
     return DueEntry(panel=item.panel, signal=item.signal, name=name, last_level=item.last_level, due_at=item.due_at,
+                    due=datetime.fromtimestamp(item.due_at, timezone.utc).isoformat(timespec="seconds"),
                     interval_days=item.interval_days, overdue_days=round(item.overdue_days(now), 3), ease=item.ease,
                     repetitions=item.repetitions, reviews=item.reviews, lapses=item.lapses, drillable=drillable)
 

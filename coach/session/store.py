@@ -3,9 +3,9 @@
 Three tables: `sessions` (one row per session: panel, level, seed, settings, LLM backend and
 model), `turns` (one row per prompt put to the candidate, filled in with the answer and its
 scorecard once answered) and `signal_reviews` (each answer's level on the signals its turn asked
-about, from which the weak-signal schedule is replayed; see `coach.practice`). Objects are stored as JSON from their pydantic models, so a row is readable with
-the sqlite3 shell. The schema is built and upgraded by the numbered migrations in
-`_migrations.py`, never edited in place.
+about, from which the weak-signal schedule is replayed; see `coach.practice`). Objects are stored
+as JSON from their pydantic models, so a row is readable with the sqlite3 shell. The schema is
+built and upgraded by the numbered migrations in `_migrations.py`, never edited in place.
 
 Every call opens its own connection, runs in one transaction and closes the connection before it
 returns: safe across threads (the web app), nothing is left open for a killed process to lose,
