@@ -23,9 +23,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from coach.corpus.schema import Panel
 from coach.errors import BackendError
 from coach.llm import streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
+from coach.scoring.scorecard import Scorecard, ScorerInfo, SignalResult
 
 __test__ = False  # not a test module, despite the name
 
@@ -88,6 +90,30 @@ class FakeBackend(LLMBackend):
         if sink := streaming.active():  # as a real backend streams: a piece per word
             return streaming.relay(re.findall(r"\S+\s*|\s+", text), sink, prompt.prompt_id)
         return text, len(text.split())
+
+
+class FakeScorer:
+    """A scorer double for tests of what consumes scorecards (sessions, the review schedule): every
+    signal of the panel gets the level `level_of(answer)` gives, None meaning the scorer abstains.
+
+    The real scorer on the toy embedder abstains on every answer (the toy knows no meaning), so a
+    fast test that needs levels injects this with `coach.with_parts(evidence_scorer=FakeScorer(...))`.
+    """
+
+    __test__ = False
+
+    def __init__(self, level_of: Callable[[str], int | None]):
+        self.level_of = level_of
+
+    def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
+              probed: str | None = None) -> Scorecard:
+        level = self.level_of(answer)
+        status = "insufficient evidence" if level is None else "evidenced" if level >= 3 else "weak" if level else "missing"
+        signals = [SignalResult(id=s.id, name=s.name, level=level, status=status) for s in panel.signals]
+        return Scorecard(panel=panel.slug, question=question, overall=None if level is None else 25 * level,
+                         band=None if level is None else ("no-hire", "no-hire", "lean-no", "hire", "strong-hire")[level],
+                         abstained=level is None, signals=signals, scorer=ScorerInfo(name="fake", version="1"),
+                         answered="not checked" if level is None else "yes", probed_signal=probed)
 
 
 def free_port() -> int:

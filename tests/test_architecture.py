@@ -20,9 +20,10 @@ ALLOWED = {
     "llm": set(),
     "scoring": {"corpus", "retrieval", "llm"},
     "interviewer": {"corpus", "retrieval", "llm", "scoring"},
-    "session": {"corpus", "interviewer", "scoring"},
-    "render": {"corpus", "retrieval", "scoring", "session"},
-    "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session"},
+    "practice": set(),
+    "session": {"corpus", "interviewer", "scoring", "practice"},
+    "render": {"corpus", "retrieval", "scoring", "session", "practice"},
+    "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session", "practice"},
     "loop": {"corpus", "interviewer", "scoring", "session"},
 }
 SHARED = {"config", "errors", "seeding", "testing", "__init__"}

@@ -19,10 +19,11 @@ def ask(
     level: str = typer.Option("staff", "--level", "-l", help="senior, staff or principal."),
     focus: Optional[str] = typer.Option(None, "--focus", help="What to practise: a topic, or a pasted job description (up to 20,000 characters)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Reproducible choice; default COACH_SEED."),
+    signal: Optional[str] = typer.Option(None, "--signal", help="The signal id the question should probe (default: chosen by the seed)."),
     as_json: bool = typer.Option(False, "--json", help="Print the question with its provenance as JSON."),
 ) -> None:
     """Ask one grounded mock-interview question, with where it came from."""
-    q = make_coach().ask(panel, level, focus, seed)
+    q = make_coach().ask(panel, level, focus, seed, target=signal)
     if as_json:
         _echo_json(q.model_dump(mode="json"))
         return

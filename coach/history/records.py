@@ -37,6 +37,7 @@ class SessionConfig(_Strict):
     followups: int = Field(ge=0, le=5)
     focus: str | None = None
     given: list[str] | None = Field(default=None, description="questions asked as written (coach mock --ask)")
+    targets: list[str] | None = Field(default=None, description="the signal each question probes (a drill, coach drill)")
 
 
 class TurnRecord(_Strict):

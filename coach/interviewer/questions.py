@@ -24,7 +24,7 @@ from coach.corpus.items import Element, ItemBank
 from coach.corpus.schema import LEVELS, Panel
 from coach.errors import CorpusError, UserInputError, unknown_choice
 from coach.interviewer._best_of_n import GenerationProvenance
-from coach.interviewer._plan import choose_target
+from coach.interviewer._plan import choose_target, signal_of
 from coach.interviewer._reference import SESSION_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.compose import compose
@@ -107,11 +107,13 @@ def ask(
     *,
     coverage: Mapping[str, str] | None = None,
     recent: Sequence[str] = (),
+    target: str | None = None,
 ) -> Question:
     """One new question for `panel`, never repeating `asked` (texts already asked this session) nor
     `recent` (questions of the user's earlier sessions).
 
-    `coverage` (signal id -> "evidenced" / "weak" / "not yet asked") steers the question to the
+    `target` (a signal id of the panel) names the signal to probe, as a drill on a weak signal does;
+    otherwise `coverage` (signal id -> "evidenced" / "weak" / "not yet asked") steers the question to the
     least-covered signal; `focus` (a topic or a pasted job description) steers the signal and the
     scenarios; `seed` (default: settings.seed) makes the result reproducible. Raises
     UserInputError for bad input, and BackendError when a rewriting backend fails.
@@ -121,7 +123,7 @@ def ask(
     bank = bank_for(coach, panel)
     embedder = coach.embedder
     seed = coach.settings.seed if seed is None else seed
-    target = choose_target(panel, coverage, focus, seed, embedder)
+    target = choose_target(panel, coverage, focus, seed, embedder, target)
     asked_texts = [a for a in asked if a and a.strip()]
     rank, lifted = _focus_rank(bank, focus, embedder) if focus else (None, set())
     avoid = set(asked_texts) | {r for r in recent if r and r.strip()}
@@ -184,4 +186,4 @@ def _focus_rank(bank: ItemBank, focus: str, embedder: Embedder):
     return (lambda kind, element: 1.0 if id(element) in ids else 0.0), lifted
 
 
-__all__ = ["Question", "QuestionProvenance", "ask", "bank_for", "check_focus", "check_level"]
+__all__ = ["Question", "QuestionProvenance", "ask", "bank_for", "check_focus", "check_level", "signal_of"]

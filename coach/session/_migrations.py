@@ -90,6 +90,36 @@ MIGRATIONS: tuple[Migration, ...] = (
     PRIMARY KEY (loop_id, position)
 )""",
     )),
+    Migration(
+        5, "signal reviews for the weak-signal schedule",
+        # One row per answered turn and signal it asked about (coach.practice.reviews); filled from the
+        # sessions answered so far, so the schedule starts from the history already saved.
+        sql=(
+            """CREATE TABLE IF NOT EXISTS signal_reviews (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    turn_idx INTEGER NOT NULL,
+    panel TEXT NOT NULL,
+    signal TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    answered_at REAL NOT NULL,
+    PRIMARY KEY (session_id, turn_idx, signal)
+)""",
+            "CREATE INDEX IF NOT EXISTS signal_reviews_by_signal ON signal_reviews(panel, signal, answered_at)",
+            # Rows with text that is not JSON are left out first (MATERIALIZED), so json_each never sees them.
+            """INSERT OR IGNORE INTO signal_reviews (session_id, turn_idx, panel, signal, level, answered_at)
+WITH t AS MATERIALIZED (
+    SELECT t.session_id, t.idx, t.kind, t.prompt, t.scorecard, COALESCE(t.answered_at, t.created_at) AS at, s.panel
+    FROM turns t JOIN sessions s ON s.id = t.session_id
+    WHERE t.scorecard IS NOT NULL AND json_valid(t.scorecard) AND json_valid(t.prompt)
+)
+SELECT t.session_id, t.idx, t.panel, json_extract(sig.value, '$.id'), json_extract(sig.value, '$.level'), t.at
+FROM t, json_each(t.scorecard, '$.signals') AS sig
+WHERE json_type(sig.value, '$.level') = 'integer'
+  AND json_extract(sig.value, '$.id') IN (
+      SELECT a.value FROM json_each(t.prompt, '$.provenance.signals') AS a WHERE t.kind = 'question'
+      UNION SELECT json_extract(t.prompt, '$.signal') WHERE t.kind = 'follow-up')""",
+        ),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -15,7 +15,6 @@ same seed and the same answers give the same session.
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import TYPE_CHECKING, Literal
 
@@ -24,7 +23,7 @@ from pydantic import BaseModel, Field
 from coach.corpus.schema import Panel
 from coach.errors import CoachError, UserInputError
 from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
-from coach.interviewer.questions import Question, ask, check_focus, check_level, given
+from coach.interviewer.questions import Question, ask, check_focus, check_level, given, signal_of
 from coach.scoring.asks import split_asks
 from coach.scoring import Scorecard
 from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool
@@ -121,20 +120,24 @@ class MockSession:
 
     @classmethod
     def start(cls, coach: Coach, panel: Panel, level: str = "staff", *, questions: int = 3, followups: int = 1,
-              seed: int | None = None, focus: str | None = None, given_questions: list[str] | None = None) -> MockSession:
+              seed: int | None = None, focus: str | None = None, given_questions: list[str] | None = None,
+              targets: list[str] | None = None) -> MockSession:
         """Create a session, save it in the coach's store, and generate its opening question.
-        `given_questions` are asked as written, in order, instead of composed ones."""
+        `given_questions` are asked as written, in order, instead of composed ones; `targets` (signal
+        ids, one per question, as a drill gives them) name the signal each composed question probes."""
         check_level(level)
         focus = check_focus(focus)
         given_questions = [given(panel, level, q, 0).text for q in given_questions or []]
-        questions = len(given_questions) or questions
+        targets = [signal_of(panel, t).id for t in targets or []]
+        questions = len(given_questions) or len(targets) or questions
         if not 1 <= questions <= 20 or not 0 <= followups <= 5:
             raise UserInputError(f"questions={questions}, followups={followups} is out of range.",
                                  "Use 1-20 questions and 0-5 follow-ups per question.")
-        now = time.time()
+        now = coach.store.clock()
         row = SessionRow(
             id=uuid.uuid4().hex[:12], panel=panel.slug, level=level, seed=coach.settings.seed if seed is None else seed,
-            config={"questions": questions, "followups": followups, "focus": focus, "given": given_questions}, status="active",
+            config={"questions": questions, "followups": followups, "focus": focus, "given": given_questions}
+            | ({"targets": targets} if targets else {}), status="active",
             created_at=now, updated_at=now, **_backend_of(coach),
         )
         coach.store.create(row)
@@ -280,8 +283,10 @@ class MockSession:
             turn = Turn(index=index, kind="question", question_number=number, text=item.text, question=item)
         elif kind == "question":
             number = int(arg)
+            targets = self.config.get("targets") or []
             item = ask(self.coach, self.panel, self.level, self.config.get("focus"), seed=derive(self.seed, "question", number),
-                       asked=asked, coverage=self.coverage, recent=self.store.recent_questions(self.panel.slug, RECENT_QUESTIONS))
+                       asked=asked, coverage=self.coverage, recent=self.store.recent_questions(self.panel.slug, RECENT_QUESTIONS),
+                       target=targets[number - 1] if number <= len(targets) else None)
             turn = Turn(index=index, kind="question", question_number=number, text=item.text, question=item)
         else:
             last = self.turns[-1]

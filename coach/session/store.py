@@ -1,10 +1,11 @@
 """Mock sessions in SQLite, written turn by turn so a crash or a closed browser loses nothing.
 
-Two tables: `sessions` (one row per session: panel, level, seed, settings, LLM backend and model)
-and `turns` (one row per prompt put to the candidate, filled in with the answer and its scorecard
-once answered). Objects are stored as JSON from their pydantic models, so a row is readable with
-the sqlite3 shell. The schema is built and upgraded by the numbered migrations in
-`_migrations.py`, never edited in place.
+Three tables: `sessions` (one row per session: panel, level, seed, settings, LLM backend and
+model), `turns` (one row per prompt put to the candidate, filled in with the answer and its
+scorecard once answered) and `signal_reviews` (each answer's level on the signals its turn asked
+about, from which the weak-signal schedule is replayed; see `coach.practice`). Objects are stored
+as JSON from their pydantic models, so a row is readable with the sqlite3 shell. The schema is
+built and upgraded by the numbered migrations in `_migrations.py`, never edited in place.
 
 Every call opens its own connection, runs in one transaction and closes the connection before it
 returns: safe across threads (the web app), nothing is left open for a killed process to lose,
@@ -18,12 +19,14 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coach.errors import CoachError, UserInputError
+from coach.practice import reviews
+from coach.practice.schedule import Item
 from coach.session import _migrations
 
 
@@ -89,8 +92,10 @@ def _no_session(session_id: str, where: Path) -> UserInputError:
 
 
 class SessionStore:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time):
+        """`clock` gives the time written on rows (seconds since the epoch); tests pass one they control."""
         self.path = Path(path)
+        self.clock = clock
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
@@ -136,7 +141,7 @@ class SessionStore:
             _insert_session(db, row)
 
     def add_turn(self, session_id: str, idx: int, kind: str, question_number: int, prompt: dict) -> None:
-        now = time.time()
+        now = self.clock()
         try:
             with self._tx() as db:
                 db.execute(
@@ -152,8 +157,10 @@ class SessionStore:
 
     def record_answer(self, session_id: str, idx: int, answer: str, scorecard: dict, *,
                       elapsed_s: float | None = None) -> None:
-        """`elapsed_s`: seconds the candidate took to answer, if the interface measured it."""
-        now = time.time()
+        """`elapsed_s`: seconds the candidate took to answer, if the interface measured it. The
+        answer's levels on the signals the turn asked about go to the review schedule in the same
+        transaction (`coach.practice.reviews`)."""
+        now = self.clock()
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE turns SET answer = ?, scorecard = ?, answered_at = ?, elapsed_s = ? "
@@ -163,11 +170,15 @@ class SessionStore:
             if cur.rowcount != 1:
                 raise UserInputError(f"Turn {idx} of session {session_id} is already answered or does not exist.",
                                      "Reload the session; another window may have answered it.")
+            panel, kind, prompt = db.execute(
+                "SELECT s.panel, t.kind, t.prompt FROM turns t JOIN sessions s ON s.id = t.session_id "
+                "WHERE t.session_id = ? AND t.idx = ?", (session_id, idx)).fetchone()
+            reviews.record(db, session_id, idx, panel, kind, json.loads(prompt), scorecard, now)
             db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
 
     def set_status(self, session_id: str, status: str) -> None:
         with self._tx() as db:
-            db.execute("UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?", (status, time.time(), session_id))
+            db.execute("UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?", (status, self.clock(), session_id))
 
     def load(self, session_id: str) -> tuple[SessionRow, list[TurnRow]]:
         with self._tx(write=False) as db:
@@ -227,17 +238,27 @@ class SessionStore:
                       None if t.scorecard is None else json.dumps(t.scorecard, ensure_ascii=False),
                       row.created_at if t.created_at is None else t.created_at, t.answered_at, t.elapsed_s) for t in turns],
                 )
+                for t in turns:
+                    at = next(x for x in (t.answered_at, t.created_at, row.updated_at) if x is not None)
+                    reviews.record(db, row.id, t.idx, row.panel, t.kind, t.prompt, t.scorecard, at)
                 inserted.append(row.id)
         return inserted, skipped
 
     def delete(self, session_ids: Iterable[str]) -> int:
-        """Delete sessions and their turns in one transaction; returns how many sessions went.
-        Freed pages still hold the text until `compact()`."""
+        """Delete sessions, their turns and their rows of the review schedule in one transaction;
+        returns how many sessions went. Freed pages still hold the text until `compact()`."""
         ids = list(dict.fromkeys(session_ids))
         with self._tx() as db:
+            reviews.forget(db, ids)
             for sid in ids:
                 db.execute("DELETE FROM turns WHERE session_id = ?", (sid,))
             return sum(db.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount for sid in ids)
+
+    def review_items(self) -> list[Item]:
+        """Every (panel, signal) that has been on the review schedule, replayed from the answers
+        stored (see `coach.practice.schedule`), graduated ones included."""
+        with self._tx(write=False) as db:
+            return reviews.items(reviews.answers(db))
 
     def compact(self) -> None:
         """Rewrite the file without free pages and empty the write-ahead log, so text deleted

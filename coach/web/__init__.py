@@ -16,6 +16,7 @@ from coach.web.common import coach
 from coach.web.launch import arguments, check_exposure, parse_auth
 from coach.web.interview import mock_tab
 from coach.web.loop import loop_tab
+from coach.web.practice import practice_tab
 from coach.web.score import score_tab
 from coach.web.search import search_tab
 
@@ -29,6 +30,8 @@ def build() -> gr.Blocks:
                 on_load.append(mock_tab())
             with gr.Tab("Full loop", id="loop"):
                 on_load.append(loop_tab())
+            with gr.Tab("Practice", id="practice"):
+                on_load.append(practice_tab())
             with gr.Tab("Score an answer", id="score"):
                 score_tab()
             with gr.Tab("Search the corpus", id="search"):
