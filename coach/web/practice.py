@@ -10,6 +10,7 @@ from coach.practice.drill import Drill, due_list, next_due
 from coach.render.markdown import backend_failure, coverage_markdown, scorecard_markdown
 from coach.render.practice import drill_messages, drill_status, due_markdown
 from coach.web.common import LLM_QUEUE, coach, shows_errors
+from coach.web.limits import within
 
 IDLE = "*Press **Practice weak areas** to drill the signals that are due.*"
 
@@ -36,6 +37,7 @@ def start(questions: int, level: str):
 
 @shows_errors
 def answer(state: dict | None, text: str):
+    text = within("answer", text)
     if not state:
         raise gr.Error("Press Practice weak areas first.")
     drill = Drill.resume(coach(), state)  # starts the next panel's session if that failed before
