@@ -71,6 +71,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         columns=(Column("sessions", "backend", "TEXT"), Column("sessions", "model", "TEXT")),
         sql=("CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions(updated_at)",),
     ),
+    Migration(6, "story bank", sql=(
+        # A story's scorecards (panel slug -> scorecard JSON) and tags (a JSON list) live in the row:
+        # adding, editing or removing a story is one row, written in one transaction.
+        """CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    scorecards TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+    )),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -121,6 +121,10 @@ class SessionStore:
         finally:
             db.close()
 
+    def transaction(self, write: bool = True):
+        """`_tx` for the tables other stages keep in this file (the story bank)."""
+        return self._tx(write)
+
     def schema_version(self) -> int:
         """The highest migration applied to the file (see _migrations.MIGRATIONS)."""
         with self._tx(write=False) as db:
