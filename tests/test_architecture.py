@@ -23,6 +23,7 @@ ALLOWED = {
     "session": {"corpus", "interviewer", "scoring"},
     "render": {"corpus", "retrieval", "scoring", "session"},
     "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session"},
+    "stories": {"corpus", "retrieval", "llm", "scoring", "session"},
 }
 SHARED = {"config", "errors", "seeding", "testing", "__init__"}
 # Where the process-wide settings, backend and corpus may be looked up: the composition root.

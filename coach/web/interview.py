@@ -9,7 +9,10 @@ from coach.errors import BackendError
 from coach.history.listing import history
 from coach.render.history import history_markdown, resume_choices
 from coach.render.markdown import backend_failure, session_view
+from coach.render.stories import suggestions_markdown
 from coach.session.mock import MockSession
+from coach.stories.store import STORY_PANELS
+from coach.stories.suggest import suggest
 from coach.web.common import LLM_QUEUE, coach, shows_errors
 
 
@@ -43,6 +46,18 @@ def retry(session_id: str):
     session = _load(session_id)
     _ = session.current_prompt  # generates the missing prompt, or raises BackendError again
     return *session_view(session), gr.update(visible=False)
+
+
+@shows_errors
+def suggest_story(session_id: str) -> str:
+    """Which of the user's stories fits the question being asked (only when the user asks)."""
+    session = _load(session_id)
+    turn = session.current_prompt
+    if turn is None:
+        return "*The interview is over: there is no question to fit a story to.*"
+    if session.panel.slug not in STORY_PANELS:
+        return f"*Stories are suggested on the {', '.join(STORY_PANELS)} panels.*"
+    return suggestions_markdown(suggest(coach(), session.panel.slug, turn.text, signals=turn.signals))
 
 
 @shows_errors
@@ -85,6 +100,8 @@ def mock_tab():
             with gr.Row():
                 send = gr.Button("Send answer", variant="primary", elem_id="mock-send")
                 again = gr.Button("Retry the next question", elem_id="mock-retry", visible=False)
+                story = gr.Button("Suggest a story", elem_id="mock-suggest-story")
+            story_fit = gr.Markdown(elem_id="mock-story", latex_delimiters=[])
         with gr.Column(scale=2):
             gr.Markdown("### Signal coverage")
             coverage = gr.Markdown("*No session yet.*", elem_id="mock-coverage", latex_delimiters=[])
@@ -103,4 +120,7 @@ def mock_tab():
     go.click(start, [panel, level, questions, followups, seed, focus], [session_id, *view, again], **llm)
     send.click(answer, [session_id, reply], [*view, reply, again], **llm)
     again.click(retry, [session_id], [*view, again], **llm)
+    story.click(suggest_story, [session_id], story_fit)
+    for moved_on in (go, send, go_on):  # a suggestion is for the question it was asked about
+        moved_on.click(lambda: "", None, story_fit, queue=False)
     return past_sessions, None, [past, pick]
