@@ -19,7 +19,7 @@ def test_a_story_added_in_the_stories_tab_is_in_the_matrix(page, tmp_path):
     page.locator("#stories-title textarea, #stories-title input").first.fill(title)
     page.locator("#stories-text textarea").fill(STORY)
     page.locator("#stories-add").click()
-    wait_text(page, "#stories-status", "Added and scored story", timeout=120_000)
+    wait_text(page, "#stories-status", "Added and scored story")  # the first scoring embeds four panels' rubrics
     grid = wait_text(page, "#stories-matrix", suffix)
     assert title in grid  # the title as typed: its tags are text, not markup
     assert "Personal ownership" in grid and "Gaps (" in grid
