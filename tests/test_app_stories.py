@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from browser_helpers import open_tab, wait_text
+from browser_helpers import MODEL_WAIT_MS, open_tab, wait_text
 
 STORY = ("In 2022 I led the move of billing off the monolith, which froze releases for four teams for two hours "
          "each time. I wrote the migration plan with dual writes behind a feature flag and a nightly "
@@ -19,7 +19,8 @@ def test_a_story_added_in_the_stories_tab_is_in_the_matrix(page, tmp_path):
     page.locator("#stories-title textarea, #stories-title input").first.fill(title)
     page.locator("#stories-text textarea").fill(STORY)
     page.locator("#stories-add").click()
-    wait_text(page, "#stories-status", "Added and scored story")  # the first scoring embeds four panels' rubrics
+    # The first story loads the embedding model and embeds four panels' rubrics: on 2 busy cores, minutes.
+    wait_text(page, "#stories-status", "Added and scored story", timeout=2 * MODEL_WAIT_MS)
     grid = wait_text(page, "#stories-matrix", suffix)
     assert title in grid  # the title as typed: its tags are text, not markup
     assert "Personal ownership" in grid and "Gaps (" in grid
