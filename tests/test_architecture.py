@@ -25,6 +25,7 @@ ALLOWED = {
     "render": {"corpus", "retrieval", "scoring", "session", "practice"},
     "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session", "practice"},
     "loop": {"corpus", "interviewer", "scoring", "session"},
+    "stories": {"corpus", "retrieval", "llm", "scoring", "session"},
 }
 SHARED = {"config", "errors", "seeding", "testing", "__init__"}
 # Where the process-wide settings, backend and corpus may be looked up: the composition root.

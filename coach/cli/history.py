@@ -12,6 +12,9 @@ import typer
 
 from coach.cli._app import _echo_json, app, make_coach
 from coach.errors import UserInputError
+from coach.stories.store import STORY_PANELS
+
+STORY_REQUEST = "?story"  # typed as a whole answer in `coach resume`: suggest a story instead
 
 SessionArg = typer.Argument(..., metavar="SESSION", help="A session id, as `coach history` lists them.")
 
@@ -63,6 +66,15 @@ def read_block(stream: TextIO) -> str | None:
         lines.append(line.rstrip("\n"))
 
 
+def _story_for(session, turn) -> str:
+    from coach.render.stories import suggestions_text
+    from coach.stories.suggest import suggest
+
+    if session.panel.slug not in STORY_PANELS:
+        return f"(stories are suggested on the {', '.join(STORY_PANELS)} panels)"
+    return suggestions_text(suggest(session.coach, session.panel.slug, turn.text, signals=turn.signals))
+
+
 def _heading(turn) -> str:
     kind = f"Question {turn.question_number}" if turn.kind == "question" else f"Follow-up to question {turn.question_number}"
     return f"{kind}: {turn.text}"
@@ -88,7 +100,8 @@ def resume(
     answered = sum(1 for t in session.turns if t.answer is not None)
     typer.echo(f"Resuming session {session.id}: {session.panel_name} ({session.level}), {answered} answer(s) so far.")
     if answers is None and sys.stdin.isatty():
-        typer.echo("End each answer with a line holding only '.'; Ctrl-D stops (the session stays saved).")
+        typer.echo("End each answer with a line holding only '.'; Ctrl-D stops (the session stays saved)."
+                   + (f" Send {STORY_REQUEST} to ask which of your stories fits the question." if session.panel.slug in STORY_PANELS else ""))
     used = 0
     while not session.finished:
         turn = session.current_prompt  # generates the next prompt if the process stopped before it
@@ -105,6 +118,9 @@ def resume(
                 break
             if not text.strip():
                 typer.echo("(an empty answer is not saved; type your answer)")
+                continue
+            if text.strip() == STORY_REQUEST:
+                typer.echo(_story_for(session, turn))
                 continue
             elapsed = time.monotonic() - shown_at  # a typed answer is timed; a scripted one is not
         typer.echo("")
@@ -155,12 +171,19 @@ def forget(
     every: bool = typer.Option(False, "--all", help="Forget every saved session."),
 ) -> None:
     """Delete a session (or all) with every trace of its answers: turns, cached vectors and
-    cached LLM calls; the files are rewritten so nothing of them stays on disk."""
+    cached LLM calls; the files are rewritten so nothing of them stays on disk. --all also
+    removes every story of the story bank (`coach stories rm --all` removes only those)."""
     from coach.history.forget import forget as forget_sessions
+    from coach.stories.bank import remove as remove_stories
 
     if (session_id is None) == (not every):
         raise UserInputError("Name one session, or pass --all.", "See the saved sessions with `coach history`.")
-    report = forget_sessions(make_coach(), None if every else [session_id])
+    coach = make_coach()
+    report = forget_sessions(coach, None if every else [session_id])
     typer.echo(f"forgot {len(report.sessions)} session(s)" + (f": {', '.join(report.sessions)}" if report.sessions else "")
                + f"; deleted {report.vectors} cached vector(s) and {report.llm_calls} cached LLM call(s).")
+    if every:
+        gone = remove_stories(coach)
+        typer.echo(f"removed {len(gone.stories)} story(ies); deleted {gone.vectors} cached vector(s) and "
+                   f"{gone.llm_calls} cached LLM call(s).")
     typer.echo("Transcripts written with --out are files of yours; delete them yourself if you want them gone.")

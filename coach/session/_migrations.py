@@ -120,6 +120,19 @@ WHERE json_type(sig.value, '$.level') = 'integer'
       UNION SELECT json_extract(t.prompt, '$.signal') WHERE t.kind = 'follow-up')""",
         ),
     ),
+    Migration(6, "story bank", sql=(
+        # A story's scorecards (panel slug -> scorecard JSON) and tags (a JSON list) live in the row:
+        # adding, editing or removing a story is one row, written in one transaction.
+        """CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    scorecards TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+    )),
 )
 LATEST = MIGRATIONS[-1].version
 

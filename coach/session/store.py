@@ -128,7 +128,7 @@ class SessionStore:
             db.close()
 
     def transaction(self, write: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """One transaction on this database, for the stages that keep tables of their own in it (loops)."""
+        """One transaction on this database, for the stages that keep tables of their own in it (loops, the story bank)."""
         return self._tx(write)
 
     def schema_version(self) -> int:

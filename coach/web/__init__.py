@@ -19,6 +19,7 @@ from coach.web.loop import loop_tab
 from coach.web.practice import practice_tab
 from coach.web.score import score_tab
 from coach.web.search import search_tab
+from coach.web.stories import stories_tab
 
 
 def build() -> gr.Blocks:
@@ -36,6 +37,8 @@ def build() -> gr.Blocks:
                 score_tab()
             with gr.Tab("Search the corpus", id="search"):
                 search_tab()
+            with gr.Tab("Stories", id="stories"):
+                on_load.append(stories_tab())
         for refresh in filter(None, on_load):  # fresh on every page load
             demo.load(*refresh)
     return demo

@@ -24,6 +24,9 @@ from coach.render.screen import (
 from coach.session.mock import MockSession
 from coach.web.common import LLM_QUEUE, coach, shows_errors, streaming_work
 from coach.web.limits import within
+from coach.render.stories import suggestions_markdown
+from coach.stories.store import STORY_PANELS
+from coach.stories.suggest import suggest
 
 
 def _load(session_id: str) -> MockSession:
@@ -98,6 +101,18 @@ def retry(session_id: str):
 
 
 @shows_errors
+def suggest_story(session_id: str) -> str:
+    """Which of the user's stories fits the question being asked (only when the user asks)."""
+    session = _load(session_id)
+    turn = session.current_prompt
+    if turn is None:
+        return "*The interview is over: there is no question to fit a story to.*"
+    if session.panel.slug not in STORY_PANELS:
+        return f"*Stories are suggested on the {', '.join(STORY_PANELS)} panels.*"
+    return suggestions_markdown(suggest(coach(), session.panel.slug, turn.text, signals=turn.signals))
+
+
+@shows_errors
 def past_sessions():
     rows = history(coach())
     choices = resume_choices(rows)
@@ -147,6 +162,8 @@ def mock_tab():
             with gr.Row():
                 send = gr.Button("Send answer", variant="primary", elem_id="mock-send")
                 again = gr.Button("Retry the next question", elem_id="mock-retry", visible=False)
+                story = gr.Button("Suggest a story", elem_id="mock-suggest-story")
+            story_fit = gr.Markdown(elem_id="mock-story", latex_delimiters=[])
             gr.Markdown("### Your last answer: the sentences that counted, by signal")
             marked = gr.HighlightedText(elem_id="mock-marked", show_legend=True, combine_adjacent=False, show_label=False)
         with gr.Column(scale=2):
@@ -171,4 +188,7 @@ def mock_tab():
     go.click(start, [panel, level, questions, followups, seed, focus], [session_id, *shown, again], **llm)
     send.click(answer, [session_id, reply, shown_at], [*shown, reply, again], **llm)
     again.click(retry, [session_id], [*shown, again], **llm)
+    story.click(suggest_story, [session_id], story_fit)
+    for moved_on in (go, send, go_on):  # a suggestion is for the question it was asked about
+        moved_on.click(lambda: "", None, story_fit, queue=False)
     return past_sessions, None, [past, pick]
