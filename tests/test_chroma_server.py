@@ -46,7 +46,7 @@ def test_unreachable_server_is_a_clear_error(tmp_path, toy_embedder):
 def test_server_down_at_start_is_named_with_what_to_do(tmp_path, monkeypatch, capsys, caplog):
     import logging
 
-    from failure_helpers import cli
+    from failing_parts import cli
 
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("COACH_CHROMA_URL", url)
@@ -64,7 +64,7 @@ def test_server_going_down_mid_session_fails_search_clearly_and_the_interview_go
     import logging
 
     gr = pytest.importorskip("gradio")
-    from failure_helpers import last
+    from failing_parts import last
 
     from coach.testing import FakeBackend
     from coach.web import common, interview, search

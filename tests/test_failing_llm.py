@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from failure_helpers import last
+from failing_parts import last
 from history_helpers import ANSWERS, data_dir_with_index, settings_for
 
 from coach.root import Coach

@@ -9,7 +9,7 @@ import random
 import shutil
 
 import pytest
-from failure_helpers import cli, fill, last, read_only, small_disk
+from failing_parts import cli, fill, last, read_only, small_disk
 from history_helpers import ANSWERS, data_dir_with_index, run_session, settings_for
 
 from coach.errors import SessionsCorruptError, StorageError
