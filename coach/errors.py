@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 
 class CoachError(Exception):
     """Base class: the CLI prints `str(err)` and exits with `exit_code`."""
@@ -32,6 +36,19 @@ class IndexCorruptError(CoachError):
     """The Chroma store cannot be opened. Nothing is deleted automatically."""
 
 
+class IndexUnavailableError(CoachError):
+    """The Chroma server (COACH_CHROMA_URL) is down or unreachable."""
+
+
+class StorageError(CoachError):
+    """Something under the data dir cannot be written: a read-only directory or a full disk.
+    Raised before anything is half-written; what was saved earlier is intact."""
+
+
+class SessionsCorruptError(CoachError):
+    """The sessions database is damaged. Nothing is deleted automatically."""
+
+
 class BackendError(CoachError):
     """An LLM backend is unreachable, timed out, or returned nothing usable."""
 
@@ -53,3 +70,40 @@ def unknown_choice(kind: str, value: str, valid: tuple[str, ...] | list[str]) ->
         f"Unknown {kind} {value!r}.",
         f"Choose one of: {', '.join(valid)}.",
     )
+
+
+LOW_SPACE_BYTES = 1 << 20  # below this, a failed write is put down to a full disk
+
+
+def disk_problem(path: Path) -> str | None:
+    """Why files cannot be written where `path` lives: "read-only", "full", or None when neither
+    shows (the failure was something else)."""
+    where = Path(path)
+    while not where.is_dir() and where != where.parent:
+        where = where.parent
+    try:
+        if os.statvfs(where).f_flag & os.ST_RDONLY or not os.access(where, os.W_OK):
+            return "read-only"
+        if shutil.disk_usage(where).free < LOW_SPACE_BYTES:
+            return "full"
+    except OSError:
+        return None
+    return None
+
+
+def storage_error(what: str, path: Path, err: BaseException, problem: str | None = None) -> StorageError | None:
+    """The StorageError for a failed write of `what` at `path`, or None when the disk is neither
+    read-only nor full (`problem` forces one, when the caller already knows, e.g. SQLITE_FULL)."""
+    problem = problem or disk_problem(path)
+    if problem == "full":
+        return StorageError(
+            f"Cannot write {what} at {path}: the disk is full ({type(err).__name__}: {err}).",
+            "Free some space on that disk, or set COACH_DATA_DIR to a directory on another disk, then retry. "
+            "Nothing was half-written: what was saved before is intact.",
+        )
+    if problem == "read-only":
+        return StorageError(
+            f"Cannot write {what} at {path}: the directory is read-only ({type(err).__name__}: {err}).",
+            f"Make {Path(path).parent} writable, or set COACH_DATA_DIR to a writable directory. Nothing was changed.",
+        )
+    return None

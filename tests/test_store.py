@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.errors import CoachError, UserInputError
+from coach.errors import CoachError, SessionsCorruptError, UserInputError
 from coach.session import _migrations
 from coach.session._migrations import LATEST, MIGRATIONS, Migration
 from coach.session.store import SessionRow, SessionStore, TurnRow
@@ -288,8 +288,8 @@ def test_corrupt_file_says_to_move_it_aside(tmp_path):
     path.write_bytes(garbage)
     with pytest.raises(CoachError) as info:
         SessionStore(path)
-    assert not isinstance(info.value, UserInputError)
-    assert "cannot be opened" in info.value.message
+    assert isinstance(info.value, SessionsCorruptError)
+    assert "is damaged" in info.value.message
     assert "Move it aside" in info.value.hint and f"mv {path} {path}.broken" in info.value.hint
     assert path.read_bytes() == garbage
 

@@ -2,21 +2,24 @@
 
 Sampling differs per call (seed, temperature, max tokens), and langchain-ollama takes those as
 model fields, so a fresh, cheap model object is built per call. The ollama client has no retries
-of its own; connection failures and timeouts are retried here, at most MAX_RETRIES times.
+of its own; connection failures and timeouts are retried here, at most MAX_RETRIES times, through
+the same bounded, logged loop as every server call (`coach.retrying`).
 """
 
 from __future__ import annotations
 
 import json
-import time
+import logging
 
 from coach.config import Settings
 from coach.errors import BackendError
 from coach.llm import streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
+from coach.retrying import bounded
 
 MAX_RETRIES = 2
 _BACKOFF_S = 0.5
+log = logging.getLogger("coach.llm")
 
 
 class OllamaBackend(LLMBackend):
@@ -79,22 +82,21 @@ class OllamaBackend(LLMBackend):
         import httpx
         from ollama import ResponseError
 
-        for attempt in range(MAX_RETRIES + 1):
-            try:
-                return self._once(prompt, sampling)
-            except (ConnectionError, httpx.TransportError) as err:
-                # Refused connections and timeouts may be a server still starting: retry a little.
-                if attempt == MAX_RETRIES:
-                    raise self._unreachable(err) from err
-                time.sleep(_BACKOFF_S * 2**attempt)
-            except ResponseError as err:
-                hint = (
-                    f"Pull the model with `ollama pull {self._model}` or fix COACH_OLLAMA_MODEL."
-                    if err.status_code == 404
-                    else "Check `ollama serve`'s log, or set COACH_BACKEND=embedded."
-                )
-                raise BackendError(f"The {self.describe()} answered HTTP {err.status_code}: {err.error}", hint) from err
-        raise AssertionError("unreachable")  # the loop always returns or raises
+        # Refused connections and timeouts may be a server still starting: retry a little.
+        transient = (ConnectionError, httpx.TransportError)
+        try:
+            return bounded(lambda: self._once(prompt, sampling), retry_on=lambda err: isinstance(err, transient),
+                           attempts=MAX_RETRIES + 1, what=f"{self.describe()}, prompt {prompt.prompt_id!r}", log=log,
+                           backoff_s=_BACKOFF_S)
+        except transient as err:
+            raise self._unreachable(err) from err
+        except ResponseError as err:
+            hint = (
+                f"Pull the model with `ollama pull {self._model}` or fix COACH_OLLAMA_MODEL."
+                if err.status_code == 404
+                else "Check `ollama serve`'s log, or set COACH_BACKEND=embedded."
+            )
+            raise BackendError(f"The {self.describe()} answered HTTP {err.status_code}: {err.error}", hint) from err
 
     def _unreachable(self, err: Exception) -> BackendError:
         import httpx

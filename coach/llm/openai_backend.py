@@ -2,13 +2,15 @@
 
 Two forms, chosen by COACH_OPENAI_STYLE: "completion" uses the /v1/completions endpoint (what a
 base model such as the bundled Gemma needs), "chat" uses /v1/chat/completions. Retries are
-bounded (openai's client retries connection errors, timeouts, 429 and 5xx with backoff), so a
-dead server fails in seconds rather than hanging a mock interview.
+bounded and logged (`coach.retrying`: connection errors, timeouts, a connection dropped mid-reply,
+429 and 5xx), so a dead server fails in seconds rather than hanging a mock interview; the openai
+client's own retries are off, so there is one loop to read in the log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from urllib.parse import urlparse
 
@@ -16,8 +18,10 @@ from coach.config import Settings
 from coach.errors import BackendError
 from coach.llm import streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling, Style
+from coach.retrying import bounded
 
 MAX_RETRIES = 2
+log = logging.getLogger("coach.llm")
 
 
 def _api_key(settings: Settings) -> str:
@@ -52,7 +56,7 @@ class OpenAIBackend(LLMBackend):
             base_url=self.base_url,
             api_key=_api_key(self.settings),
             timeout=self.settings.llm_timeout_s,
-            max_retries=MAX_RETRIES,
+            max_retries=0,  # retried in _generate, bounded and logged
             cache=False,  # the coach's own record/replay cache decides what is reused
         )
         if self.style == "completion":
@@ -70,6 +74,17 @@ class OpenAIBackend(LLMBackend):
         return self._client
 
     def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
+        import httpx
+        import openai
+
+        try:
+            return bounded(lambda: self._once(prompt, sampling), retry_on=_transient, attempts=MAX_RETRIES + 1,
+                           what=f"{self.describe()}, prompt {prompt.prompt_id!r}", log=log)
+        except (openai.OpenAIError, httpx.HTTPError, ValueError) as err:
+            # ValueError: langchain raises it for an error object inside a 200 response.
+            raise self._explain(err) from err
+
+    def _once(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
         params = dict(
             temperature=sampling.temperature,
             top_p=sampling.top_p,
@@ -77,39 +92,32 @@ class OpenAIBackend(LLMBackend):
             seed=sampling.seed,
         )
         stop = list(sampling.stop) or None
-        import httpx
-        import openai
-
         # In the request body rather than as langchain arguments: given `response_format`,
         # langchain switches to the client's parse() path, which raises on a truncated reply
         # instead of returning it for the caller to judge.
         extra = self._structured(sampling.json_schema)
-        try:
-            if self.style == "completion":
-                if extra:
-                    params["extra_body"] = extra
-                if sink := streaming.active():
-                    return streaming.relay(self.client.stream(prompt.text, stop=stop, **params), sink, prompt.prompt_id)
-                result = self.client.generate([prompt.text], stop=stop, **params)
-                text = result.generations[0][0].text
-                usage = (result.llm_output or {}).get("token_usage", {})
-                return text, int(usage.get("completion_tokens", 0))
-            if urlparse(self.base_url).hostname != "api.openai.com":
-                # langchain sends only `max_completion_tokens`, which several local servers
-                # (llama-cpp-python among them) ignore; without `max_tokens` they run to n_ctx.
-                extra["max_tokens"] = sampling.max_tokens
+        if self.style == "completion":
             if extra:
                 params["extra_body"] = extra
-            messages = [(m.role, m.content) for m in prompt.messages]
             if sink := streaming.active():
-                pieces = (_content_text(chunk.content) for chunk in self.client.stream(messages, stop=stop, **params))
-                return streaming.relay(pieces, sink, prompt.prompt_id)
-            reply = self.client.invoke(messages, stop=stop, **params)
-            tokens = (reply.usage_metadata or {}).get("output_tokens", 0)
-            return _content_text(reply.content), int(tokens)
-        except (openai.OpenAIError, httpx.HTTPError, ValueError) as err:
-            # ValueError: langchain raises it for an error object inside a 200 response.
-            raise self._explain(err) from err
+                return streaming.relay(self.client.stream(prompt.text, stop=stop, **params), sink, prompt.prompt_id)
+            result = self.client.generate([prompt.text], stop=stop, **params)
+            text = result.generations[0][0].text
+            usage = (result.llm_output or {}).get("token_usage", {})
+            return text, int(usage.get("completion_tokens", 0))
+        if urlparse(self.base_url).hostname != "api.openai.com":
+            # langchain sends only `max_completion_tokens`, which several local servers
+            # (llama-cpp-python among them) ignore; without `max_tokens` they run to n_ctx.
+            extra["max_tokens"] = sampling.max_tokens
+        if extra:
+            params["extra_body"] = extra
+        messages = [(m.role, m.content) for m in prompt.messages]
+        if sink := streaming.active():
+            pieces = (_content_text(chunk.content) for chunk in self.client.stream(messages, stop=stop, **params))
+            return streaming.relay(pieces, sink, prompt.prompt_id)
+        reply = self.client.invoke(messages, stop=stop, **params)
+        tokens = (reply.usage_metadata or {}).get("output_tokens", 0)
+        return _content_text(reply.content), int(tokens)
 
     def _structured(self, json_schema: str) -> dict:
         """Request parameters that constrain the reply to `json_schema`, in the dialect the server
@@ -158,6 +166,17 @@ class OpenAIBackend(LLMBackend):
             hint = hints.get(err.status_code, "Check the server's log; retry later or set COACH_BACKEND=embedded.")
             return BackendError(f"{who} answered HTTP {err.status_code}: {_short(err)}", hint)
         return BackendError(f"{who} failed: {type(err).__name__}: {_short(err)}", start)
+
+
+def _transient(err: BaseException) -> bool:
+    """Worth another try: the server may be starting, restarting or briefly overloaded."""
+    import httpx
+    import openai
+
+    if isinstance(err, openai.APIStatusError):
+        return err.status_code in (408, 409, 429) or err.status_code >= 500
+    # TransportError: also a connection dropped in the middle of a streamed reply.
+    return isinstance(err, (openai.APIConnectionError, httpx.TransportError))
 
 
 def _short(err: Exception, limit: int = 300) -> str:

@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-from coach.errors import UserInputError
+from coach.errors import StorageError, UserInputError, storage_error
 from coach.llm.base import BackendWrapper, Generation, LLMBackend, Message, RenderedPrompt, Sampling
 
 # Patterns, most specific first: a URL may contain an e-mail-like part, and a phone pattern would
@@ -133,9 +133,14 @@ class GuardedBackend(BackendWrapper):
             "redaction": "on" if self.redactor is not None else "off",
             "redacted": {k: v for k, v in sorted(counts.items()) if v},
         }
-        self.audit_path.parent.mkdir(parents=True, exist_ok=True)
-        with _write_lock, self.audit_path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        try:
+            self.audit_path.parent.mkdir(parents=True, exist_ok=True)
+            with _write_lock, self.audit_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        except OSError as err:  # no call leaves the machine without its line in the log
+            raise storage_error("the audit log", self.audit_path, err) or StorageError(
+                f"Cannot write the audit log {self.audit_path}: {err}.",
+                "Check that COACH_DATA_DIR is writable; no call is sent to a remote backend without it.") from err
 
     def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
         return self.inner.generate(self._outgoing(prompt), sampling, repeat=repeat)

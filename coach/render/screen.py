@@ -101,7 +101,7 @@ def timer_html(session: MockSession | None) -> str:
     """The answer timer. The page counts the seconds itself (a script in the page head reads
     `data-timer`): no request per tick. A new key restarts it; a stopped timer shows the time the
     last answer took."""
-    pending = session.current_prompt if session is not None and not session.finished else None
+    pending = session.pending if session is not None else None
     if pending is not None:
         key = escape(f"{session.id}:{pending.index}")
         return (f'<div class="answer-timer" id="answer-timer">Answer time <span data-timer="{key}">0:00</span>'

@@ -3,11 +3,16 @@
 Incremental by construction: every document has a stable id and a content hash, so a re-index
 embeds only new or changed documents and deletes the ones that no longer exist. The collection
 carries a fingerprint (corpus hash, chunker settings, embedding model) so a stale index is noticed.
+
+Failures say what to do: a Chroma server that is down is `IndexUnavailableError` (each call to it is
+retried a little, bounded and logged), a local store in a read-only directory or on a full disk is
+`StorageError`, and one that cannot be read is `IndexCorruptError`. Nothing is ever deleted.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -19,13 +24,16 @@ from coach.corpus.chunking_settings import ChunkerSettings
 from coach.config import Settings
 from coach.corpus.loader import Corpus
 from coach.retrieval.embeddings import Embedder, model_fingerprint
-from coach.errors import CoachError, IndexCorruptError, IndexMissingError
+from coach.errors import CoachError, IndexCorruptError, IndexMissingError, IndexUnavailableError, storage_error
+from coach.retrying import bounded
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
 FINGERPRINT_KEY = "coach_fingerprint"
 BATCH = 128
+SERVER_ATTEMPTS = 2  # a Chroma server that refuses twice, half a second apart, is down
+log = logging.getLogger("coach.retrieval")
 
 
 @dataclass
@@ -53,6 +61,29 @@ def expected_fingerprint(settings: Settings, corpus: Corpus) -> dict:
     }
 
 
+def _server_down(url: str, err: BaseException, action: str = "connecting") -> IndexUnavailableError:
+    return IndexUnavailableError(
+        f"The Chroma server at {url} is down or unreachable ({action}, {SERVER_ATTEMPTS} attempts): "
+        f"{type(err).__name__}: {err}",
+        "Start it (`chroma run --path DIR --host 127.0.0.1 --port PORT`) and retry, or unset COACH_CHROMA_URL to use "
+        "the local store (`coach index` builds it). Saved sessions are not affected.",
+    )
+
+
+def _unreachable(err: BaseException) -> bool:
+    import httpx
+
+    return isinstance(err, (httpx.TransportError, ConnectionError))
+
+
+def _local_failure(path, action: str, err: BaseException) -> CoachError:
+    """A local store that failed: a disk that cannot be written, or a store that cannot be read."""
+    return storage_error("the index", path, err) or IndexCorruptError(
+        f"The Chroma store at {path} {action} ({type(err).__name__}: {err}).",
+        f"Nothing was deleted. Move {path} aside (e.g. `mv {path} {path}.broken`) and run `coach index` to rebuild it.",
+    )
+
+
 def make_client(settings: Settings, create: bool = True):
     """A Chroma client for the settings; with create=False a local store that does not exist yet is
     an error naming `coach index` (reading must not leave an empty store behind)."""
@@ -65,14 +96,13 @@ def make_client(settings: Settings, create: bool = True):
         if not url.hostname:
             raise CoachError(f"COACH_CHROMA_URL {settings.chroma_url!r} is not a URL.", "Use the form http://127.0.0.1:8000.")
         try:
-            return chromadb.HttpClient(
-                host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https", settings=chroma_settings
+            return bounded(
+                lambda: chromadb.HttpClient(host=url.hostname, port=url.port or 8000, ssl=url.scheme == "https",
+                                            settings=chroma_settings),
+                retry_on=lambda err: True, attempts=SERVER_ATTEMPTS, what=f"Chroma server at {settings.chroma_url}", log=log,
             )
         except Exception as err:
-            raise CoachError(
-                f"Cannot reach the Chroma server at {settings.chroma_url}: {err}",
-                "Start it with `chroma run --path DIR --host 127.0.0.1 --port PORT`, or unset COACH_CHROMA_URL to use the local store.",
-            ) from err
+            raise _server_down(settings.chroma_url, err) from err
     path = settings.index_dir
     if not create and not (path / "chroma.sqlite3").is_file():
         raise IndexMissingError(f"No index found at {path}.", "Run `coach index` to build it.")
@@ -80,10 +110,12 @@ def make_client(settings: Settings, create: bool = True):
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as err:
-        raise IndexCorruptError(
-            f"The Chroma store at {path} cannot be opened ({type(err).__name__}: {err}).",
-            f"Nothing was deleted. Move {path} aside (e.g. `mv {path} {path}.broken`) and run `coach index` to rebuild it.",
-        ) from err
+        # Chroma keeps one half-started system per path and hands it out again, so the next try
+        # would fail with an unrelated error; dropping it lets a repaired store open in this process.
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
+        raise _local_failure(path, "cannot be opened", err) from err
 
 
 class VectorIndex:
@@ -111,18 +143,23 @@ class VectorIndex:
         return expected_fingerprint(self.settings, corpus)
 
     def guarded(self, action: str, fn):
-        """Run `fn` (a call into Chroma); a failure becomes an error that names the store and what to do."""
+        """Run `fn` (a call into Chroma); a failure becomes an error that names the store and what to
+        do. A call to a server that cannot be reached is retried once (bounded, logged): it may be
+        restarting."""
         try:
+            if self.settings.chroma_url:
+                return bounded(fn, retry_on=_unreachable, attempts=SERVER_ATTEMPTS,
+                               what=f"Chroma server at {self.where}, {action}", log=log)
             return fn()
         except CoachError:
             raise
         except Exception as err:
+            if self.settings.chroma_url and _unreachable(err):
+                raise _server_down(self.where, err, action) from err
             if self.settings.chroma_url:
-                raise CoachError(f"Chroma server at {self.where} failed while {action}: {err}", "Check the server is running and reachable.") from err
-            raise IndexCorruptError(
-                f"The Chroma store at {self.where} failed while {action} ({type(err).__name__}: {err}).",
-                f"Nothing was deleted. Move {self.where} aside and run `coach index` to rebuild it.",
-            ) from err
+                raise CoachError(f"The Chroma server at {self.where} failed while {action}: {type(err).__name__}: {err}",
+                                 "Check the server's log; `coach index` rebuilds the collection if it is damaged.") from err
+            raise _local_failure(self.where, f"failed while {action}", err) from err
 
     def collection(self):
         """The existing collection, or an error that says to run `coach index`."""

@@ -194,6 +194,12 @@ class MockSession:
         return pending
 
     @property
+    def pending(self) -> Turn | None:
+        """The turn awaiting an answer, if one was generated; unlike `current_prompt`, never calls
+        the LLM (what a screen shows must not retry a backend that just failed)."""
+        return self._pending()
+
+    @property
     def coverage(self) -> dict[str, Coverage]:
         """signal id -> evidenced (some answer showed it), weak (asked about or partly shown), or
         not yet asked."""

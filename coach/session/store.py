@@ -11,23 +11,34 @@ Every call opens its own connection, runs in one transaction and closes the conn
 returns: safe across threads (the web app), nothing is left open for a killed process to lose,
 and the write is on disk when the call returns. Foreign keys are enforced on every connection
 (SQLite leaves them off unless asked, per connection).
+
+Failures of the file itself become errors that say what to do: a damaged file is
+`SessionsCorruptError`, a full disk or a read-only directory `StorageError`. In a read-only data
+dir the sessions can still be read (listed, shown, exported); every write is refused up front.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coach.errors import CoachError, UserInputError
+from coach.errors import CoachError, SessionsCorruptError, UserInputError, disk_problem, storage_error
 from coach.practice import reviews
 from coach.practice.schedule import Item
 from coach.session import _migrations
+
+
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_DISK = {sqlite3.SQLITE_FULL: "full", sqlite3.SQLITE_READONLY: "read-only", sqlite3.SQLITE_IOERR: None,
+         sqlite3.SQLITE_CANTOPEN: None, sqlite3.SQLITE_PERM: None}
 
 
 def _switch_to_wal(db: sqlite3.Connection, wait_s: float = 30.0) -> None:
@@ -96,36 +107,85 @@ class SessionStore:
         """`clock` gives the time written on rows (seconds since the epoch); tests pass one they control."""
         self.path = Path(path)
         self.clock = clock
+        self.read_only = False
+        self._open()
+
+    def _open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
+            self.read_only = self.path.is_file() and disk_problem(self.path) == "read-only"
+            with closing(self._connect()) as db:
                 # Refused before the switch to WAL, which rewrites the header of a file in another mode.
-                _migrations.refuse_newer(db, self.path)
-                _switch_to_wal(db)
-                _migrations.apply(db, self.path)
-        except sqlite3.DatabaseError as err:
-            raise CoachError(
+                version = _migrations.refuse_newer(db, self.path)
+                if self.read_only and version < _migrations.LATEST:
+                    raise self._refused()  # reading it needs the migrations, which write
+                if not self.read_only:
+                    _switch_to_wal(db)
+                    _migrations.apply(db, self.path)
+        except sqlite3.Error as err:
+            raise self._failure(err) or CoachError(
                 f"The sessions database {self.path} cannot be opened: {err}.",
-                f"Move it aside (e.g. `mv {self.path} {self.path}.broken`); a new one is created on the next run.",
-            ) from err
+                f"Move it aside (e.g. `mv {self.path} {self.path}.broken`); a new one is created on the next run.") from err
+        except OSError as err:
+            raise storage_error("the sessions database", self.path, err) or CoachError(
+                f"The sessions database {self.path} cannot be created: {err}.",
+                "Check that COACH_DATA_DIR names a directory you can write to.") from err
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            # immutable: SQLite would otherwise need to create the WAL's shared-memory file.
+            uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?immutable=1"
+            return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    def _refused(self) -> CoachError:
+        err = OSError(errno.EROFS, "read-only file system or directory")
+        return storage_error("the sessions database", self.path, err, "read-only")  # type: ignore[return-value]
+
+    def _failure(self, err: sqlite3.Error) -> CoachError | None:
+        """What a failure of the database file means to the user; None for other errors (a bug)."""
+        code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
+        if code in _CORRUPT:
+            p = self.path
+            return SessionsCorruptError(
+                f"The sessions database {p} is damaged ({err}).",
+                f"Nothing was deleted. Move it aside (`mv {p} {p}.broken`); the next run starts an empty one. To get back "
+                f"what is readable: `sqlite3 {p}.broken .recover | sqlite3 {p}` (the sqlite3 shell), or `coach import` "
+                "a file you saved with `coach export`.",
+            )
+        if code in _DISK:
+            found = storage_error("the sessions database", self.path, err, _DISK[code])
+            return found or CoachError(f"The sessions database {self.path} cannot be used: {err}.",
+                                       "Check the file's permissions and the disk it is on, then retry.")
+        return None
 
     @contextmanager
     def _tx(self, write: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction on a connection of its own, closed on the way out. A write takes the
         write lock up front (IMMEDIATE), so it waits for another writer instead of failing halfway."""
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        if write and self.read_only:
+            raise self._refused()
+        if not self.read_only and not self.path.exists():
+            self._open()  # moved aside while the app ran: start the empty one now
+        db = None
         try:
+            db = self._connect()
             db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not just unlinked
+            if not self.read_only:
+                db.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not just unlinked
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield db
             db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+        except BaseException as err:
+            if db is not None and db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse the rollback too
+                    db.execute("ROLLBACK")
+            if isinstance(err, sqlite3.Error) and (failure := self._failure(err)) is not None:
+                raise failure from err
             raise
         finally:
-            db.close()
+            if db is not None:
+                db.close()
 
     def transaction(self, write: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One transaction on this database, for the stages that keep tables of their own in it (loops, the story bank)."""
@@ -263,10 +323,15 @@ class SessionStore:
     def compact(self) -> None:
         """Rewrite the file without free pages and empty the write-ahead log, so text deleted
         earlier is gone from every byte on disk (VACUUM alone leaves old frames in the WAL)."""
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            _checkpoint(db)
-            db.execute("VACUUM")
-            _checkpoint(db)
+        if self.read_only:
+            raise self._refused()
+        try:
+            with closing(self._connect()) as db:
+                _checkpoint(db)
+                db.execute("VACUUM")
+                _checkpoint(db)
+        except sqlite3.Error as err:
+            raise self._failure(err) or err
 
 
 def _checkpoint(db: sqlite3.Connection, wait_s: float = 10.0) -> None:
