@@ -38,7 +38,7 @@ from coach import Coach
 from coach.loop import Loop
 answers, loop_id = json.load(open(sys.argv[1])), sys.argv[2]
 coach = Coach.from_env()
-loop = Loop.load(coach, loop_id) if loop_id != "new" else Loop.start(coach, "staff", questions=%d, followups=0, seed=7)
+loop = Loop.load(coach, loop_id) if loop_id != "new" else Loop.start(coach, "staff", questions=QUESTIONS, followups=0, seed=7)
 print("loop", loop.id, flush=True)
 while not loop.finished:
     session = loop.current
@@ -46,7 +46,7 @@ while not loop.finished:
     done = sum(t.answer is not None for t in session.turns)
     print("answered", loop.answer(pool[done % len(pool)]).index, flush=True)
 print("finished", flush=True)
-""" % QUESTIONS
+""".replace("QUESTIONS", str(QUESTIONS))
 
 
 def _answers() -> dict[str, list[str]]:
