@@ -1,4 +1,4 @@
-"""`python -m bench [NAME ...]`: run the benchmarks, print a table each, write results/latest.json."""
+"""`python -m bench [NAME ... | all]`: run the benchmarks, print a table each, write results/latest.json."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from pathlib import Path
 
 from .common import Result
 
-BENCHMARKS = ("index_build", "retrieval", "scoring", "questions")
+BENCHMARKS = ("index_build", "retrieval", "scoring", "questions", "load", "endurance", "kills")
+# Reliability under load and over time take minutes each: run them by name, or all with `all`.
+DEFAULT = ("index_build", "retrieval", "scoring", "questions")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -93,7 +95,7 @@ def print_table(result: Result) -> None:
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(BENCHMARKS)
+    names = list(BENCHMARKS) if argv == ["all"] else argv or list(DEFAULT)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)

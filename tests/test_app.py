@@ -143,3 +143,19 @@ def test_an_interrupted_session_is_listed_and_resumed_in_a_new_page(browser, app
         assert "shard the posts table by user id" in chat and pending.splitlines()[0] in chat
         send(page, CONCRETE_ANSWER)
         wait_text(page, "#mock-chat", r"question 2 of 2")  # the session carries on where it stopped
+
+
+def test_two_browser_sessions_at_once_never_see_each_others_answers(browser, app_url):
+    """Two people at the same time: each chat shows its own answers and never the other's."""
+    with open_page(browser, app_url) as alice, open_page(browser, app_url) as bob:
+        start_interview(alice, "system-design", questions=2, followups=0)
+        start_interview(bob, "leadership", questions=2, followups=0)
+        send(alice, CONCRETE_ANSWER + " Marker alpha-7731.")
+        send(bob, CONCRETE_ANSWER + " Marker bravo-4410.")  # sent while alice's answer is being scored
+        wait_text(alice, "#mock-chat", r"question 2 of 2")
+        wait_text(bob, "#mock-chat", r"question 2 of 2")
+        a, b = alice.locator("#mock-chat").inner_text(), bob.locator("#mock-chat").inner_text()
+        assert "alpha-7731" in a and "bravo-4410" not in a
+        assert "bravo-4410" in b and "alpha-7731" not in b
+        assert "alpha-7731" not in bob.locator("#mock-marked").inner_text()
+        assert alice.locator("#mock-status").inner_text() != bob.locator("#mock-status").inner_text()  # two sessions
