@@ -53,3 +53,13 @@ def unknown_choice(kind: str, value: str, valid: tuple[str, ...] | list[str]) ->
         f"Unknown {kind} {value!r}.",
         f"Choose one of: {', '.join(valid)}.",
     )
+
+
+def yaml_problem(err: Exception, first_line: int = 1) -> str:
+    """A YAML parse error as 'line N, column M: what is wrong' (`first_line`: the file line the
+    parsed text starts on), without the parser's internal context."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    if mark is None:
+        return problem
+    return f"line {mark.line + first_line}, column {mark.column + 1}: {problem}"

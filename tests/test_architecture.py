@@ -13,7 +13,7 @@ PACKAGE = REPO_ROOT / "coach"
 MAX_LINES = 400
 
 # Stage -> the stages it may import at run time (type-only imports are free). Shared modules
-# (config, errors, seeding, testing) may be imported by anyone.
+# (config, errors, seeding, testing, text_input) may be imported by anyone.
 ALLOWED = {
     "corpus": set(),
     "retrieval": {"corpus"},
@@ -25,7 +25,7 @@ ALLOWED = {
     "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session"},
     "loop": {"corpus", "interviewer", "scoring", "session"},
 }
-SHARED = {"config", "errors", "seeding", "testing", "__init__"}
+SHARED = {"config", "errors", "seeding", "testing", "text_input", "__init__"}
 # Where the process-wide settings, backend and corpus may be looked up: the composition root.
 LOOKUPS = re.compile(r"\b(get_settings|get_backend|get_corpus)\(")
 
