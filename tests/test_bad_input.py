@@ -348,3 +348,46 @@ def test_a_bad_setting_names_the_variable_the_value_and_the_reason(monkeypatch, 
     assert "COACH_SCORER='vibes'" in message and "'evidence', 'judge' or 'combined'" in message
     _, err = run_cli(["config"], cli_env | {"COACH_CHUNK_SIZE": "10"})
     assert "COACH_CHUNK_SIZE='10'" in str(err) and "greater than or equal to 200" in str(err)
+
+
+# --- malformed files name the file, the line and the reason -------------------------------------
+
+
+@pytest.mark.parametrize("name", ["panels/coding.yaml", "items/coding.yaml", "scoring.yaml", "topic_reference.yaml", "loop_themes.yaml"])
+def test_a_yaml_syntax_error_in_the_corpus_names_the_file_and_the_line(corpus_copy, name):
+    from coach.corpus.loader import load_corpus
+    from coach.errors import CorpusError
+    from coach.loop.themes import load_themes
+    from coach.scoring.settings import load_scoring_settings
+
+    path = corpus_copy / name
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line and not line.startswith("#"))
+    lines.insert(at + 1, "broken: [unclosed, list")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError) as err:
+        if name in ("scoring.yaml", "topic_reference.yaml"):
+            load_scoring_settings(corpus_copy)
+        elif name == "loop_themes.yaml":
+            load_themes(load_corpus(corpus_copy))
+        else:
+            load_corpus(corpus_copy)
+    message = str(err.value)
+    found = re.search(r"line (\d+), column \d+: ", message)
+    assert name.split("/")[-1] in message and found and int(found.group(1)) >= at + 2, message
+
+
+def test_a_yaml_syntax_error_in_a_prompt_names_the_file_and_its_line(tmp_path):
+    from coach.config import REPO_ROOT
+    from coach.errors import PromptError
+    from coach.llm.prompts import load_prompt
+
+    shutil.copytree(REPO_ROOT / "prompts", tmp_path / "prompts")
+    path = tmp_path / "prompts" / "rewrite.chat.md"
+    text = path.read_text(encoding="utf-8").replace("variables: [", "variables: [[", 1)
+    path.write_text(text, encoding="utf-8")
+    line = text[: text.index("variables: [[")].count("\n") + 1
+    with pytest.raises(PromptError) as err:
+        load_prompt("rewrite", "chat", tmp_path / "prompts")
+    found = re.search(r"line (\d+), column \d+: ", str(err.value))
+    assert "rewrite.chat.md" in str(err.value) and found and int(found.group(1)) >= line, str(err.value)
