@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from coach.errors import UserInputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,3 +96,21 @@ class Settings(BaseSettings):
     def sessions_db(self) -> Path:
         return self.data_dir / "sessions.sqlite3"
 
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the COACH_* environment with `overrides` on top; a bad value is an error that
+    names the variable, the value and the reason, never a validation traceback."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        bad = []
+        for e in err.errors():
+            name = str(e["loc"][0]) if e["loc"] else "?"
+            value = str(e.get("input"))
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            source = " (from a command-line flag)" if name in overrides else ""
+            bad.append(f"COACH_{name.upper()}={shown!r}{source}: {e['msg']}")
+        names = ", ".join(f"COACH_{str(e['loc'][0]).upper()}" for e in err.errors() if e["loc"])
+        raise UserInputError("Invalid setting: " + "; ".join(bad) + ".",
+                             f"Fix or unset {names} (every setting and its allowed values: `coach config --help` and the README).") from None

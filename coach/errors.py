@@ -107,3 +107,13 @@ def storage_error(what: str, path: Path, err: BaseException, problem: str | None
             f"Make {Path(path).parent} writable, or set COACH_DATA_DIR to a writable directory. Nothing was changed.",
         )
     return None
+
+
+def yaml_problem(err: Exception, first_line: int = 1) -> str:
+    """A YAML parse error as 'line N, column M: what is wrong' (`first_line`: the file line the
+    parsed text starts on), without the parser's internal context."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    if mark is None:
+        return problem
+    return f"line {mark.line + first_line}, column {mark.column + 1}: {problem}"

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from coach.config import Settings
+from coach.config import Settings, load_settings
 from coach.corpus.schema import Panel
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Coach:
         store: SessionStore | None = None,
         corpus: Corpus | None = None,
     ):
-        self.settings = settings if settings is not None else Settings()
+        self.settings = settings if settings is not None else load_settings()
         self._judges: dict[str, Scorer] = {}
         for name, part in (("backend", backend), ("embedder", embedder), ("store", store), ("corpus", corpus)):
             if part is not None:
@@ -58,7 +58,7 @@ class Coach:
         """Settings from the COACH_* environment, with `overrides` (e.g. a CLI flag) on top;
         overrides that are None are left out, so an absent flag keeps the environment's value."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        return cls(Settings(**given))
+        return cls(load_settings(**given))
 
     _SHARED = ("corpus", "embedder", "index", "retriever", "backend", "scoring_settings", "evidence_scorer", "store")
 

@@ -13,7 +13,7 @@ PACKAGE = REPO_ROOT / "coach"
 MAX_LINES = 400
 
 # Stage -> the stages it may import at run time (type-only imports are free). Shared modules
-# (config, errors, retrying, seeding, testing) may be imported by anyone.
+# (config, errors, retrying, seeding, testing, text_input) may be imported by anyone.
 ALLOWED = {
     "corpus": set(),
     "retrieval": {"corpus"},
@@ -27,7 +27,7 @@ ALLOWED = {
     "loop": {"corpus", "interviewer", "scoring", "session"},
     "stories": {"corpus", "retrieval", "llm", "scoring", "session"},
 }
-SHARED = {"config", "errors", "retrying", "seeding", "testing", "__init__"}
+SHARED = {"config", "errors", "retrying", "seeding", "testing", "text_input", "__init__"}
 # Where the process-wide settings, backend and corpus may be looked up: the composition root.
 LOOKUPS = re.compile(r"\b(get_settings|get_backend|get_corpus)\(")
 

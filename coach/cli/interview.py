@@ -10,7 +10,10 @@ import typer
 import yaml
 
 from coach.cli._app import _echo_json, app, make_coach
-from coach.errors import UserInputError
+from coach.errors import UserInputError, yaml_problem
+from coach.loop.script import FAST_LOADER
+from coach.scoring.text import check_answer, check_question
+from coach.text_input import blank, join_surrogates
 
 
 @app.command()
@@ -40,20 +43,45 @@ def ask(
         typer.echo(f"shown:     the composed draft ({q.rewrite.reason if q.rewrite else 'no rewrite'}) · seed {pv.seed}")
 
 
+def _parse(text: str) -> object:
+    """JSON first when it looks like JSON (it joins escaped surrogate pairs, as `json.dump` writes
+    emoji; libyaml refuses them), else YAML, which JSON also is."""
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass  # YAML flow style, or broken JSON: the YAML parser names the line
+    return yaml.load(text, Loader=FAST_LOADER)
+
+
 def load_script(path: Path, key: str = "answers") -> list[str]:
     """A script is YAML or JSON: a list of answers, or a mapping with an `answers` list (and the
-    questions file of `--questions` likewise a list, or a mapping with a `questions` list)."""
+    questions file of `--questions` likewise a list, or a mapping with a `questions` list). Every
+    entry is checked before anything starts, so a bad one never leaves a half-run session."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+        data = _parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise UserInputError(f"Script file {path} does not exist.", "Pass a YAML or JSON file with a list of answers.") from err
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+    except (OSError, UnicodeDecodeError) as err:
         raise UserInputError(f"Script file {path} cannot be read: {err}", "Save it as UTF-8 YAML or JSON.") from err
+    except yaml.YAMLError as err:
+        raise UserInputError(f"Script file {path} is not valid YAML: {yaml_problem(err)}.",
+                             "Fix the YAML there; quote answers that contain ': ' or start with a symbol.") from err
+    except RecursionError:
+        raise UserInputError(f"Script file {path} nests lists or mappings too deeply to read.",
+                             f"A script is a flat list of {key}.") from None
     if isinstance(data, dict):
         data = data.get(key)
-    if not isinstance(data, list) or not data or not all(isinstance(a, str) and a.strip() for a in data):
+    if not isinstance(data, list) or not data or not all(isinstance(a, str) and not blank(a) for a in data):
         raise UserInputError(f"File {path} must hold a non-empty list of {key} (strings).",
                              f'For example:\n{key}:\n  - "The first ..."\n  - "The second ..."')
+    data = [join_surrogates(a) for a in data]
+    check = check_answer if key == "answers" else check_question
+    for n, text in enumerate(data, 1):
+        try:
+            check(text)
+        except UserInputError as err:
+            raise UserInputError(f"Script file {path}, {key}[{n}]: {err.message}", err.hint) from None
     return data
 
 

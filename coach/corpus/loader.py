@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from coach.errors import CorpusError, unknown_choice
+from coach.errors import CorpusError, unknown_choice, yaml_problem
 from coach.corpus.items import ItemBank
 from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Panel
 
@@ -59,7 +59,10 @@ def _load_yaml(path: Path) -> object:
     try:
         return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
-        raise CorpusError(f"Corpus file {path} is not valid YAML: {err}", "Fix the YAML syntax at the line shown.") from err
+        raise CorpusError(f"Corpus file {path} is not valid YAML: {yaml_problem(err)}.",
+                          "Fix the YAML syntax there (a quote left open, a tab, or a ': ' inside unquoted text).") from err
+    except RecursionError:
+        raise CorpusError(f"Corpus file {path} nests lists or mappings too deeply to read.", "Restore it from git.") from None
 
 
 def _field(loc: tuple, data: object) -> str:

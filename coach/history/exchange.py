@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from coach.errors import UserInputError
 from coach.history.records import FORMAT, VERSION, HistoryFile, nested_problems, problems, to_record, to_rows
+from coach.text_input import lone_surrogate
 
 if TYPE_CHECKING:
     from coach.session.store import SessionStore
@@ -44,12 +45,18 @@ def read_history(path: Path) -> HistoryFile:
         raise UserInputError(f"History file {path} does not exist.", "Pass a file written by `coach export`.") from err
     except (OSError, UnicodeDecodeError) as err:
         raise UserInputError(f"History file {path} cannot be read: {err}.", "Check the path and that it is UTF-8 JSON.") from err
+    except RecursionError:
+        raise UserInputError(f"History file {path} nests lists or objects too deeply to read.",
+                             "Pass a file written by `coach export`.") from None
     except json.JSONDecodeError as err:
         raise UserInputError(f"History file {path} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}.",
                              "Fix the JSON, or export the history again with `coach export`.") from err
     if isinstance(data, dict) and isinstance(data.get("version"), int) and data["version"] > VERSION and data.get("format") == FORMAT:
         raise UserInputError(f"History file {path} is format version {data['version']}; this coach reads version {VERSION}.",
                              "Upgrade the coach to the version that exported it.")
+    broken = _broken_text(data, "")
+    if broken:  # no database or page can hold one; a file written by `coach export` never has one
+        _refuse(path, [f"{broken}: holds half of a UTF-16 surrogate pair (a \\ud800-\\udfff escape on its own)"])
     try:
         doc = HistoryFile.model_validate(data)
     except ValidationError as err:
@@ -58,6 +65,18 @@ def read_history(path: Path) -> HistoryFile:
     if found:
         _refuse(path, found)
     return doc
+
+
+def _broken_text(node: object, where: str) -> str | None:
+    """The path of the first string holding a lone surrogate, or None."""
+    if isinstance(node, str):
+        return (where or "(top level)") if lone_surrogate(node) else None
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        found = _broken_text(value, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
 
 
 def _refuse(path: Path, found: list[str]):

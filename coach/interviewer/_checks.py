@@ -24,6 +24,7 @@ _LEAK = re.compile(
     r"\bquestion\s*\d|\bfollow-?up\s*\d|\bfollow-?up( question)?s? that\b|\breference notes?\b|\bgoal of the panel\b"
     r"|\bstrong (?:senior |staff |principal )?answer\b|\binterview questions\b|\bcandidate'?s answer\b"
     r"|\banswer:|\bverbatim\b|\bbetween the markers\b|\b(?:your|the|my|these|above) instructions\b|\bsystem prompt\b"
+    r"|\b(?:new|previous|prior|earlier|original|system|hidden|secret) (?:instructions|prompt)\b"
     r"|\bas an ai\b|\blanguage model\b|\bi am an? (?:ai|assistant|interviewer|language)\b"
     r"|\bignore (?:the|all|any|your|previous)\b|\bhere (?:is|are) (?:my|the|your)\b|^(?:sure|certainly|of course)\b",
     re.IGNORECASE,

@@ -21,9 +21,10 @@ from pydantic import BaseModel, Field
 from coach.corpus.schema import Panel, Signal
 from coach.interviewer._answer_text import terms
 from coach.interviewer._best_of_n import Draws, GenerationProvenance
-from coach.interviewer._checks import clean, surface_problem
+from coach.interviewer._checks import clean, shares_run, surface_problem
 from coach.interviewer._reference import SESSION_DUPLICATE, encode, max_similarity
 from coach.llm import streaming
+from coach.scoring.grader_text import is_grader_text
 from coach.seeding import derive
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ TEMPERATURE = 0.4
 MAX_TOKENS = 90
 MAX_NEW_TERMS = 2
 MIN_TERMS_KEPT = 0.6
+# A rewrite that repeats this many words in a row of the prompt's instructions is reciting them
+# (an answer or a confused model asked it to), not asking a question.
+PROMPT_RUN = 6
 SIGNAL_SLACK = 0.1  # a rewrite may be this much less similar to the signal than the draft was
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 # Claims about what the candidate said: only the draft may make them (a follow-up's said-back point).
@@ -81,11 +85,16 @@ def numbers(text: str) -> set[str]:
 
 
 def gate_problem(text: str, draft: str, focus: str, signal_vecs: tuple[np.ndarray, float], embedder,
-                 asked: Sequence[str], asked_vecs: np.ndarray) -> str | None:
-    """The first reason a rewrite may not be shown, or None."""
+                 asked: Sequence[str], asked_vecs: np.ndarray, instructions: str = "") -> str | None:
+    """The first reason a rewrite may not be shown, or None. `instructions`: the prompt's own
+    words without the draft, which a rewrite never repeats."""
     problem = surface_problem(text, 6, 60)
     if problem:
         return problem
+    if instructions and shares_run(text, instructions, PROMPT_RUN) and not shares_run(text, draft, PROMPT_RUN):
+        return "repeats the prompt's instructions"
+    if is_grader_text(text):
+        return "speaks to a model or a grader, not the candidate"
     if text.strip().lower() == draft.strip().lower():
         return "same as the draft"
     if numbers(draft) - numbers(text):
@@ -125,6 +134,8 @@ def rewrite(coach: Coach, draft: str, *, kind: str, panel: Panel, signal: Signal
     samplings = [prompt.sampling(temperature=TEMPERATURE, max_tokens=MAX_TOKENS, seed=derive(seed, panel.slug, kind, "rewrite", i))
                  for i in range(CANDIDATES)]
     draws = Draws(backend, prompt, seed)
+    blank = prompt.render_from(panel_name=panel.name, level=level, signal_name=signal.name, kind=kind, draft="", focus="")
+    instructions = "\n".join(m.content for m in blank.messages) if blank.messages else blank.text
     signal_vec = embedder.encode_one(f"{signal.name}. {signal.strong}")
     fit = (signal_vec, float(embedder.encode_one(draft) @ signal_vec))
     asked = [a for a in asked if a and a.strip()]
@@ -134,7 +145,7 @@ def rewrite(coach: Coach, draft: str, *, kind: str, panel: Panel, signal: Signal
         drawn = list(draws.draw([rendered] * CANDIDATES, samplings))
     for text, cand_seed in drawn:
         text = clean(text)
-        problem = gate_problem(text, draft, focus or "", fit, embedder, asked, asked_vecs)
+        problem = gate_problem(text, draft, focus or "", fit, embedder, asked, asked_vecs, instructions)
         if problem:
             draws.reject(problem)
             continue

@@ -33,6 +33,7 @@ from coach.interviewer.questions import Question, check_level
 from coach.scoring import Scorecard
 from coach.scoring.grader_text import prompt_answer
 from coach.seeding import rng
+from coach.text_input import blank
 
 if TYPE_CHECKING:
     from coach.root import Coach
@@ -108,7 +109,7 @@ def follow_up(
     question, `asked` every text already put to the candidate. `scorecard` saves scoring the
     answer again when the caller has already done so."""
     check_level(level)
-    if not answer or not answer.strip():
+    if blank(answer):
         raise UserInputError("The answer is empty.", "Answer the question first; a follow-up builds on what was said.")
     seed = coach.settings.seed if seed is None else seed
     q_text = question.text if isinstance(question, Question) else question

@@ -31,6 +31,7 @@ from coach.interviewer.compose import compose
 from coach.scoring.asks import split_asks
 from coach.scoring.text import split_sentences
 from coach.seeding import rng
+from coach.text_input import blank, check_text
 
 if TYPE_CHECKING:
     from coach.retrieval.embeddings import Embedder
@@ -75,18 +76,11 @@ def check_focus(focus: str | None) -> str | None:
     """The focus as one line of text, or a clear error for empty, oversized or binary input."""
     if focus is None:
         return None
-    if "\x00" in focus or sum(1 for c in focus if ord(c) < 32 and c not in "\t\n\r") > 2:
-        raise UserInputError("The focus text contains binary data (control characters).",
-                             "Paste plain text: a topic such as 'payments', or the text of a job description.")
     text = " ".join(focus.split())
-    if not text:
+    if blank(text):
         raise UserInputError("The focus text is empty.", "Leave the focus out, or give a few words such as 'cache stampedes'.")
-    if len(text) > MAX_FOCUS_CHARS:
-        raise UserInputError(
-            f"The focus text is {len(text):,} characters; the limit is {MAX_FOCUS_CHARS:,}.",
-            "Paste the part of the job description that describes the role, or name the topic in a few words.",
-        )
-    return text
+    return check_text(text, "focus text", MAX_FOCUS_CHARS,
+                      "Paste the part of the job description that describes the role, or name the topic in a few words.")
 
 
 def bank_for(coach: Coach, panel: Panel) -> ItemBank:
@@ -156,9 +150,10 @@ def given(panel: Panel, level: str, text: str, seed: int) -> Question:
     """A question the user chose to practise (`coach mock --ask FILE`), asked as written. Its asks
     are split by rule; a sample question of the panel keeps the signals the corpus gives it."""
     text = " ".join((text or "").split())
-    if not text or len(text) > MAX_GIVEN_CHARS:
+    if blank(text) or len(text) > MAX_GIVEN_CHARS:
         raise UserInputError(f"A given question must be 1-{MAX_GIVEN_CHARS:,} characters; this one has {len(text):,}.",
                              "Write each question as one line of text in the questions file.")
+    check_text(text, "given question", MAX_GIVEN_CHARS, "Write each question as one line of text in the questions file.")
     sample = next((q for q in panel.sample_questions if " ".join(q.text.split()) == text), None)
     return Question(
         text=text, panel=panel.slug, level=level, asks=split_asks(text), composition="draft", draft=text,

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from coach.errors import PromptError
+from coach.errors import PromptError, yaml_problem
 from coach.llm.base import Message, RenderedPrompt, Sampling, Style
 
 STYLES: tuple[str, ...] = ("completion", "chat")
@@ -121,7 +121,8 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict, str]:
     try:
         meta = yaml.safe_load(text[4:end]) or {}
     except yaml.YAMLError as err:
-        raise PromptError(f"Prompt file {path} has invalid YAML front matter: {err}", "Fix the YAML at the line shown.") from err
+        raise PromptError(f"Prompt file {path} has invalid YAML front matter: {yaml_problem(err, first_line=2)}.",
+                          "Fix the YAML there (a quote left open, or a ': ' inside unquoted text).") from err
     if not isinstance(meta, dict):
         raise PromptError(f"Prompt file {path}: front matter must be a mapping.", "Use 'id:', 'description:', 'variables:'.")
     return meta, text[end + 5 :]

@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach.corpus.loader import Corpus
-from coach.errors import CorpusError
+from coach.errors import CorpusError, yaml_problem
 
 THEMES_FILE = "loop_themes.yaml"
 
@@ -38,7 +38,7 @@ def load_themes(corpus: Corpus) -> list[Theme]:
         try:
             themes = _File.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))).themes
         except yaml.YAMLError as err:
-            raise CorpusError(f"{path} is not valid YAML: {err}", "Fix the line shown.") from err
+            raise CorpusError(f"{path} is not valid YAML: {yaml_problem(err)}.", "Fix the YAML there (a quote left open, a tab, or a ': ' inside unquoted text).") from err
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(p) for p in first["loc"])

@@ -18,6 +18,9 @@ from coach.errors import unknown_choice
 from coach.corpus.schema import PANEL_SLUGS
 from coach.retrieval.hybrid import DEPTH, CorpusView, Ranked, corpus_view
 from coach.retrieval.index import VectorIndex
+from coach.text_input import check_text
+
+MAX_QUERY_CHARS = 1_000  # a question in a few sentences; a pasted document is not a query
 
 # How hits are grouped for display, in the order used when two groups tie.
 GROUPS = {
@@ -132,6 +135,7 @@ class Retriever:
         fetch_k: int = 20,
         lambda_mult: float = 0.5,
     ) -> list[Hit]:
+        check_text(query, "search query", MAX_QUERY_CHARS, "Ask in a sentence or two: search matches meaning, not whole documents.")
         where = build_filter(self.corpus, panel, kind)  # validate before paying for the embedding
         return self.search_vector(self.embed(query), panel, kind, k, mmr, fetch_k, lambda_mult, where=where, text=query)
 

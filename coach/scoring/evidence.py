@@ -25,7 +25,7 @@ from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, Signa
 from coach.scoring.settings import ScoringSettings, level_for
 from coach.scoring.verdict import answered, conclude
 from coach.scoring.grader_text import Sanitised, grader_note, sanitise
-from coach.scoring.text import check_answer, normalise, split_sentences, word_count
+from coach.scoring.text import check_answer, check_question, normalise, split_sentences, word_count
 from coach.scoring.topic import TopicReference, topic_reference
 
 NAME = "evidence"
@@ -152,6 +152,7 @@ class EvidenceScorer:
                 probed: str | None = None) -> Analysis:
         """The scorecard plus the depth share behind its overall, for scorers that re-aggregate levels."""
         check_answer(answer)
+        check_question(question or "")
         # Text addressed to the grader is removed here, once, for every scorer (the judge scores
         # through this method too); the rest of the method never sees it.
         clean = sanitise(answer)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from coach.errors import CorpusError
+from coach.errors import CorpusError, yaml_problem
 from coach.scoring.attribution import Attribution
 from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
@@ -129,7 +129,9 @@ def load_scoring_settings(corpus_dir: Path) -> ScoringSettings:
     try:
         raw = path.read_bytes()
         data = yaml.safe_load(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+    except yaml.YAMLError as err:
+        raise CorpusError(f"Scorer settings {path} are not valid YAML: {yaml_problem(err)}.", "Fix the YAML there, or restore corpus/scoring.yaml from git.") from err
+    except (OSError, UnicodeDecodeError) as err:
         raise CorpusError(f"Scorer settings {path} cannot be read: {err}", "Restore corpus/scoring.yaml from git.") from err
     try:
         settings = ScoringSettings.model_validate(data)

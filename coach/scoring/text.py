@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from coach.errors import UserInputError
+from coach.text_input import check_text
 
 MAX_ANSWER_CHARS = 20_000
+MAX_QUESTION_CHARS = 4_000  # the longest sample question is under 500 characters
 MAX_ANSWER_CHARS_IN_PROMPT = 1000  # the completion prompt must fit 2k tokens with room to write
 
 _FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
@@ -17,12 +19,12 @@ _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
 def check_answer(text: str) -> str:
-    if len(text) > MAX_ANSWER_CHARS:
-        raise UserInputError(
-            f"The answer is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,}.",
-            "Trim it to the part that answers the question (an interview answer is rarely over 1,000 words).",
-        )
-    return text
+    return check_text(text, "answer", MAX_ANSWER_CHARS,
+                      "Trim it to the part that answers the question (an interview answer is rarely over 1,000 words).")
+
+
+def check_question(text: str) -> str:
+    return check_text(text, "question", MAX_QUESTION_CHARS, "Give the question alone, as the interviewer asked it.")
 
 
 def decode_answer_bytes(raw: bytes, source: str) -> str:

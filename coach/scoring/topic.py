@@ -32,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coach.corpus.schema import Panel
-from coach.errors import CorpusError
+from coach.errors import CorpusError, yaml_problem
 from coach.retrieval.embeddings import Embedder
 from coach.scoring.text import split_sentences
 
@@ -88,7 +88,9 @@ def read_topic_reference(corpus_dir: Path) -> tuple[TopicReferenceFile, bytes]:
         data = yaml.safe_load(raw.decode("utf-8"))
     except FileNotFoundError as err:
         raise CorpusError(f"The off-topic check's reference {path} is missing.", f"Restore corpus/{FILE} from git.") from err
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+    except yaml.YAMLError as err:
+        raise CorpusError(f"The off-topic check's reference {path} is not valid YAML: {yaml_problem(err)}.", f"Fix the YAML there, or restore corpus/{FILE} from git.") from err
+    except (OSError, UnicodeDecodeError) as err:
         raise CorpusError(f"The off-topic check's reference {path} cannot be read: {err}", f"Fix the YAML or restore corpus/{FILE} from git.") from err
     try:
         return TopicReferenceFile.model_validate(data), raw

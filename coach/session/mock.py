@@ -30,6 +30,7 @@ from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool
 from coach.scoring.verdict import Recommendation
 from coach.seeding import derive
 from coach.session.store import SessionRow
+from coach.text_input import blank
 
 if TYPE_CHECKING:
     from coach.root import Coach
@@ -250,7 +251,7 @@ class MockSession:
         if turn is None:
             raise UserInputError("This session has no question waiting for an answer.",
                                  "It is finished; call summary(), or start a new session.")
-        if not text or not text.strip():
+        if blank(text):
             raise UserInputError("The answer is empty.", "Type the answer you would give in the interview.")
         card = self._score(turn, text)
         if elapsed_s is not None and not elapsed_s >= 0:

@@ -49,9 +49,9 @@ THEME = gr.themes.Soft(font=["system-ui", "sans-serif"], font_mono=["ui-monospac
 
 def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
-    settings = coach().settings
-    host, port = args.host or settings.host, args.port or settings.port
     try:
+        settings = coach().settings
+        host, port = args.host or settings.host, args.port or settings.port
         login = parse_auth(args.auth if args.auth is not None else settings.auth)
         check_exposure(host, login)
     except CoachError as err:

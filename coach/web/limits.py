@@ -9,13 +9,14 @@ from __future__ import annotations
 import gradio as gr
 
 from coach.interviewer.questions import MAX_FOCUS_CHARS
-from coach.scoring.text import MAX_ANSWER_CHARS
+from coach.retrieval.search import MAX_QUERY_CHARS
+from coach.scoring.text import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS
 
 LIMITS = {
     "answer": MAX_ANSWER_CHARS,
     "focus": MAX_FOCUS_CHARS,
-    "question": 4_000,  # the longest sample question is under 500 characters
-    "search query": 1_000,
+    "question": MAX_QUESTION_CHARS,
+    "search query": MAX_QUERY_CHARS,
 }
 
 
