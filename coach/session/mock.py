@@ -27,10 +27,10 @@ from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
 from coach.interviewer.questions import Question, ask, check_focus, check_level, given
 from coach.scoring.asks import split_asks
 from coach.scoring import Scorecard
-from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool
+from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool, pooling_key
 from coach.scoring.verdict import Recommendation
 from coach.seeding import derive
-from coach.session.store import SessionRow
+from coach.session.store import Pooled, SessionRow
 
 if TYPE_CHECKING:
     from coach.root import Coach
@@ -239,8 +239,12 @@ class MockSession:
         if not text or not text.strip():
             raise UserInputError("The answer is empty.", "Type the answer you would give in the interview.")
         card = self._score(turn, text)
-        self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"))
-        turn.answer, turn.scorecard = text, card
+        turn.answer, turn.scorecard = text, card  # counted in the pooled result saved with it
+        try:
+            self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"), pooled=self.pooled())
+        except BaseException:
+            turn.answer, turn.scorecard = None, None
+            raise
         if self._decide() is None:
             self.store.set_status(self.id, "finished")
             self.status = "finished"
@@ -314,6 +318,12 @@ class MockSession:
         """The interview's pooled scorecard."""
         turns = [ScoredTurn(self._label(t), t.text, t.scorecard) for t in self.turns if t.scorecard is not None]
         return pool(self.panel, turns, self.coach.scoring_settings)
+
+    def pooled(self) -> Pooled:
+        """The interview's score, band and per-signal levels as the store keeps them for listing."""
+        score = self.score()
+        return Pooled(pooling_key(self.panel, self.coach.scoring_settings), score.overall, score.band,
+                      {p.id: p.level for p in score.signals})
 
     def _label(self, turn: Turn) -> str:
         if turn.kind == "question":
