@@ -10,12 +10,15 @@ import gradio as gr
 
 from coach.web.common import coach
 from coach.web.interview import mock_tab
+from coach.web.progress import progress_tab
 from coach.web.score import score_tab
 from coach.web.search import search_tab
 
 
 def build() -> gr.Blocks:
-    with gr.Blocks(title="Staff interview coach", analytics_enabled=False) as demo:
+    # Files offered for download are copied into Gradio's cache; delete_cache removes them after an
+    # hour, so a transcript downloaded once does not stay on disk for good.
+    with gr.Blocks(title="Staff interview coach", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Staff interview coach")
         on_load = []
         with gr.Tabs():
@@ -25,6 +28,10 @@ def build() -> gr.Blocks:
                 score_tab()
             with gr.Tab("Search the corpus", id="search"):
                 search_tab()
+            with gr.Tab("Progress", id="progress") as progress:
+                refresh_progress = progress_tab()
+        on_load.append(refresh_progress)
+        progress.select(*refresh_progress)  # sessions finished in another tab show up on opening it
         for refresh in filter(None, on_load):  # fresh on every page load
             demo.load(*refresh)
     return demo
