@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .common import Result
 
-BENCHMARKS = ("index_build", "retrieval", "scoring", "questions")
+BENCHMARKS = ("index_build", "retrieval", "scoring", "questions", "history")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 
