@@ -17,8 +17,10 @@ def test_a_finished_session_is_charted_read_and_downloaded(page):
     open_tab(page, "Progress")  # opening the tab refreshes it
     wait_text(page, "#progress-history", session, timeout=30_000)
     for chart in ("#progress-pass-rate", "#progress-trends", "#progress-heatmap"):
-        page.locator(f"{chart} img").wait_for(timeout=30_000)
-        assert page.locator(f"{chart} img").get_attribute("src").startswith("data:image/svg+xml")
+        img = page.locator(f"{chart} img")
+        img.wait_for(timeout=30_000)
+        assert img.get_attribute("src").startswith("data:image/svg+xml;base64,")
+        assert img.evaluate("el => el.complete && el.naturalWidth > 0")  # the browser drew it
     assert "Progress over" in page.locator("#progress-tables").inner_text()
 
     page.locator("#progress-session input").click()

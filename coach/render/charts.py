@@ -8,16 +8,17 @@ never text a user typed.
 
 from __future__ import annotations
 
+import base64
+import io
 import math
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")
-# As SVG (the web app's charts) text stays text for the browser to draw: as paths it costs more
-# time to write than everything else in the chart together.
-matplotlib.rcParams["svg.fonttype"] = "none"
+matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text as text: as paths it costs more than the rest of the chart
 
 from matplotlib.figure import Figure, SubFigure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -186,3 +187,13 @@ def write_png(p: Progress, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=100)
     return path
+
+
+def html_img(fig: Figure, alt: str) -> str:
+    """`fig` as an <img> holding its SVG (the web app's charts). As SVG the text stays text for the
+    browser to draw, a fraction of the time rasterising it takes; and Gradio's own Plot component
+    labels an SVG with a media type browsers refuse (image/svg, not image/svg+xml)."""
+    with io.BytesIO() as out:
+        fig.savefig(out, format="svg")
+        data = base64.b64encode(out.getvalue()).decode("ascii")
+    return f'<img alt="{escape(alt)}" style="width:100%;height:auto" src="data:image/svg+xml;base64,{data}">'

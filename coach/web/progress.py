@@ -15,7 +15,7 @@ from coach.corpus.schema import PANEL_SLUGS
 from coach.history.listing import history
 from coach.history.progress import progress
 from coach.history.records import session_document
-from coach.render.charts import figures
+from coach.render.charts import figures, html_img
 from coach.render.history import history_markdown, session_choices
 from coach.render.markdown import transcript_markdown
 from coach.render.progress import progress_markdown
@@ -24,6 +24,7 @@ from coach.web.common import coach, shows_errors
 
 ALL = "all"
 LISTED = 50  # sessions in the table; the picker holds them all
+CHARTS = ("Mock pass rate by ISO week", "Pooled level per signal over sessions", "Coverage: panel x signal")
 NO_SESSION = "*Choose a session to read its transcript and download it.*"
 _EXPORTS: list[Path] = []
 
@@ -44,7 +45,8 @@ def refresh(panel: str = ALL, chosen: str | None = None):
     p = progress(c, None if panel in (ALL, None) else panel, rows=rows)
     choices = session_choices(rows)
     keep = chosen if any(sid == chosen for _, sid in choices) else None
-    return (*figures(p), progress_markdown(p), history_markdown(rows, LISTED), gr.update(choices=choices, value=keep))
+    charts = [html_img(fig, alt) for fig, alt in zip(figures(p), CHARTS)]
+    return (*charts, progress_markdown(p), history_markdown(rows, LISTED), gr.update(choices=choices, value=keep))
 
 
 @shows_errors
@@ -68,10 +70,9 @@ def progress_tab():
         panel = gr.Dropdown([("All panels", ALL), *((s, s) for s in PANEL_SLUGS)], value=ALL, label="Panel",
                             elem_id="progress-panel", scale=3)
         reload = gr.Button("Refresh", elem_id="progress-refresh", scale=0, min_width=120)
-    # SVG: the text stays text for the browser to draw, which costs a fraction of rasterising it.
-    pass_rate = gr.Plot(label="Mock pass rate", format="svg", elem_id="progress-pass-rate")
-    trends = gr.Plot(label="Signal levels over sessions", format="svg", elem_id="progress-trends")
-    heatmap = gr.Plot(label="Coverage: panel × signal", format="svg", elem_id="progress-heatmap")
+    pass_rate = gr.HTML(elem_id="progress-pass-rate")
+    trends = gr.HTML(elem_id="progress-trends")
+    heatmap = gr.HTML(elem_id="progress-heatmap")
     with gr.Accordion("The same figures as tables", open=False):
         tables = gr.Markdown(elem_id="progress-tables", latex_delimiters=[])
     gr.Markdown("### Sessions")
