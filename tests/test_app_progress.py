@@ -21,7 +21,8 @@ def test_a_finished_session_is_charted_read_and_downloaded(page):
         img.wait_for(timeout=30_000)
         assert img.get_attribute("src").startswith("data:image/svg+xml;base64,")
         assert img.evaluate("el => el.complete && el.naturalWidth > 0")  # the browser drew it
-    assert "Progress over" in page.locator("#progress-tables").inner_text()
+    page.get_by_text("The same figures as tables").click()
+    wait_text(page, "#progress-tables", r"Progress over \d+ scored session", timeout=30_000)
 
     page.locator("#progress-session input").click()
     page.locator("#progress-session input").fill(session)

@@ -73,7 +73,7 @@ def progress_tab():
     pass_rate = gr.HTML(elem_id="progress-pass-rate")
     trends = gr.HTML(elem_id="progress-trends")
     heatmap = gr.HTML(elem_id="progress-heatmap")
-    with gr.Accordion("The same figures as tables", open=False):
+    with gr.Accordion("The same figures as tables", open=False, elem_id="progress-tables-open"):
         tables = gr.Markdown(elem_id="progress-tables", latex_delimiters=[])
     gr.Markdown("### Sessions")
     listing = gr.Markdown(elem_id="progress-history", latex_delimiters=[])
