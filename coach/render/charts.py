@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 WIDTH = 10.0  # inches, at 100 dpi
 LEVEL_COLOURS = "RdYlGn"
 STRIP = 24  # sessions per panel in the several-panel trend chart
-MARKERS_UP_TO = 40
-LABELLED = 10  # weeks labelled on the pass-rate axis (every n-th when there are more)  # sessions per panel drawn with a marker on each point; more are a plain line
+MARKERS_UP_TO = 40  # sessions per panel drawn with a marker on each point; more are a plain line
+LABELLED = 10  # weeks labelled on the pass-rate axis (every n-th when there are more)
 
 
 def _pass_rate_height(p: Progress) -> float:
