@@ -38,7 +38,8 @@ def data(fake_settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def coach(data) -> Coach:
+def local(data) -> Coach:
+    """A Coach on `data` (not named `coach`: that name marks a test slow, as the real-model fixture)."""
     return Coach.from_env()
 
 
@@ -114,7 +115,8 @@ def test_iso_weeks_cross_the_year_boundary():
 # -- the pooled result stored for listing --------------------------------------------------------
 
 
-def test_each_answer_stores_the_sessions_pooled_result_and_listing_reads_it(coach, monkeypatch):
+def test_each_answer_stores_the_sessions_pooled_result_and_listing_reads_it(local, monkeypatch):
+    coach = local
     session = run_session(coach, ANSWERS[:2], questions=1, followups=1)
     stored = {s["id"]: s["pooled"] for s in coach.store.list()}[session.id]
     assert stored == session.pooled()
@@ -129,7 +131,8 @@ def test_each_answer_stores_the_sessions_pooled_result_and_listing_reads_it(coac
     assert (got.score, got.band, got.levels) == (77.0, "hire", {"x": 3})
 
 
-def test_missing_or_stale_results_are_recomputed_once_and_stored(coach, tmp_path):
+def test_missing_or_stale_results_are_recomputed_once_and_stored(local, tmp_path):
+    coach = local
     first = run_session(coach, ANSWERS, questions=1, followups=1, seed=1)
     second = run_session(coach, ANSWERS, questions=1, followups=1, seed=2)
     doc = export_history(coach.store)
@@ -159,7 +162,8 @@ def test_missing_or_stale_results_are_recomputed_once_and_stored(coach, tmp_path
     assert {s["id"]: s["pooled"] for s in coach.store.list()}[first.id] == stored[first.id]
 
 
-def test_a_result_computed_before_another_answer_does_not_overwrite_it(coach):
+def test_a_result_computed_before_another_answer_does_not_overwrite_it(local):
+    coach = local
     session = run_session(coach, ANSWERS[:1], questions=1, followups=1)
     before = {s["id"]: s for s in coach.store.list()}[session.id]
     session.answer(ANSWERS[1])  # moves updated_at on and stores its own result
@@ -167,7 +171,7 @@ def test_a_result_computed_before_another_answer_does_not_overwrite_it(coach):
     assert written == 0 and {s["id"]: s["pooled"] for s in coach.store.list()}[session.id] == session.pooled()
 
 
-def test_a_database_from_before_schema_4_lists_with_its_results_backfilled(data, monkeypatch):
+def test_a_database_from_before_schema_4_lists_with_its_results_backfilled(data):
     shutil.copyfile(V0, data / "sessions.sqlite3")
     coach = Coach.from_env()
     rows = history(coach)
@@ -187,7 +191,8 @@ def test_progress_with_no_sessions_says_how_to_start(data, tmp_path):
     assert not (tmp_path / "charts.png").exists()
 
 
-def test_progress_prints_tables_json_and_writes_a_png(coach, tmp_path):
+def test_progress_prints_tables_json_and_writes_a_png(local, tmp_path):
+    coach = local
     session = run_session(coach, ANSWERS, questions=1, followups=1)
     listed = {s["id"]: s for s in coach.store.list()}[session.id]
     levels = {s.id: 3 for s in session.panel.signals} | {"capacity-math": 1}
@@ -230,7 +235,8 @@ def test_progress_refuses_a_bad_panel_or_plot_name(data, tmp_path):
 # -- the Progress tab's handlers, in process -----------------------------------------------------
 
 
-def test_the_progress_tab_draws_lists_and_exports_a_session(coach):
+def test_the_progress_tab_draws_lists_and_exports_a_session(local):
+    coach = local
     from coach.web import common
     from coach.web.progress import open_session, refresh
 
