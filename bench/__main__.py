@@ -15,9 +15,9 @@ from pathlib import Path
 
 from .common import Result
 
-BENCHMARKS = ("index_build", "retrieval", "scoring", "questions", "load", "endurance", "kills")
+BENCHMARKS = ("index_build", "retrieval", "scoring", "questions", "history", "load", "endurance", "kills")
 # Reliability under load and over time take minutes each: run them by name, or all with `all`.
-DEFAULT = ("index_build", "retrieval", "scoring", "questions")
+DEFAULT = ("index_build", "retrieval", "scoring", "questions", "history")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ import sys
 import click
 import typer
 
-from coach.cli import evals, history, index, interview, loop, practice, score, stories  # noqa: F401  (registers commands)
+from coach.cli import evals, history, index, interview, loop, practice, progress, score, stories  # noqa: F401  (registers commands)
 from coach.cli._app import app
 from coach.errors import CoachError
 

@@ -39,17 +39,16 @@ def show(
     as_md: bool = typer.Option(False, "--md", help="The transcript as Markdown (as `coach mock` writes it)."),
 ) -> None:
     """Print a saved session: every prompt, answer and scorecard, and the summary."""
-    from coach.history.records import to_record
+    from coach.history.records import session_document
     from coach.render.transcript import render, render_text
 
     if as_json and as_md:
         raise UserInputError("--json and --md are two different outputs.", "Pick one of them (or neither, for text).")
     coach = make_coach()
-    session = coach.load_session(session_id)
     if as_json:
-        record = to_record(*coach.store.load(session_id)).model_dump(mode="json")
-        _echo_json(record | {"summary": session.summary().model_dump(mode="json")})
+        _echo_json(session_document(coach, session_id))
     else:
+        session = coach.load_session(session_id)
         typer.echo(render(session) if as_md else render_text(session), nl=False)
 
 

@@ -1,2 +1,2 @@
-"""Stage 7, history: every saved session as a list, a portable file (export/import), and forgetting
-a session with every trace of its answers (caches and vectors included)."""
+"""Stage 7, history: every saved session as a list, progress over weeks of practice, a portable file
+(export/import), and forgetting a session with every trace of its answers (caches and vectors included)."""

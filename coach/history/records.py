@@ -11,7 +11,7 @@ new version; this code reads version 1.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -20,6 +20,9 @@ from coach.interviewer.followups import FollowUp
 from coach.interviewer.questions import Question
 from coach.scoring.scorecard import Scorecard
 from coach.session.store import SessionRow, TurnRow
+
+if TYPE_CHECKING:
+    from coach.root import Coach
 
 FORMAT = "staff-coach-history"
 VERSION = 1
@@ -149,3 +152,10 @@ def to_rows(record: SessionRecord) -> tuple[SessionRow, list[TurnRow]]:
                      record.created_at, record.updated_at, record.backend, record.model)
     return row, [TurnRow(t.index, t.kind, t.question_number, t.prompt, t.answer, t.scorecard, t.created_at, t.answered_at,
                          t.elapsed_s) for t in record.turns]
+
+
+def session_document(coach: Coach, session_id: str) -> dict:
+    """One session as a download (`coach show --json`, the web app): its export record, which holds
+    only what the user typed and what the coach said and scored, and the wrap-up."""
+    record = to_record(*coach.store.load(session_id)).model_dump(mode="json")
+    return record | {"summary": coach.load_session(session_id).summary().model_dump(mode="json")}

@@ -32,12 +32,21 @@ def history_text(rows: Sequence[HistoryRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def history_markdown(rows: Sequence[HistoryRow]) -> str:
+def history_markdown(rows: Sequence[HistoryRow], limit: int | None = None) -> str:
+    """A table, newest first; with `limit`, the newest `limit` rows and a line saying how many more."""
     if not rows:
         return f"*{EMPTY}*"
+    shown = rows if limit is None else rows[:limit]
     lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
-    lines += ["| " + " | ".join(one_line(c) for c in _cells(r)) + " |" for r in rows]
+    lines += ["| " + " | ".join(one_line(c) for c in _cells(r)) + " |" for r in shown]
+    if len(shown) < len(rows):
+        lines += ["", f"*The newest {len(shown)} of {len(rows):,} sessions; `coach history` lists them all.*"]
     return "\n".join(lines)
+
+
+def session_choices(rows: Sequence[HistoryRow]) -> list[tuple[str, str]]:
+    """(label, session id) for every session, newest first: the picker of transcripts."""
+    return [(" · ".join(_cells(r)), r.id) for r in rows]
 
 
 def resume_choices(rows: Sequence[HistoryRow]) -> list[tuple[str, str]]:

@@ -137,6 +137,20 @@ def transcript(session: MockSession) -> list[dict]:
     return messages
 
 
+def transcript_markdown(session: MockSession) -> str:
+    """The whole session for reading in the page: the chat's messages (everything typed escaped),
+    each scorecard under its answer, the wrap-up at the end."""
+    parts = [f"### {escape(session.panel_name)} ({session.level}) · {session_status(session)}"]
+    for m in transcript(session):
+        if m["role"] == "user":
+            parts.append(f"**You:**\n\n{m['content']}")
+        elif "metadata" in m:
+            parts.append(f"*{escape(m['metadata']['title'])}*\n\n{m['content']}")
+        else:
+            parts.append(f"**Interviewer:** {m['content']}")
+    return "\n\n---\n\n".join(parts)
+
+
 def summary_markdown(summary: Summary) -> str:
     """The wrap-up: the interview's pooled score and recommendation with its reasons, what was asked,
     and per signal its coverage, best level and best evidence with the turn it answered."""

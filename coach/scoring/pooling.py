@@ -10,6 +10,8 @@ depth of an answered turn; a failure mode counts once however often it shows.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ from coach.scoring.settings import ScoringSettings
 from coach.scoring.verdict import Recommendation, recommend
 
 QUOTES_PER_SIGNAL = 3
+POOLING_VERSION = 1  # bump when the pooling rules below change: stored pooled results are recomputed
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,12 @@ def pool(panel: Panel, turns: Sequence[ScoredTurn], s: ScoringSettings) -> Sessi
     band = rec.decision if rec else s.bands.band(overall)
     return SessionScore(panel=panel.slug, overall=overall, band=band, signals=signals, failure_modes=failures,
                         off_question=[t.label for t in off], scored_turns=len(scored), recommendation=rec)
+
+
+def pooling_key(panel: Panel, s: ScoringSettings) -> str:
+    """What a pooled result depends on besides the turns' own scorecards: these rules, the panel's
+    signals and weights, the overall formula and the band cut-offs. A result stored under another
+    key is stale (a recalibrated `corpus/scoring.yaml`, a new signal)."""
+    inputs = {"version": POOLING_VERSION, "signals": [[sig.id, sig.weight] for sig in panel.signals],
+              "overall": s.overall.model_dump(mode="json"), "bands": s.bands.model_dump(mode="json")}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]

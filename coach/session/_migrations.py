@@ -133,6 +133,14 @@ WHERE json_type(sig.value, '$.level') = 'integer'
     updated_at REAL NOT NULL
 )""",
     )),
+    Migration(
+        7, "session pooled score, band and levels",
+        # The interview's pooled result, written with each answer so listing sessions reads no
+        # scorecards; `pooled_key` names the pooling rules it came from. NULL (sessions saved or
+        # imported before) and a key the current rules do not match are recomputed on listing.
+        columns=(Column("sessions", "pooled_key", "TEXT"), Column("sessions", "pooled_score", "REAL"),
+                 Column("sessions", "pooled_band", "TEXT"), Column("sessions", "pooled_levels", "TEXT")),
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -26,10 +26,10 @@ from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
 from coach.interviewer.questions import Question, ask, check_focus, check_level, given, signal_of
 from coach.scoring.asks import split_asks
 from coach.scoring import Scorecard
-from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool
+from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool, pooling_key
 from coach.scoring.verdict import Recommendation
 from coach.seeding import derive
-from coach.session.store import SessionRow
+from coach.session.store import Pooled, SessionRow
 from coach.text_input import blank
 
 if TYPE_CHECKING:
@@ -256,8 +256,14 @@ class MockSession:
         card = self._score(turn, text)
         if elapsed_s is not None and not elapsed_s >= 0:
             raise UserInputError(f"elapsed_s={elapsed_s} is not a duration.", "Pass the seconds taken to answer, or None.")
-        self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"), elapsed_s=elapsed_s)
-        turn.answer, turn.scorecard, turn.elapsed_s = text, card, elapsed_s
+        turn.answer, turn.scorecard = text, card  # counted in the pooled result saved with it
+        try:
+            self.store.record_answer(self.id, turn.index, text, card.model_dump(mode="json"), elapsed_s=elapsed_s,
+                                     pooled=self.pooled())
+        except BaseException:
+            turn.answer, turn.scorecard = None, None
+            raise
+        turn.elapsed_s = elapsed_s
         if self._decide() is None:
             self.store.set_status(self.id, "finished")
             self.status = "finished"
@@ -333,6 +339,12 @@ class MockSession:
         """The interview's pooled scorecard."""
         turns = [ScoredTurn(self._label(t), t.text, t.scorecard) for t in self.turns if t.scorecard is not None]
         return pool(self.panel, turns, self.coach.scoring_settings)
+
+    def pooled(self) -> Pooled:
+        """The interview's score, band and per-signal levels as the store keeps them for listing."""
+        score = self.score()
+        return Pooled(pooling_key(self.panel, self.coach.scoring_settings), score.overall, score.band,
+                      {p.id: p.level for p in score.signals})
 
     def _label(self, turn: Turn) -> str:
         if turn.kind == "question":

@@ -85,6 +85,29 @@ class TurnRow:
     elapsed_s: float | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class Pooled:
+    """A session's pooled result (its wrap-up's score, band and per-signal levels), stored with each
+    answer so the list of sessions needs no scorecards. `key` names the pooling rules it was computed
+    under (`coach.scoring.pooling.pooling_key`): a stored result under another key is stale."""
+
+    key: str
+    score: float | None
+    band: str | None
+    levels: dict[str, int | None]
+
+
+_POOLED_SET = "pooled_key = ?, pooled_score = ?, pooled_band = ?, pooled_levels = ?"
+
+
+def _pooled_values(p: Pooled) -> tuple:
+    return (p.key, p.score, p.band, json.dumps(p.levels))
+
+
+def _pooled(key: str | None, score: float | None, band: str | None, levels: str | None) -> Pooled | None:
+    return None if key is None else Pooled(key, score, band, json.loads(levels) if levels else {})
+
+
 _SESSION_COLUMNS = "id, panel, level, seed, config, status, created_at, updated_at, backend, model"
 _TURN_COLUMNS = "idx, kind, question_number, prompt, answer, scorecard, created_at, answered_at, elapsed_s"
 
@@ -216,10 +239,11 @@ class SessionStore:
                                  "Reload the session; another window may have moved it on.") from err
 
     def record_answer(self, session_id: str, idx: int, answer: str, scorecard: dict, *,
-                      elapsed_s: float | None = None) -> None:
-        """`elapsed_s`: seconds the candidate took to answer, if the interface measured it. The
+                      elapsed_s: float | None = None, pooled: Pooled | None = None) -> None:
+        """`elapsed_s`: seconds the candidate took to answer, if the interface measured it; `pooled`:
+        the session's pooled result with this answer counted, saved in the same transaction. The
         answer's levels on the signals the turn asked about go to the review schedule in the same
-        transaction (`coach.practice.reviews`)."""
+        transaction too (`coach.practice.reviews`)."""
         now = self.clock()
         with self._tx() as db:
             cur = db.execute(
@@ -235,6 +259,16 @@ class SessionStore:
                 "WHERE t.session_id = ? AND t.idx = ?", (session_id, idx)).fetchone()
             reviews.record(db, session_id, idx, panel, kind, json.loads(prompt), scorecard, now)
             db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+            if pooled is not None:
+                db.execute(f"UPDATE sessions SET {_POOLED_SET} WHERE id = ?", (*_pooled_values(pooled), session_id))
+
+    def set_pooled(self, results: Iterable[tuple[str, float, Pooled]]) -> int:
+        """Store pooled results computed from loaded sessions, as (session id, the `updated_at` it was
+        loaded at, result), in one transaction. A session changed since (another answer) keeps what
+        its own write stored. Returns how many were stored."""
+        with self._tx() as db:
+            return sum(db.execute(f"UPDATE sessions SET {_POOLED_SET} WHERE id = ? AND updated_at = ?",
+                                  (*_pooled_values(p), sid, updated)).rowcount for sid, updated, p in results)
 
     def set_status(self, session_id: str, status: str) -> None:
         with self._tx() as db:
@@ -260,16 +294,16 @@ class SessionStore:
         return [json.loads(r[0]).get("text", "") for r in rows]
 
     def list(self) -> list[dict]:
-        """One dict per session, most recently active first: its row, and how many turns were shown
-        and answered."""
+        """One dict per session, most recently active first: its row, how many turns were shown and
+        answered, and its stored pooled result (`pooled`: a Pooled, or None when none is stored)."""
         with self._tx(write=False) as db:
             rows = db.execute(
                 "SELECT s.id, s.panel, s.level, s.status, s.created_at, s.updated_at, s.backend, s.model, "
-                "COUNT(t.idx), COUNT(t.answer) "
+                "COUNT(t.idx), COUNT(t.answer), s.pooled_key, s.pooled_score, s.pooled_band, s.pooled_levels "
                 "FROM sessions s LEFT JOIN turns t ON t.session_id = s.id GROUP BY s.id ORDER BY s.updated_at DESC"
             ).fetchall()
         keys = ("id", "panel", "level", "status", "created_at", "updated_at", "backend", "model", "turns", "answered")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r)) | {"pooled": _pooled(*r[10:])} for r in rows]
 
     def existing(self, session_ids: Iterable[str]) -> set[str]:
         """Which of `session_ids` are stored."""

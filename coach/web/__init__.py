@@ -17,13 +17,16 @@ from coach.web.launch import arguments, check_exposure, parse_auth
 from coach.web.interview import mock_tab
 from coach.web.loop import loop_tab
 from coach.web.practice import practice_tab
+from coach.web.progress import progress_tab
 from coach.web.score import score_tab
 from coach.web.search import search_tab
 from coach.web.stories import stories_tab
 
 
 def build() -> gr.Blocks:
-    with gr.Blocks(title="Staff interview coach", analytics_enabled=False) as demo:
+    # Files offered for download are copied into Gradio's cache; delete_cache removes them after an
+    # hour, so a transcript downloaded once does not stay on disk for good.
+    with gr.Blocks(title="Staff interview coach", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# Staff interview coach")
         on_load = []
         with gr.Tabs():
@@ -39,6 +42,10 @@ def build() -> gr.Blocks:
                 search_tab()
             with gr.Tab("Stories", id="stories"):
                 on_load.append(stories_tab())
+            with gr.Tab("Progress", id="progress") as progress:
+                refresh_progress = progress_tab()
+        on_load.append(refresh_progress)
+        progress.select(*refresh_progress)  # sessions finished in another tab show up on opening it
         for refresh in filter(None, on_load):  # fresh on every page load
             demo.load(*refresh)
     return demo

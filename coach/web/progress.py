@@ -1,0 +1,89 @@
+"""The Progress tab: the charts of `coach progress`, the saved sessions, and each session's
+transcript to read and to download as Markdown and JSON."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from coach.corpus.schema import PANEL_SLUGS
+from coach.history.listing import history
+from coach.history.progress import progress
+from coach.history.records import session_document
+from coach.render.charts import figures, html_img
+from coach.render.history import history_markdown, session_choices
+from coach.render.markdown import transcript_markdown
+from coach.render.progress import progress_markdown
+from coach.render.transcript import render
+from coach.web.common import coach, shows_errors
+
+ALL = "all"
+LISTED = 50  # sessions in the table; the picker holds them all
+CHARTS = ("Mock pass rate by ISO week", "Pooled level per signal over sessions", "Coverage: panel x signal")
+NO_SESSION = "*Choose a session to read its transcript and download it.*"
+_EXPORTS: list[Path] = []
+
+
+def _exports_dir() -> Path:
+    """One directory per process for the files offered for download, removed when it exits."""
+    if not _EXPORTS:
+        _EXPORTS.append(Path(tempfile.mkdtemp(prefix="coach-exports-")))
+        atexit.register(shutil.rmtree, _EXPORTS[0], True)
+    return _EXPORTS[0]
+
+
+@shows_errors
+def refresh(panel: str = ALL, chosen: str | None = None):
+    """Charts, tables and the session list, for all panels or one; keeps the chosen session if it is still there."""
+    c = coach()
+    rows = history(c)
+    p = progress(c, None if panel in (ALL, None) else panel, rows=rows)
+    choices = session_choices(rows)
+    keep = chosen if any(sid == chosen for _, sid in choices) else None
+    charts = [html_img(fig, alt) for fig, alt in zip(figures(p), CHARTS)]
+    return (*charts, progress_markdown(p), history_markdown(rows, LISTED), gr.update(choices=choices, value=keep))
+
+
+@shows_errors
+def open_session(session_id: str | None):
+    """The transcript in the page, and the same session as Markdown and JSON files to download."""
+    if not session_id:
+        return NO_SESSION, gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+    c = coach()
+    session = c.load_session(session_id)
+    where = _exports_dir()
+    md = where / f"session-{session.id}.md"
+    md.write_text(render(session), encoding="utf-8")
+    doc = where / f"session-{session.id}.json"
+    doc.write_text(json.dumps(session_document(c, session.id), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return transcript_markdown(session), gr.update(value=str(md), interactive=True), gr.update(value=str(doc), interactive=True)
+
+
+def progress_tab():
+    """The Progress tab; returns the handler, inputs and outputs that fill it on page load."""
+    with gr.Row(equal_height=True):
+        panel = gr.Dropdown([("All panels", ALL), *((s, s) for s in PANEL_SLUGS)], value=ALL, label="Panel",
+                            elem_id="progress-panel", scale=3)
+        reload = gr.Button("Refresh", elem_id="progress-refresh", scale=0, min_width=120)
+    pass_rate = gr.HTML(elem_id="progress-pass-rate")
+    trends = gr.HTML(elem_id="progress-trends")
+    heatmap = gr.HTML(elem_id="progress-heatmap")
+    with gr.Accordion("The same figures as tables", open=False, elem_id="progress-tables-open"):
+        tables = gr.Markdown(elem_id="progress-tables", latex_delimiters=[])
+    gr.Markdown("### Sessions")
+    listing = gr.Markdown(elem_id="progress-history", latex_delimiters=[])
+    with gr.Row(equal_height=True):
+        pick = gr.Dropdown([], label="Session", elem_id="progress-session", scale=4, filterable=True)
+        as_md = gr.DownloadButton("Download Markdown", elem_id="progress-download-md", interactive=False, scale=0, min_width=180)
+        as_json = gr.DownloadButton("Download JSON", elem_id="progress-download-json", interactive=False, scale=0, min_width=180)
+    transcript = gr.Markdown(NO_SESSION, elem_id="progress-transcript", latex_delimiters=[])
+    outputs = [pass_rate, trends, heatmap, tables, listing, pick]
+    reload.click(refresh, [panel, pick], outputs)
+    panel.change(refresh, [panel, pick], outputs)
+    pick.change(open_session, [pick], [transcript, as_md, as_json])
+    return refresh, [panel, pick], outputs
