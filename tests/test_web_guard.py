@@ -4,6 +4,7 @@ every text it accepts (the text stays where it was typed)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -22,17 +23,20 @@ def test_which_addresses_stay_on_this_machine(host, loopback):
     assert is_loopback(host) is loopback
 
 
-def test_a_login_is_user_colon_password():
-    assert parse_auth("coach:s3cret:with:colons") == ("coach", "s3cret:with:colons")
+def test_a_login_is_user_colon_password_and_several_are_comma_separated():
+    assert parse_auth("coach:s3cret:with:colons") == [("coach", "s3cret:with:colons")]
+    assert parse_auth("alice:pw1, bob:pw2") == [("alice", "pw1"), ("bob", "pw2")]
     assert parse_auth(None) is None and parse_auth("  ") is None
-    for bad in ("coach", ":pw", "coach:"):
+    for bad in ("coach", ":pw", "coach:", "alice:pw1,"):
         with pytest.raises(UserInputError, match="user:password"):
             parse_auth(bad)
+    with pytest.raises(UserInputError, match="name a user twice: alice"):
+        parse_auth("alice:a,alice:b")
 
 
 def test_beyond_loopback_the_app_needs_a_login():
     check_exposure("127.0.0.1", None)
-    check_exposure("0.0.0.0", ("coach", "pw"))
+    check_exposure("0.0.0.0", [("coach", "pw")])
     with pytest.raises(UserInputError, match="Refusing to listen on 0.0.0.0 without a login"):
         check_exposure("0.0.0.0", None)
 
@@ -72,29 +76,78 @@ def test_every_text_input_has_a_named_limit_and_nothing_is_done_past_it(fake_coa
     assert coach.list_sessions() == []  # no session was started by the refused focus
 
 
+def _log_in(browser, url: str, user: str, password: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator("input[type=password]").wait_for(timeout=30_000)
+    page.locator("input[type=text]").fill(user)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Login").click()
+    return context, page
+
+
 @pytest.mark.slow
-def test_with_a_login_nothing_is_served_before_it(browser, built_settings, tmp_path_factory):
+def test_with_logins_nothing_is_served_before_one_and_two_people_never_see_each_other(browser, built_settings, tmp_path_factory):
     import urllib.error
     import urllib.request
 
-    from browser_helpers import private_data_dir, serve_app
+    from browser_helpers import CONCRETE_ANSWER, private_data_dir, send, serve_app, start_interview, wait_text
 
-    with serve_app(private_data_dir(built_settings, tmp_path_factory), "--auth", "coach:s3cret") as url:
+    with serve_app(private_data_dir(built_settings, tmp_path_factory), "--auth", "alice:pw-a,bob:pw-b") as url:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + "config", timeout=30)  # the app's layout and endpoints: refused
         assert refused.value.code == 401
-        context = browser.new_context()
+        wrong, page = _log_in(browser, url, "alice", "wrong")
+        page.get_by_text("Incorrect Credentials").wait_for(timeout=30_000)
+        wrong.close()
+        (ca, alice), (cb, bob) = _log_in(browser, url, "alice", "pw-a"), _log_in(browser, url, "bob", "pw-b")
         try:
-            page = context.new_page()
-            page.goto(url, wait_until="domcontentloaded")
-            page.locator("input[type=password]").wait_for(timeout=30_000)
-            page.locator("input[type=text]").fill("coach")
-            page.locator("input[type=password]").fill("wrong")
-            page.get_by_role("button", name="Login").click()
-            page.get_by_text("Incorrect Credentials").wait_for(timeout=30_000)
-            page.locator("input[type=text]").fill("coach")  # the form starts over after a failed login
-            page.locator("input[type=password]").fill("s3cret")
-            page.get_by_role("button", name="Login").click()
-            page.get_by_role("tab", name="Mock interview").wait_for(timeout=60_000)
+            for page in (alice, bob):
+                page.get_by_role("tab", name="Mock interview").wait_for(timeout=60_000)
+            start_interview(alice, "behavioral", questions=2, followups=0)
+            start_interview(bob, "behavioral", questions=2, followups=0)
+            send(alice, CONCRETE_ANSWER + " Marker alpha-7731.")
+            send(bob, CONCRETE_ANSWER + " Marker bravo-4410.")  # at the same time
+            wait_text(alice, "#mock-chat", r"question 2 of 2")
+            wait_text(bob, "#mock-chat", r"question 2 of 2")
+            assert "bravo-4410" not in alice.locator("#mock-chat").inner_text()
+            assert "alpha-7731" not in bob.locator("#mock-chat").inner_text()
+            mine = re.search(r"Session\s+([0-9a-f]{12})", alice.locator("#mock-status").inner_text()).group(1)
+            bob.get_by_text("Past sessions").click()
+            bob.locator("#mock-history-refresh").click()
+            bob_history = wait_text(bob, "#mock-history", r"active", timeout=30_000)
+            assert len([line for line in bob_history.splitlines() if "active" in line]) == 1  # only Bob's own
+            assert mine not in bob_history
         finally:
-            context.close()
+            ca.close()
+            cb.close()
+
+
+def test_with_several_logins_each_person_has_their_own_sessions(fake_coach, tmp_path):
+    """Alice's answers never reach Bob's chat, past sessions or resume; the models are shared."""
+    gr = pytest.importorskip("gradio")
+    from coach.config import Settings
+    from coach.root import Coach
+    from coach.web import common, interview, progress
+
+    shared = Coach(Settings(data_dir=tmp_path, embedding_model=fake_coach.settings.embedding_model)).with_parts(
+        **{k: v for k, v in fake_coach.__dict__.items() if k in ("corpus", "embedder", "index", "retriever")})
+    alice, bob = gr.Request(username="alice"), gr.Request(username="bob")
+    common.use(shared, per_login=True)
+    try:
+        *_, first = interview.start("behavioral", "staff", 2, 0, 3, "", request=alice)
+        session_id = first[0]
+        *_, after = interview.answer(session_id, "Alice's marker answer: I led the zq-4471 migration.", None, request=alice)
+        assert "zq-4471" in str(after[0])
+        assert session_id in interview.past_sessions(request=alice)[0]
+        assert session_id not in interview.past_sessions(request=bob)[0]  # not in Bob's history
+        assert session_id not in str(progress.refresh(request=bob))
+        with pytest.raises(gr.Error):
+            list(interview.resume(session_id, request=bob))  # nor can Bob open it
+        with pytest.raises(gr.Error):
+            list(interview.answer(session_id, "Bob writing into Alice's interview.", None, request=bob))
+    finally:
+        common.use(None)
+    people = list((tmp_path / "users").iterdir())
+    assert len(people) == 2 and not (tmp_path / "sessions.sqlite3").exists()  # no shared history was written

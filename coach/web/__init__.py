@@ -12,6 +12,7 @@ import gradio as gr
 
 from coach.errors import CoachError
 from coach.render.screen import SCREEN_CSS, TIMER_SCRIPT
+from coach.web import common
 from coach.web.common import coach
 from coach.web.launch import arguments, check_exposure, parse_auth
 from coach.web.interview import mock_tab
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         host, port = args.host or settings.host, args.port or settings.port
         login = parse_auth(args.auth if args.auth is not None else settings.auth)
         check_exposure(host, login)
+        common.PER_LOGIN = bool(login and len(login) > 1)  # several people: a sessions database each
     except CoachError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(err.exit_code) from None

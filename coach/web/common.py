@@ -1,13 +1,24 @@
-"""What every tab of the web app shares: the one Coach of the process and how errors are shown."""
+"""What every tab of the web app shares: the Coach each request works with, and how errors are shown.
+
+With several logins (`COACH_AUTH=alice:pw,bob:pw`) each person has a sessions database of their own
+under `$COACH_DATA_DIR/users/`: their sessions, loops, stories and review schedule live there, and
+one person's answers never appear in another's chat, history or progress. The models, the index and
+the caches are shared (caches are keyed by content). With no login or one login, the coach is one
+person's, and the web app and the command line share the data dir's sessions database.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import inspect
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Generator
 from functools import wraps
+from pathlib import Path
 from typing import TypeVar
 
 import gradio as gr
@@ -16,6 +27,7 @@ from coach.errors import BackendError, CoachError
 from coach.llm import streaming
 from coach.render.markdown import backend_failure
 from coach.root import Coach
+from coach.session.store import SessionStore
 
 # One Coach for the process, shared by every browser tab: the embedder, the index and the LLM load
 # once, on first use. `coach.web.build` sets it; tests may build the UI around their own Coach.
@@ -25,17 +37,43 @@ COACH: Coach | None = None
 LLM_QUEUE = {"concurrency_id": "llm", "concurrency_limit": 1}
 
 
-def coach() -> Coach:
+PER_LOGIN = False  # several logins: each person's sessions database is their own (`main` sets it)
+_login: contextvars.ContextVar[str | None] = contextvars.ContextVar("coach_web_login", default=None)
+_PEOPLE: dict[str, Coach] = {}
+_PEOPLE_LOCK = threading.Lock()
+
+
+def _shared() -> Coach:
     global COACH
     if COACH is None:
         COACH = Coach.from_env()
     return COACH
 
 
-def use(c: Coach | None) -> None:
+def login_dir(data_dir: Path, login: str) -> Path:
+    """Where one login's sessions database lives: a readable name plus a hash, so no two logins
+    (and no name with path characters in it) can meet."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", login)[:40] or "_"
+    return data_dir / "users" / f"{safe}-{hashlib.sha256(login.encode()).hexdigest()[:10]}"
+
+
+def coach() -> Coach:
+    """The Coach this request works with: the shared one, or with several logins the logged-in
+    person's (the shared models and index, their own sessions database)."""
+    shared, login = _shared(), _login.get()
+    if not PER_LOGIN or login is None:
+        return shared
+    with _PEOPLE_LOCK:
+        if login not in _PEOPLE:
+            _PEOPLE[login] = shared.with_parts(store=SessionStore(login_dir(shared.settings.data_dir, login) / "sessions.sqlite3"))
+        return _PEOPLE[login]
+
+
+def use(c: Coach | None, per_login: bool = False) -> None:
     """Serve `c` instead of the Coach built from the environment (tests, embedding the app)."""
-    global COACH
-    COACH = c
+    global COACH, PER_LOGIN
+    COACH, PER_LOGIN = c, per_login
+    _PEOPLE.clear()
 
 
 def _shown(err: CoachError) -> gr.Error:
@@ -45,27 +83,64 @@ def _shown(err: CoachError) -> gr.Error:
     return gr.Error(str(err), title=type(err).__name__)
 
 
+def _request_apart(args: tuple, kwargs: dict) -> tuple[tuple, dict, str | None]:
+    """The handler's own arguments, and the login of the request Gradio passed in (see shows_errors)."""
+    request = kwargs.pop("request", None)
+    rest = []
+    for a in args:
+        if isinstance(a, gr.Request):
+            request = a
+        else:
+            rest.append(a)
+    return tuple(rest), kwargs, getattr(request, "username", None) if request is not None else None
+
+
 def shows_errors(fn):
     """A CoachError becomes a visible error naming what failed, with its hint; never a made-up result.
-    Works on handlers that return and on handlers that yield (streaming)."""
+    Works on handlers that return and on handlers that yield (streaming).
+
+    It also runs the handler as the logged-in person: the wrapper asks Gradio for the request (an
+    extra `request: gr.Request` parameter) and runs the handler in a context where `coach()` is
+    theirs. Each step of a streaming handler runs in that same context, whatever thread takes it."""
+    signature = inspect.signature(fn)
+    extra = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request)
+
+    def as_login(login: str | None) -> contextvars.Context:
+        ctx = contextvars.copy_context()
+        ctx.run(_login.set, login)
+        return ctx
+
     if inspect.isgeneratorfunction(fn):
 
         @wraps(fn)
         def streamed(*args, **kwargs):
+            args, kwargs, login = _request_apart(args, kwargs)
+            ctx = as_login(login)
+            steps = ctx.run(fn, *args, **kwargs)
             try:
-                yield from fn(*args, **kwargs)
+                while True:
+                    try:
+                        item = ctx.run(next, steps)
+                    except StopIteration:
+                        return
+                    yield item
             except CoachError as err:
-                raise _shown(err) from err
+                raise ctx.run(_shown, err) from err
 
-        return streamed
+        wrapper = streamed
+    else:
 
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except CoachError as err:
-            raise _shown(err) from err
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            args, kwargs, login = _request_apart(args, kwargs)
+            ctx = as_login(login)
+            try:
+                return ctx.run(fn, *args, **kwargs)
+            except CoachError as err:
+                raise ctx.run(_shown, err) from err
 
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])
+    wrapper.__annotations__ = {"request": gr.Request}  # all Gradio needs, resolvable from here
     return wrapper
 
 
@@ -90,7 +165,9 @@ def streaming_work(work: Callable[[], T], frame: Callable[[str, int], tuple]) ->
         finally:
             events.put(_DONE)
 
-    threading.Thread(target=run, name="coach-web-work", daemon=True).start()
+    # The worker runs as the same person (contextvars do not follow a new thread by themselves).
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), name="coach-web-work", daemon=True).start()
     text, candidate, shown_at = "", 0, 0.0
     while (event := events.get()) is not _DONE:
         if isinstance(event, streaming.Start):

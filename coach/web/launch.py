@@ -24,18 +24,26 @@ def is_loopback(host: str) -> bool:
         return False  # a host name or a wildcard such as 0.0.0.0 is reachable from elsewhere
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """'user:password' → (user, password); None when not given."""
+def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
+    """'user:password', or several separated by commas ('alice:pw1,bob:pw2'), as (user, password)
+    pairs; None when not given. A password may hold ':' but not ','."""
     if value is None or not value.strip():
         return None
-    user, sep, password = value.partition(":")
-    if not sep or not user.strip() or not password:
-        raise UserInputError("The web login must look like user:password (both parts non-empty).",
-                             "Pass --auth user:password or set COACH_AUTH=user:password.")
-    return user.strip(), password
+    logins = []
+    for entry in value.split(","):
+        user, sep, password = entry.strip().partition(":")
+        if not sep or not user.strip() or not password:
+            raise UserInputError("The web login must look like user:password (both parts non-empty), several separated by commas.",
+                                 "Pass --auth user:password or set COACH_AUTH=user:password (or alice:pw1,bob:pw2).")
+        logins.append((user.strip(), password))
+    users = [u for u, _ in logins]
+    if len(set(users)) != len(users):
+        raise UserInputError(f"The web logins name a user twice: {', '.join(sorted({u for u in users if users.count(u) > 1}))}.",
+                             "Give each person one user:password entry.")
+    return logins
 
 
-def check_exposure(host: str, auth: tuple[str, str] | None) -> None:
+def check_exposure(host: str, auth: list[tuple[str, str]] | None) -> None:
     """Refuse to serve beyond loopback without a login."""
     if not is_loopback(host) and auth is None:
         raise UserInputError(
@@ -48,5 +56,6 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description="The interview coach in the browser.")
     parser.add_argument("--host", help="address to listen on (default: COACH_HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: COACH_PORT or 7860)")
-    parser.add_argument("--auth", metavar="USER:PASSWORD", help="login required on any address but loopback (or COACH_AUTH)")
+    parser.add_argument("--auth", metavar="USER:PASSWORD[,USER:PASSWORD...]",
+                        help="login required on any address but loopback (or COACH_AUTH); several logins keep separate histories")
     return parser.parse_args(sys.argv[1:] if argv is None else argv)
