@@ -178,3 +178,22 @@ def test_the_judge_and_combined_scorers_do_not_rise_on_any_grader_probe(fake_coa
     assert variants == 3 * len(probes)
     assert rises == [], rises
     print(f"{mode}: {variants} probe variants, 0 rises; the judge saw grader-directed text in {seen} of its prompts")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["embedded", "openai"])
+def test_real_models_rewriting_follow_ups_never_leak_or_leave_their_role(coach, llama_server, backend):
+    """The bundled model in-process and behind a real llama.cpp server, asked to rewrite follow-ups to
+    answers that try to take it over: what is shown never carries the attack."""
+    from coach.root import Coach
+
+    settings = coach.settings.model_copy(update={
+        "rewrite": "on", "backend": backend, "openai_base_url": llama_server, "openai_style": "completion",
+        "llm_timeout_s": 300,
+    })
+    real = Coach(settings, embedder=coach.embedder)
+    for answer in hostile_answers()[::11]:  # three attack forms (instructions, role tags, grader note), placed apart
+        fu = real.follow_up("behavioral", QUESTION, answer, seed=3)
+        _point_is_clean(fu)
+        if fu.composition == "rewrite":
+            assert fu.rewrite.provenance.backend == backend
