@@ -133,7 +133,7 @@ def run() -> Result:
     result.add("history_cpu_p50_s", "coach history, CPU time p50", pct(cpu["history"], 50), "s")
     result.add("progress_vs_bare_p50", "Progress tab / bare SELECT, p50", ratio(p50["progress"], p50["bare"]), "x")
     result.add("first_listing_s", "first listing: backfills 1,000 pooled scores (once)", first_s, "s",
-               note="informational: sessions imported or saved before schema 4")
+               note="informational: sessions imported or saved before schema 7")
     result.info = {"sessions": SESSIONS, "runs": RUNS, "scoring_s": round(scoring_s, 2), "insert_s": round(insert_s, 2),
                    "listed_lines": listing.count("\n")}
     return result

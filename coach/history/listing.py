@@ -7,7 +7,7 @@ be resumed.
 
 Listing reads the pooled result each session stored with its last answer, in one query (1,000
 sessions list in well under a second; `bench/history.py`). A session without one (saved before
-schema 4, or imported) or with one computed under other pooling rules (`pooling_key`: a
+schema 7, or imported) or with one computed under other pooling rules (`pooling_key`: a
 recalibrated band cut-off, say) is loaded and pooled here, and the result stored, so only the
 first listing after an upgrade, an import or a recalibration pays for it. An active session with
 every shown turn answered is loaded too: if it was answered to its end but not marked finished
