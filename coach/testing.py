@@ -13,6 +13,7 @@ import hashlib
 import re
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from collections import deque
@@ -121,6 +122,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class StalledServer:
+    """Accepts TCP connections on loopback and never answers, as a wedged server does; `accepted`
+    counts the connections (one per try)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                self.accepted.append(self.sock.accept()[0])
+            except OSError:
+                continue
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(2)
+        for conn in self.accepted:
+            conn.close()
+        self.sock.close()
 
 
 @contextmanager

@@ -8,6 +8,7 @@ history is empty.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_S = 120
+APP_LOGS: dict[str, Path] = {}  # app URL -> its log, quoted when a wait fails
 MODEL_WAIT_MS = 150_000  # the first question loads the LLM and generates several candidates on 2 cores
 
 CONCRETE_ANSWER = (
@@ -55,8 +57,10 @@ def serve_app(data: Path, *args: str, **extra_env: str):
         PYTHONUNBUFFERED="1",
         **extra_env,
     )
-    with serve([sys.executable, "app.py", *args], f"http://127.0.0.1:{port}/", data / "app.log", STARTUP_S, cwd=REPO_ROOT, env=env):
-        yield f"http://127.0.0.1:{port}/"
+    url = f"http://127.0.0.1:{port}/"
+    APP_LOGS[url] = data / "app.log"
+    with serve([sys.executable, "app.py", *args], url, data / "app.log", STARTUP_S, cwd=REPO_ROOT, env=env):
+        yield url
 
 
 def private_data_dir(built_settings, tmp_path_factory) -> Path:
@@ -106,12 +110,32 @@ def send(page, text: str) -> None:
 
 
 def wait_text(page, selector: str, pattern: str, timeout: int = MODEL_WAIT_MS) -> str:
-    """Wait until the element's text matches the regex `pattern`; returns the text."""
-    page.wait_for_function(
-        "([sel, pat]) => new RegExp(pat).test(document.querySelector(sel)?.innerText ?? '')",
-        arg=[selector, pattern],
-        timeout=timeout,
-    )
-    return page.locator(selector).inner_text()
+    """Wait until the element's text matches the regex `pattern`; returns the text.
+
+    An error toast ends the wait at once, and a failed wait says what the page and the app showed
+    instead, so a failure in CI explains itself."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "([sel, pat]) => new RegExp(pat).test(document.querySelector(sel)?.innerText ?? '')"
+            " || [...document.querySelectorAll('.toast-body')].some(t => /error/i.test(t.innerText))",
+            arg=[selector, pattern],
+            timeout=timeout,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"No /{pattern}/ in {selector} after {timeout} ms.\n{_what_was_shown(page, selector)}") from None
+    text = page.locator(selector).inner_text()
+    if not re.search(pattern, text):
+        raise AssertionError(f"An error was shown instead of /{pattern}/ in {selector}.\n{_what_was_shown(page, selector)}")
+    return text
+
+
+def _what_was_shown(page, selector: str) -> str:
+    shown = page.locator(selector).inner_text() if page.locator(selector).count() else "(no such element)"
+    toasts = page.locator(".toast-body").all_inner_texts()
+    log = APP_LOGS.get(page.url.split("?")[0])
+    tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log and log.exists() else "(no app log)"
+    return f"element: {shown[:500]!r}\ntoasts: {toasts}\napp log tail:\n{tail}"
 
 

@@ -79,19 +79,6 @@ def fill(directory: Path) -> Path:
     return filler
 
 
-def cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    """`coach ARGS` through the real entry point (errors to stderr, exit code)."""
-    from coach.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["coach", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
 
 def last(frames) -> tuple:
     """Run a handler that yields (streams) to its end; its last frame."""

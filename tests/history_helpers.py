@@ -4,11 +4,16 @@ through the public API. Fast: the toy embedder and the fake backend, registered 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from coach.cli import app
 from coach.config import Settings
+from coach.llm import BACKENDS
 from coach.root import Coach
-from coach.testing import FAKE_EMBEDDING_MODEL
+from coach.testing import FAKE_EMBEDDING_MODEL, FakeBackend
 
 ANSWERS = [
     "I own the checkout service. In 2023 I led the migration from a single Postgres primary to regional read "
@@ -28,6 +33,37 @@ def data_dir_with_index(fake_settings: Settings, where: Path) -> Path:
     if not (where / "index").exists():
         shutil.copytree(fake_settings.index_dir, where / "index")
     return where
+
+
+def use_data_dir(fake_settings: Settings, where: Path, monkeypatch, backend: FakeBackend | None = None) -> Path:
+    """COACH_DATA_DIR with the toy index and COACH_BACKEND=fake (`backend`, or one that writes
+    nothing): what every CLI call in the test sees."""
+    where = data_dir_with_index(fake_settings, where)
+    fake = backend if backend is not None else FakeBackend([])
+    monkeypatch.setitem(BACKENDS, "fake", lambda settings: fake)
+    for key, value in {"COACH_DATA_DIR": str(where), "COACH_EMBEDDING_MODEL": fake_settings.embedding_model,
+                       "COACH_BACKEND": "fake"}.items():
+        monkeypatch.setenv(key, value)
+    return where
+
+
+def invoke(*args: str, input: str | None = None):
+    """`coach ARGS` through typer's runner (output captured in the result)."""
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=True)
+
+
+def run_main(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    """`coach ARGS` through the real entry point (errors to stderr, exit code)."""
+    from coach.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["coach", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def settings_for(data: Path, **overrides) -> Settings:

@@ -9,32 +9,14 @@ import sys
 
 import pytest
 import yaml
+from history_helpers import ANSWERS, run_main
 
 from coach.llm import BACKENDS
 from coach.testing import FakeBackend
 
 GOOD = (" In the service you know best, pick the slowest dependency on the request path. What happens to your thread"
         " pools and queues when it takes ten times longer?")
-ANSWERS = [
-    "I own the checkout service. In 2023 I led the migration from a single Postgres primary to regional read "
-    "replicas; p95 latency in APAC fell from 480 ms to 140 ms and I wrote the ADR that rejected sharding by user.",
-    "The trade-off was replica lag of about 150 ms, so I routed read-after-write requests to the primary with a "
-    "session token and measured stale reads at 0.02%, which product agreed was acceptable.",
-    "Next I would add a canary at 1%, then 10%, with an abort on error rate above 0.5%.",
-]
 
-
-def _main(args, monkeypatch, capsys) -> tuple[int, str, str]:
-    from coach.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["coach", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
@@ -62,7 +44,7 @@ def fake(monkeypatch):
 
 
 def test_ask_json_has_the_question_and_its_provenance(with_index, fake, monkeypatch, capsys):
-    code, out, err = _main(["ask", "--panel", "architecture-deep-dive", "--level", "principal", "--seed", "4", "--json"],
+    code, out, err = run_main(["ask", "--panel", "architecture-deep-dive", "--level", "principal", "--seed", "4", "--json"],
                            monkeypatch, capsys)
     assert code == 0, err
     q = json.loads(out)
@@ -73,11 +55,11 @@ def test_ask_json_has_the_question_and_its_provenance(with_index, fake, monkeypa
 
 
 def test_ask_errors_name_what_is_valid(with_fake_index, fake, monkeypatch, capsys):
-    code, _, err = _main(["ask", "--panel", "systems"], monkeypatch, capsys)
+    code, _, err = run_main(["ask", "--panel", "systems"], monkeypatch, capsys)
     assert code == 2 and "system-design" in err and "bar-raiser" in err
-    code, _, err = _main(["ask", "--panel", "coding", "--level", "junior"], monkeypatch, capsys)
+    code, _, err = run_main(["ask", "--panel", "coding", "--level", "junior"], monkeypatch, capsys)
     assert code == 2 and "senior, staff, principal" in err
-    code, _, err = _main(["ask", "--panel", "coding", "--focus", "x" * 20_001], monkeypatch, capsys)
+    code, _, err = run_main(["ask", "--panel", "coding", "--focus", "x" * 20_001], monkeypatch, capsys)
     assert code == 2 and "20,000" in err
     assert fake.calls == []
 
@@ -85,17 +67,17 @@ def test_ask_errors_name_what_is_valid(with_fake_index, fake, monkeypatch, capsy
 def test_mock_refuses_a_bad_script(with_fake_index, fake, tmp_path, monkeypatch, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("answers: nope\n")
-    code, _, err = _main(["mock", "--panel", "coding", "--script", str(bad), "--out", str(tmp_path / "o")], monkeypatch, capsys)
+    code, _, err = run_main(["mock", "--panel", "coding", "--script", str(bad), "--out", str(tmp_path / "o")], monkeypatch, capsys)
     assert code == 2 and "list of answers" in err
-    code, _, err = _main(["mock", "--panel", "coding", "--script", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")],
+    code, _, err = run_main(["mock", "--panel", "coding", "--script", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")],
                          monkeypatch, capsys)
     assert code == 2 and "does not exist" in err
 
 
 def test_mock_writes_transcript_and_session_record(with_fake_index, fake, tmp_path, monkeypatch, capsys):
     script = tmp_path / "script.json"
-    script.write_text(json.dumps(ANSWERS))
-    code, out, err = _main(["mock", "--panel", "architecture-deep-dive", "--script", str(script), "--out", str(tmp_path / "run"),
+    script.write_text(json.dumps(ANSWERS[:3]))
+    code, out, err = run_main(["mock", "--panel", "architecture-deep-dive", "--script", str(script), "--out", str(tmp_path / "run"),
                             "--questions", "2", "--followups", "1", "--seed", "3"], monkeypatch, capsys)
     assert code == 0, err
     record = json.loads((tmp_path / "run" / "session.json").read_text())
@@ -111,7 +93,7 @@ def test_mock_writes_transcript_and_session_record(with_fake_index, fake, tmp_pa
 @pytest.mark.slow
 def test_mock_end_to_end_with_the_embedded_model(built_settings, tmp_path):
     script = tmp_path / "script.yaml"
-    script.write_text(yaml.safe_dump({"answers": ANSWERS}))
+    script.write_text(yaml.safe_dump({"answers": ANSWERS[:3]}))
     env = dict(os.environ, COACH_DATA_DIR=str(built_settings.data_dir))
     out = subprocess.run(
         [sys.executable, "-m", "coach", "mock", "--panel", "behavioral", "--script", str(script), "--out", str(tmp_path / "run"),

@@ -7,9 +7,7 @@ serving other sessions."""
 from __future__ import annotations
 
 import logging
-import socket
 import sys
-import threading
 import time
 
 import pytest
@@ -17,7 +15,7 @@ from failing_parts import last
 from history_helpers import ANSWERS, data_dir_with_index, settings_for
 
 from coach.root import Coach
-from coach.testing import FakeBackend, free_port, serve
+from coach.testing import FakeBackend, StalledServer, free_port, serve
 
 gr = pytest.importorskip("gradio")
 from coach.web import common, interview  # noqa: E402
@@ -52,36 +50,9 @@ def _retries(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "coach.llm"]
 
 
-class _Stalled:
-    """Accepts connections and never answers, as a wedged server does."""
-
-    def __init__(self):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        while not self._stop.is_set():
-            try:
-                self.accepted.append(self.sock.accept()[0])
-            except OSError:
-                continue
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(2)
-        for conn in self.accepted:
-            conn.close()
-        self.sock.close()
-
-
 def test_a_stalled_server_times_out_as_configured_and_the_answer_is_kept(data, served, caplog):
     stuck, other = _sessions(data, 2, 1)
-    server = _Stalled()
+    server = StalledServer()
     try:
         web = _rewriting(data, f"http://127.0.0.1:{server.port}/v1", timeout_s=0.5)
         served(web)

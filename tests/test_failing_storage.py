@@ -9,8 +9,8 @@ import random
 import shutil
 
 import pytest
-from failing_parts import cli, fill, last, read_only, small_disk
-from history_helpers import ANSWERS, data_dir_with_index, run_session, settings_for
+from failing_parts import fill, last, read_only, small_disk
+from history_helpers import ANSWERS, data_dir_with_index, run_main as cli, run_session, settings_for
 
 from coach.errors import SessionsCorruptError, StorageError
 from coach.root import Coach

@@ -6,36 +6,23 @@ from __future__ import annotations
 import json
 
 import pytest
-from history_helpers import ANSWERS, data_dir_with_index, run_session
-from typer.testing import CliRunner
+from history_helpers import ANSWERS, invoke as cli, run_session, use_data_dir
 
-from coach.cli import app
 from coach.errors import UserInputError
 from coach.history.exchange import export_history, import_history
 from coach.history.listing import history
-from coach.llm import BACKENDS
 from coach.root import Coach
-from coach.testing import FakeBackend
 
 
 @pytest.fixture
 def data(fake_settings, tmp_path, monkeypatch):
-    """COACH_DATA_DIR with the toy index; COACH_BACKEND=fake; what every CLI call here sees."""
-    where = data_dir_with_index(fake_settings, tmp_path / "data")
-    monkeypatch.setenv("COACH_DATA_DIR", str(where))
-    monkeypatch.setenv("COACH_EMBEDDING_MODEL", fake_settings.embedding_model)
-    monkeypatch.setitem(BACKENDS, "fake", lambda settings: FakeBackend([]))
-    monkeypatch.setenv("COACH_BACKEND", "fake")
-    return where
+    return use_data_dir(fake_settings, tmp_path / "data", monkeypatch)
 
 
 @pytest.fixture
 def coach(data) -> Coach:
     return Coach.from_env()
 
-
-def cli(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=True)
 
 
 def _with_levels(record: dict, level: int, created: float) -> dict:

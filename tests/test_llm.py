@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +16,7 @@ from coach.llm import BACKENDS, create_backend
 from coach.llm.base import Sampling
 from coach.llm.cache import CachedBackend
 from coach.llm.prompts import load_prompt
-from coach.testing import FakeBackend, free_port
+from coach.testing import FakeBackend, StalledServer, free_port
 
 PROMPTS = REPO_ROOT / "prompts"
 
@@ -171,37 +169,8 @@ def test_openai_unreachable_server_names_the_url():
     assert "COACH_BACKEND=embedded" in message
 
 
-class _SilentServer:
-    """Accepts TCP connections and never answers: a hung server, counted per connection."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        while not self._stop.is_set():
-            try:
-                self.accepted.append(self.sock.accept()[0])
-            except OSError:
-                continue
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(2)
-        for conn in self.accepted:
-            conn.close()
-        self.sock.close()
-
-
 def test_openai_hung_server_times_out_after_bounded_retries():
-    server = _SilentServer()
+    server = StalledServer()
     try:
         url = f"http://127.0.0.1:{server.port}/v1"
         backend = create_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url, llm_timeout_s=0.5))

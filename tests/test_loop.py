@@ -8,13 +8,10 @@ import json
 
 import pytest
 import yaml
-from history_helpers import ANSWERS, data_dir_with_index
-from typer.testing import CliRunner
+from history_helpers import ANSWERS, invoke as cli, use_data_dir
 
-from coach.cli import app
 from coach.corpus.loader import load_corpus
 from coach.errors import CorpusError, UserInputError
-from coach.llm import BACKENDS
 from coach.loop import Loop, load_candidate, recommend_loop
 from coach.loop.debrief import Debrief, PanelDebrief, PanelQuote, _theme
 from coach.loop.store import LoopStore
@@ -22,28 +19,19 @@ from coach.loop.themes import load_themes
 from coach.render.debrief import to_html, to_markdown
 from coach.root import Coach
 from coach.scoring.pooling import LabelledQuote, PooledSignal, SessionScore
-from coach.testing import FakeBackend
 
 SCRIPT = "<script>alert('x')</script>"
 
 
 @pytest.fixture
 def data(fake_settings, tmp_path, monkeypatch):
-    where = data_dir_with_index(fake_settings, tmp_path / "data")
-    monkeypatch.setenv("COACH_DATA_DIR", str(where))
-    monkeypatch.setenv("COACH_EMBEDDING_MODEL", fake_settings.embedding_model)
-    monkeypatch.setitem(BACKENDS, "fake", lambda settings: FakeBackend([]))
-    monkeypatch.setenv("COACH_BACKEND", "fake")
-    return where
+    return use_data_dir(fake_settings, tmp_path / "data", monkeypatch)
 
 
 @pytest.fixture
 def coach(data) -> Coach:
     return Coach.from_env()
 
-
-def cli(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=True)
 
 
 # -- the overall rule ------------------------------------------------------------------------------

@@ -10,18 +10,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from history_helpers import ANSWERS, data_dir_with_index, run_session
-from typer.testing import CliRunner
+from history_helpers import ANSWERS, invoke as cli, run_session, use_data_dir
 
-from coach.cli import app
 from coach.history.exchange import export_history, import_history
 from coach.history.listing import HistoryRow, history
 from coach.history.progress import compute, iso_week
-from coach.llm import BACKENDS
 from coach.root import Coach
 from coach.scoring.pooling import pooling_key
 from coach.session.store import Pooled
-from coach.testing import FakeBackend
 
 V0 = Path(__file__).parent / "fixtures" / "sessions-v0.sqlite3"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -29,12 +25,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def data(fake_settings, tmp_path, monkeypatch):
-    where = data_dir_with_index(fake_settings, tmp_path / "data")
-    monkeypatch.setenv("COACH_DATA_DIR", str(where))
-    monkeypatch.setenv("COACH_EMBEDDING_MODEL", fake_settings.embedding_model)
-    monkeypatch.setitem(BACKENDS, "fake", lambda settings: FakeBackend([]))
-    monkeypatch.setenv("COACH_BACKEND", "fake")
-    return where
+    return use_data_dir(fake_settings, tmp_path / "data", monkeypatch)
 
 
 @pytest.fixture
@@ -42,9 +33,6 @@ def local(data) -> Coach:
     """A Coach on `data` (not named `coach`: that name marks a test slow, as the real-model fixture)."""
     return Coach.from_env()
 
-
-def cli(*args: str):
-    return CliRunner().invoke(app, list(args), catch_exceptions=True)
 
 
 def at(day: int, hour: int = 12) -> float:

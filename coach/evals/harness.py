@@ -89,7 +89,8 @@ def _questions(ctx: Context) -> SuiteResult:
     from coach.evals import questions
 
     if ctx.panels:
-        return questions.run(ctx.llm_coach(), panels=ctx.panels, per_panel=2, sessions=1)
+        # A run on chosen panels is a quick look (and what tests use): fewer first-question seeds.
+        return questions.run(ctx.llm_coach(), panels=ctx.panels, per_panel=2, sessions=1, first_seeds=4)
     return questions.run(ctx.llm_coach(), per_panel=ctx.size(30, 5))
 
 

@@ -33,7 +33,8 @@ ON_PANEL_FIXTURE = Path("questions") / "on_panel.yaml"
 FIRST_QUESTION_SEEDS = 20
 
 
-def run(coach: Coach, panels: tuple[str, ...] = PANEL_SLUGS, per_panel: int = 30, sessions: int = 3, seed: int = 0) -> SuiteResult:
+def run(coach: Coach, panels: tuple[str, ...] = PANEL_SLUGS, per_panel: int = 30, sessions: int = 3, seed: int = 0,
+        first_seeds: int = FIRST_QUESTION_SEEDS) -> SuiteResult:
     started = time.perf_counter()
     embedder, retriever = coach.embedder, coach.retriever
     rows: list[dict] = []
@@ -57,8 +58,8 @@ def run(coach: Coach, panels: tuple[str, ...] = PANEL_SLUGS, per_panel: int = 30
                     failures.append({"suite": "questions", "panel": slug, "case": f"s{s}q{i}", "problem": row["problem"], "text": q.text})
                 asked.append(q.text)
                 coverage.update({sid: "weak" for sid in q.provenance.signals if coverage.get(sid) != "evidenced"})
-        first = {coach.ask(panel, LEVELS[1], seed=k).text for k in range(1, FIRST_QUESTION_SEEDS + 1)}
-        firsts[slug] = len(first) / FIRST_QUESTION_SEEDS
+        first = {coach.ask(panel, LEVELS[1], seed=k).text for k in range(1, first_seeds + 1)}
+        firsts[slug] = len(first) / first_seeds
         metrics = _metrics(panel_rows, embedder)
         metrics["signal_coverage"] = round(len({r["signal"] for r in panel_rows}) / len(panel.signals), 4)
         sections = {int(g.split(":")[1]) for r in panel_rows for g in r["grounding"] if g.startswith("section:")}
