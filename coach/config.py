@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     ollama_base_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "llama3.2"
     ollama_style: Literal["completion", "chat"] = "chat"
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float = 60.0  # per read: connecting, and each piece of a reply
+    llm_reply_timeout_s: float = Field(default=180.0, gt=0, description="a whole streamed reply from a server")
     llm_threads: int = Field(default=2, ge=1)
     llama_repack: Literal["auto", "on", "off"] = Field(
         default="auto", description="llama.cpp weight repacking; 'auto' turns it off on AMX CPUs, where it crashes"

@@ -152,6 +152,48 @@ class StalledServer:
         self.sock.close()
 
 
+class TricklingServer:
+    """An OpenAI-compatible completions endpoint on loopback that streams one token every
+    `every_s` seconds and never finishes, as an overloaded server does."""
+
+    def __init__(self, every_s: float = 0.2):
+        import http.server
+        import json as _json
+
+        outer = self
+        self.closed = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                chunk = {"id": "c", "object": "text_completion", "created": 0, "model": "m",
+                         "choices": [{"text": " and", "index": 0, "logprobs": None, "finish_reason": None}]}
+                try:
+                    while not outer.closed.is_set():
+                        self.wfile.write(f"data: {_json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                        time.sleep(every_s)
+                except OSError:  # the client hung up
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self.closed.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @contextmanager
 def serve(cmd: list[str], ready_url: str, log_path: Path, timeout_s: float = 60, **popen) -> Iterator[subprocess.Popen]:
     """Run a server process started by a test until `ready_url` answers 200; stop it afterwards.

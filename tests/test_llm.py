@@ -14,9 +14,10 @@ from coach.config import REPO_ROOT, Settings
 from coach.errors import BackendError, EmptyOutputError, PromptError, UserInputError
 from coach.llm import BACKENDS, create_backend
 from coach.llm.base import Sampling
+from coach.llm import streaming
 from coach.llm.cache import CachedBackend
 from coach.llm.prompts import load_prompt
-from coach.testing import FakeBackend, StalledServer, free_port
+from coach.testing import FakeBackend, StalledServer, TricklingServer, free_port
 
 PROMPTS = REPO_ROOT / "prompts"
 
@@ -178,6 +179,24 @@ def test_openai_hung_server_times_out_after_bounded_retries():
             backend.generate(_question(), Sampling(max_tokens=8))
         assert url in str(err.value)
         assert len(server.accepted) == 3  # one try plus two retries, then it gives up
+    finally:
+        server.close()
+
+
+def test_a_streamed_reply_that_trickles_is_cut_off_at_the_reply_deadline():
+    # Each token comes well inside the read timeout, so only a deadline on the whole reply ends it.
+    server = TricklingServer(every_s=0.1)
+    try:
+        url = f"http://127.0.0.1:{server.port}/v1"
+        backend = create_backend(Settings(backend="openai", openai_style="completion", openai_base_url=url,
+                                          llm_timeout_s=5, llm_reply_timeout_s=1, llm_cache="off"))
+        shown: list = []
+        with streaming.to(shown.append), streaming.speech():
+            with pytest.raises(BackendError, match=r"still sending its reply after 1 s \((\d+) pieces so far\), so it was cut off") as err:
+                backend.generate(_question(), Sampling(max_tokens=8))
+        assert "COACH_LLM_REPLY_TIMEOUT_S" in str(err.value) and url in str(err.value)
+        pieces = [p for p in shown if p == " and"]
+        assert 0 < len(pieces) < 40  # it streamed, and stopped about ten tokens in, not at max_tokens or never
     finally:
         server.close()
 

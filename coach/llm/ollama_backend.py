@@ -69,7 +69,7 @@ class OllamaBackend(LLMBackend):
         if sink := streaming.active():
             source = prompt.text if self.style == "completion" else [(m.role, m.content) for m in prompt.messages]
             pieces = (c if isinstance(c, str) else str(c.content) for c in llm.stream(source, **extra))
-            return streaming.relay(pieces, sink, prompt.prompt_id)
+            return streaming.relay(pieces, sink, prompt.prompt_id, self.settings.llm_reply_timeout_s, self.describe())
         if self.style == "completion":
             result = llm.generate([prompt.text], **extra)
             gen = result.generations[0][0]

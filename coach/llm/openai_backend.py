@@ -100,7 +100,8 @@ class OpenAIBackend(LLMBackend):
             if extra:
                 params["extra_body"] = extra
             if sink := streaming.active():
-                return streaming.relay(self.client.stream(prompt.text, stop=stop, **params), sink, prompt.prompt_id)
+                return streaming.relay(self.client.stream(prompt.text, stop=stop, **params), sink, prompt.prompt_id,
+                                       self.settings.llm_reply_timeout_s, self.describe())
             result = self.client.generate([prompt.text], stop=stop, **params)
             text = result.generations[0][0].text
             usage = (result.llm_output or {}).get("token_usage", {})
@@ -114,7 +115,7 @@ class OpenAIBackend(LLMBackend):
         messages = [(m.role, m.content) for m in prompt.messages]
         if sink := streaming.active():
             pieces = (_content_text(chunk.content) for chunk in self.client.stream(messages, stop=stop, **params))
-            return streaming.relay(pieces, sink, prompt.prompt_id)
+            return streaming.relay(pieces, sink, prompt.prompt_id, self.settings.llm_reply_timeout_s, self.describe())
         reply = self.client.invoke(messages, stop=stop, **params)
         tokens = (reply.usage_metadata or {}).get("output_tokens", 0)
         return _content_text(reply.content), int(tokens)

@@ -10,10 +10,13 @@ labels streamed text as a draft in progress until the final message replaces it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from coach.errors import BackendError
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,24 @@ def active() -> Sink | None:
     return _sink.get() if _speech.get() else None
 
 
-def relay(pieces: Iterable[str], sink: Sink, prompt_id: str) -> tuple[str, int]:
+def relay(pieces: Iterable[str], sink: Sink, prompt_id: str, deadline_s: float | None = None, who: str = "") -> tuple[str, int]:
     """Pass a backend's pieces of text to `sink` as they come; returns the whole text and the
-    number of pieces (llama.cpp and OpenAI-compatible servers send one token per piece)."""
+    number of pieces (llama.cpp and OpenAI-compatible servers send one token per piece).
+
+    A server's read timeout restarts with every piece, so one that trickles tokens would never
+    time out: `deadline_s` bounds the whole reply, and the rest of it is abandoned when it passes."""
     sink(Start(prompt_id))
     parts = []
+    started = time.monotonic()
     for piece in pieces:
         if piece:
             parts.append(piece)
             sink(piece)
+        if deadline_s is not None and time.monotonic() - started > deadline_s:
+            getattr(pieces, "close", lambda: None)()
+            raise BackendError(
+                f"The {who or 'LLM backend'} was still sending its reply after {deadline_s:g} s "
+                f"({len(parts)} pieces so far), so it was cut off.",
+                "Check the server is not overloaded, raise COACH_LLM_REPLY_TIMEOUT_S, or set COACH_BACKEND=embedded.",
+            )
     return "".join(parts), len(parts)
