@@ -16,10 +16,16 @@ from coach.cli import app
 from coach.errors import UserInputError
 from coach.history.exchange import export_history, import_history
 from coach.root import Coach
+from coach.scoring.scorecard import Scorecard, ScorerInfo, SignalResult
 from coach.session.store import SessionStore
+from coach.stories.store import Story, StoryStore
 from coach.testing import FakeBackend
 
 V0 = Path(__file__).parent / "fixtures" / "sessions-v0.sqlite3"
+CARD = Scorecard(panel="behavioral", overall=55, band="hire", scorer=ScorerInfo(name="evidence", version="1"),
+                 signals=[SignalResult(id="personal-ownership", name="Personal ownership", level=3)])
+STORY = Story(id="5a1e0c7b", title="Billing off the monolith", text="I led the move of billing off the monolith.",
+              tags=["migration"], created_at=1.7e9, updated_at=1.7e9, scorecards={"behavioral": CARD})
 
 
 def _coach(data: Path) -> Coach:
@@ -42,6 +48,7 @@ def source(fake_settings, tmp_path) -> Coach:
     run_session(coach, ANSWERS, questions=1, followups=1)
     run_session(coach, ANSWERS[:2], panel="behavioral", seed=9)
     coach.start_session("coding", given_questions=["How would you find the ten most frequent words in a 10 GB log file?"])
+    StoryStore(coach.store).insert(STORY)
     return coach
 
 
@@ -50,9 +57,9 @@ def test_export_then_import_reproduces_every_session(source, fake_settings, tmp_
     out = tmp_path / "exports" / "history.json"
     result = CliRunner().invoke(app, ["export", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"exported 3 session(s) to {out}" in result.output
+    assert f"exported 3 session(s) and 1 story(ies) to {out}" in result.output
     doc = json.loads(out.read_text())
-    assert (doc["format"], doc["version"]) == ("staff-coach-history", 1) and len(doc["sessions"]) == 3
+    assert (doc["format"], doc["version"]) == ("staff-coach-history", 2) and len(doc["sessions"]) == 3
     assert {s["status"] for s in doc["sessions"]} == {"finished", "active"}
     to_stdout = json.loads(CliRunner().invoke(app, ["export"]).output)
     assert to_stdout["sessions"] == doc["sessions"]
@@ -61,9 +68,10 @@ def test_export_then_import_reproduces_every_session(source, fake_settings, tmp_
     monkeypatch.setenv("COACH_DATA_DIR", str(target))
     first = CliRunner().invoke(app, ["import", str(out)])
     assert first.exit_code == 0, first.output
-    assert "imported 3 session(s)" in first.output
+    assert "imported 3 session(s)" in first.output and "imported 1 story(ies)" in first.output
     copy_ = _coach(target)
     assert _stored(copy_.store) == _stored(source.store)
+    assert StoryStore(copy_.store).all() == [STORY]  # the story bank came along, scorecards and all
     # The imported interrupted session carries on where it stopped.
     assert [s["config"].get("given") for s in doc["sessions"]][-1] == ["How would you find the ten most frequent words in a 10 GB log file?"]
     active = next(s for s in doc["sessions"] if s["status"] == "active")
@@ -72,8 +80,19 @@ def test_export_then_import_reproduces_every_session(source, fake_settings, tmp_
 
     again = CliRunner().invoke(app, ["import", str(out)])
     assert again.exit_code == 0 and "imported 0 session(s)" in again.output
-    assert "skipped 3 already saved" in again.output
-    assert _stored(copy_.store) == _stored(source.store)
+    assert "skipped 3 already saved" in again.output and "imported 0 story(ies), skipped 1 already saved" in again.output
+    assert _stored(copy_.store) == _stored(source.store) and StoryStore(copy_.store).all() == [STORY]
+
+
+def test_a_version_1_file_without_stories_still_imports(source, fake_settings, tmp_path):
+    doc = export_history(source.store)
+    doc["version"] = 1
+    del doc["stories"]
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(doc))
+    fresh = _coach(data_dir_with_index(fake_settings, tmp_path / "fresh"))
+    report = import_history(fresh.store, path)
+    assert len(report.imported) == 3 and report.stories_imported == [] and StoryStore(fresh.store).all() == []
 
 
 def test_sessions_from_the_previous_schema_export_and_import(fake_settings, tmp_path):
@@ -134,7 +153,8 @@ def test_a_malformed_file_names_the_field_and_imports_nothing(source, fake_setti
 
 @pytest.mark.parametrize("text, named", [
     ("{not json", "not valid JSON: Expecting property name enclosed in double quotes at line 1, column 2"),
-    ('{"format": "staff-coach-history", "version": 2, "sessions": []}', "format version 2; this coach reads version 1"),
+    ('{"format": "staff-coach-history", "version": 3, "sessions": []}', "format version 3; this coach reads version 2"),
+    ('{"format": "staff-coach-history", "version": 2, "sessions": [], "stories": [{"id": "x"}]}', "stories[0].title: Field required"),
     ("[]", "(the document)"),
 ])
 def test_a_file_that_is_not_an_export_is_refused(fake_settings, tmp_path, text, named):

@@ -140,7 +140,7 @@ def resume(
 
 @app.command("export")
 def export_cmd(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the JSON here instead of to standard output.")) -> None:
-    """Export every saved session as one versioned JSON file (format staff-coach-history)."""
+    """Export every saved session and story as one versioned JSON file (format staff-coach-history)."""
     from coach.history.exchange import export_history
 
     doc = export_history(make_coach().store)
@@ -149,19 +149,22 @@ def export_cmd(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Wri
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    typer.echo(f"exported {len(doc['sessions'])} session(s) to {out}")
+    typer.echo(f"exported {len(doc['sessions'])} session(s) and {len(doc['stories'])} story(ies) to {out}")
 
 
 @app.command("import")
 def import_cmd(file: Path = typer.Argument(..., metavar="FILE", help="A file written by `coach export`.")) -> None:
-    """Import sessions from an export file: all of them or, if any field is invalid, none.
-    Sessions already saved are skipped."""
+    """Import sessions and stories from an export file: all of them or, if any field is invalid,
+    none. Sessions and stories already saved are skipped."""
     from coach.history.exchange import import_history
 
     report = import_history(make_coach().store, file)
     typer.echo(f"imported {len(report.imported)} session(s)" + (f": {', '.join(report.imported)}" if report.imported else ""))
     if report.skipped:
         typer.echo(f"skipped {len(report.skipped)} already saved: {', '.join(report.skipped)}")
+    if report.stories_imported or report.stories_skipped:
+        typer.echo(f"imported {len(report.stories_imported)} story(ies)"
+                   + (f", skipped {len(report.stories_skipped)} already saved" if report.stories_skipped else ""))
 
 
 @app.command()

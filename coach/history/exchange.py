@@ -1,8 +1,8 @@
-"""Export every saved session to one JSON file, and import such a file: all of it or nothing.
+"""Export every saved session and story to one JSON file, and import such a file: all of it or nothing.
 
-Import reads and validates the whole file first (see `records`), then stores its sessions in one
-transaction. Sessions whose id is already stored are skipped and reported, never overwritten, so
-importing the same file twice changes nothing the second time.
+Import reads and validates the whole file first (see `records`), then stores its sessions and
+stories in one transaction. Sessions and stories whose id is already stored are skipped and
+reported, never overwritten, so importing the same file twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from coach.errors import UserInputError
 from coach.history.records import FORMAT, VERSION, HistoryFile, nested_problems, problems, to_record, to_rows
+from coach.stories.store import StoryStore
 from coach.text_input import lone_surrogate
 
 if TYPE_CHECKING:
@@ -27,13 +28,17 @@ MAX_PROBLEMS = 8  # shown at once; the rest are counted
 class ImportReport(BaseModel):
     imported: list[str]
     skipped: list[str]
+    stories_imported: list[str] = []
+    stories_skipped: list[str] = []
 
 
 def export_history(store: SessionStore, session_ids: list[str] | None = None) -> dict:
-    """The export document for the given sessions (default: all), oldest first, ready for json.dump."""
+    """The export document for the given sessions (default: all, with every story of the story
+    bank), oldest first, ready for json.dump."""
     ids = session_ids if session_ids is not None else [s["id"] for s in sorted(store.list(), key=lambda s: s["created_at"])]
     sessions = [to_record(*store.load(sid)) for sid in ids]
-    doc = HistoryFile(format=FORMAT, version=VERSION, exported_at=time.time(), sessions=sessions)
+    stories = [s.model_dump(mode="json") for s in StoryStore(store).all()] if session_ids is None else []
+    doc = HistoryFile(format=FORMAT, version=VERSION, exported_at=time.time(), sessions=sessions, stories=stories)
     return doc.model_dump(mode="json")
 
 
@@ -88,7 +93,11 @@ def _refuse(path: Path, found: list[str]):
 
 
 def import_history(store: SessionStore, path: Path) -> ImportReport:
-    """Validate the file, then store its sessions in one transaction, skipping ids already stored."""
+    """Validate the file, then store its sessions and stories in one transaction, skipping ids
+    already stored."""
     doc = read_history(path)
-    imported, skipped = store.insert(to_rows(s) for s in doc.sessions)
-    return ImportReport(imported=imported, skipped=skipped)
+    stories: dict[str, list[str]] = {}
+    imported, skipped = store.insert((to_rows(s) for s in doc.sessions),
+                                     also=lambda db: stories.update(zip(("new", "old"), StoryStore.insert_new(db, doc.stories))))
+    return ImportReport(imported=imported, skipped=skipped, stories_imported=stories.get("new", []),
+                        stories_skipped=stories.get("old", []))

@@ -1,12 +1,12 @@
 """The export format: one JSON document holding whole sessions, versioned and validated strictly.
 
-    {"format": "staff-coach-history", "version": 1, "exported_at": 1.7e9, "sessions": [...]}
+    {"format": "staff-coach-history", "version": 2, "exported_at": 1.7e9, "sessions": [...], "stories": [...]}
 
 Each session is its row in the sessions database with every turn in full: the prompt as the
 interviewer stored it (a question or follow-up with its provenance), the answer, its scorecard
 and the timestamps. Unknown fields are refused (`extra="forbid"`), and an error names the field's
 path (`sessions[0].turns[2].kind`), so a hand-edited file is fixed in one go. A format change is a
-new version; this code reads version 1.
+new version; this code reads versions 1 and 2 (2 adds the story bank: each story with its scorecards).
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from coach.interviewer.followups import FollowUp
 from coach.interviewer.questions import Question
 from coach.scoring.scorecard import Scorecard
 from coach.session.store import SessionRow, TurnRow
+from coach.stories.store import Story
 
 if TYPE_CHECKING:
     from coach.root import Coach
 
 FORMAT = "staff-coach-history"
-VERSION = 1
+VERSION = 2
 
 
 class _Strict(BaseModel):
@@ -87,17 +88,22 @@ class SessionRecord(_Strict):
         return self
 
 
+class StoryRecord(Story):
+    model_config = ConfigDict(extra="forbid")
+
+
 class HistoryFile(_Strict):
     format: Literal["staff-coach-history"]
-    version: Literal[1]
+    version: Literal[1, 2]
     exported_at: float | None = None
     sessions: list[SessionRecord]
+    stories: list[StoryRecord] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HistoryFile:
-        ids = [s.id for s in self.sessions]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"session ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
+        for what, ids in (("session", [s.id for s in self.sessions]), ("story", [s.id for s in self.stories])):
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{what} ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
         return self
 
 

@@ -315,9 +315,11 @@ class SessionStore:
                 found.update(r[0] for r in db.execute(f"SELECT id FROM sessions WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return found
 
-    def insert(self, sessions: Iterable[tuple[SessionRow, list[TurnRow]]]) -> tuple[list[str], list[str]]:
-        """Store whole sessions (an import) in one transaction: all of them or, on any error, none.
-        A session whose id is already stored is left as it is. Returns (inserted ids, skipped ids)."""
+    def insert(self, sessions: Iterable[tuple[SessionRow, list[TurnRow]]],
+               also: Callable[[sqlite3.Connection], object] | None = None) -> tuple[list[str], list[str]]:
+        """Store whole sessions (an import) in one transaction: all of them or, on any error, none;
+        `also` writes the rest of the import (the stories) in the same transaction. A session whose
+        id is already stored is left as it is. Returns (inserted ids, skipped ids)."""
         inserted: list[str] = []
         skipped: list[str] = []
         with self._tx() as db:
@@ -336,6 +338,8 @@ class SessionStore:
                     at = next(x for x in (t.answered_at, t.created_at, row.updated_at) if x is not None)
                     reviews.record(db, row.id, t.idx, row.panel, t.kind, t.prompt, t.scorecard, at)
                 inserted.append(row.id)
+            if also is not None:
+                also(db)
         return inserted, skipped
 
     def delete(self, session_ids: Iterable[str]) -> int:

@@ -69,6 +69,19 @@ class StoryStore:
         with self.sessions.transaction() as db:
             db.execute(f"INSERT INTO stories ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)", _values(story))
 
+    @staticmethod
+    def insert_new(db, stories: list[Story]) -> tuple[list[str], list[str]]:
+        """Insert, inside the caller's transaction, the stories whose id is not stored yet; returns
+        (inserted ids, skipped ids). An import never overwrites a story."""
+        inserted, skipped = [], []
+        for story in stories:
+            if db.execute("SELECT 1 FROM stories WHERE id = ?", (story.id,)).fetchone():
+                skipped.append(story.id)
+                continue
+            db.execute(f"INSERT INTO stories ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)", _values(story))
+            inserted.append(story.id)
+        return inserted, skipped
+
     def replace(self, story: Story) -> None:
         with self.sessions.transaction() as db:
             cur = db.execute(
