@@ -163,6 +163,11 @@ class Coach:
             self.__dict__.pop(stale, None)
         return report
 
+    def warm_up(self) -> None:
+        """Load the embedding model and embed what scoring reads besides the answer; with the disk
+        vector cache, a later process reads those vectors instead of computing them."""
+        self.evidence_scorer.prepare(list(self.corpus.panels.values()))
+
     def search(self, query: str, panel: str | None = None, kind: str | None = None, k: int = 5, mmr: bool = False) -> list[Hit]:
         return self.retriever.search(query, panel=panel, kind=kind, k=k, mmr=mmr)
 

@@ -75,3 +75,16 @@ def test_the_toy_embedder_is_deterministic_and_lexical():
     assert (toy.encode_one("cache hit rate fell") == a).all() and abs(float(a @ a) - 1) < 1e-5
     assert float(a @ b) > 0.5 > abs(float(a @ c))
     assert "prose" in toy.vocabulary() and "qwrtzp" not in toy.vocabulary()
+
+
+def test_after_warm_up_a_score_embeds_only_the_answer(tmp_path):
+    # A fresh embedder (not the process-wide toy one), so nothing is cached from other tests.
+    embedder = FakeEmbedder("fake:96")
+    coach = Coach(Settings(data_dir=tmp_path, embedding_model="fake:96"), embedder=embedder)
+    coach.warm_up()
+    references = embedder.encoded
+    assert references > 500  # the rubrics of seven panels and the off-topic reference
+    answer = ("I split the monolith's billing path out over two quarters. I ran dual writes behind a flag and a nightly "
+              "reconciliation job. Incidents fell from six a quarter to one.")
+    coach.score("behavioral", answer, "Tell me about a migration you led.")
+    assert embedder.encoded - references < 20  # the answer's sentences and the question's asks, nothing else

@@ -37,9 +37,11 @@ def index(
     chroma_url: Optional[str] = ChromaOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Build or update the vector index (only changed chunks are re-embedded)."""
+    """Build or update the vector index (only changed chunks are re-embedded), and embed the
+    scorer's rubric and reference sentences into the vector cache so the first score is quick."""
     coach = make_coach(chroma_url=chroma_url)
     report = coach.build_index(progress=not quiet)
+    coach.warm_up()
     what = f"rebuilt ({report.reason})" if report.rebuilt else "updated"
     if report.embedded == 0 and report.removed == 0:
         what = "up to date"

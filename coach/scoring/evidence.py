@@ -139,6 +139,14 @@ class EvidenceScorer:
             self.__dict__["topic"] = topic_reference(self.embedder, panels, compendium, self.settings.topic_reference)
         return self.__dict__["topic"]
 
+    def prepare(self, panels: list[Panel]) -> None:
+        """Embed what every score reads besides the answer (the panels' rubrics and the off-topic
+        reference, about a thousand sentences) now, so the first answer does not wait for it."""
+        for panel in panels:
+            _panel_vectors(panel, self.embedder)
+        if panels:
+            self._topic(panels[0])
+
     # -- scoring ------------------------------------------------------------------------------------
 
     def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,

@@ -7,6 +7,7 @@ must be refreshed when the page loads (a handler and its outputs), or None.
 from __future__ import annotations
 
 import sys
+import threading
 
 import gradio as gr
 
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     except CoachError as err:
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(err.exit_code) from None
+    threading.Thread(target=common.warm_up, name="coach-warm-up", daemon=True).start()
     build().launch(server_name=host, server_port=port, auth=login, share=False, theme=THEME, footer_links=[],
                    head=TIMER_SCRIPT, css=SCREEN_CSS)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import logging
 import inspect
 import queue
 import re
@@ -67,6 +68,16 @@ def coach() -> Coach:
         if login not in _PEOPLE:
             _PEOPLE[login] = shared.with_parts(store=SessionStore(login_dir(shared.settings.data_dir, login) / "sessions.sqlite3"))
         return _PEOPLE[login]
+
+
+def warm_up() -> None:
+    """Load the models and embed the scorer's references while the page is still being opened
+    (run in a thread of its own). A failure here is shown to the first request that needs the
+    part, with what to do; here it is only logged."""
+    try:
+        _shared().warm_up()
+    except Exception:  # noqa: BLE001 - a background thread has no one to show the error to
+        logging.getLogger("coach.web").warning("warming up failed; the first request will report it", exc_info=True)
 
 
 def use(c: Coach | None, per_login: bool = False) -> None:
