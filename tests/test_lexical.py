@@ -88,3 +88,17 @@ def test_a_corpus_without_a_glossary_still_loads(corpus_copy):
 def test_search_finds_the_dr_playbook_for_disaster_recovery(fake_coach):
     hits = fake_coach.search("disaster recovery failback", k=3)
     assert hits[0].section == 14
+
+
+def test_term_scores_equal_bm25_get_scores():
+    from langchain_community.retrievers import BM25Retriever
+
+    from coach.retrieval.lexical import TermScores
+
+    lex = Lexicon(GLOSSARY)
+    texts = ["DR drill every quarter; failback tested", "SLO burn rate alerts page on call", "time to live jitter stops a thundering herd",
+             "drill drill drill", "service level objectives and disaster recovery drills"]
+    bm25 = BM25Retriever.from_texts(texts, preprocess_func=lex).vectorizer
+    scores = TermScores(bm25)
+    for query in ("disaster recovery drill", "SLOs", "cache TTL herd herd", "nothing matches here", ""):
+        assert np.allclose(scores(lex(query)), bm25.get_scores(lex(query)))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.retrieval.lexical import Lexicon, tokens
+from coach.retrieval.lexical import Lexicon, TermScores, tokens
 
 # Weights and constants, chosen on the labelled queries in evals/fixtures/retrieval.yaml.
 DENSE_WEIGHT = 0.6  # the embedding knows paraphrases; words alone miss "goes live" ~ "launch"
@@ -105,6 +105,7 @@ class CorpusView:
         self.section_bm25 = BM25Retriever.from_texts(
             ["\n".join(texts[r] for r in m) for m in members], ids=self.groups, preprocess_func=lexicon
         )
+        self.lexical_scores, self.section_lexical_scores = TermScores(self.bm25.vectorizer), TermScores(self.section_bm25.vectorizer)
         self._masks: dict[str, np.ndarray] = {}
 
     def allowed(self, where: dict | None, fetch_ids) -> np.ndarray:
@@ -125,7 +126,7 @@ class CorpusView:
         vector = np.asarray(vector, dtype=np.float32)
         sims = self.vectors @ vector
         words = self.lexicon(text) if text else []
-        lexical = self.bm25.vectorizer.get_scores(words) if words else np.zeros(len(self.ids))
+        lexical = self.lexical_scores(words) if words else np.zeros(len(self.ids))
         rankings = [
             ([self.row[i] for i in dense_ids if i in self.row and allowed[self.row[i]]], DENSE_WEIGHT),
             (_top(lexical, allowed, positive=True), LEXICAL_WEIGHT),
@@ -145,7 +146,7 @@ class CorpusView:
             best.setdefault(int(self.group_of[row]), row)
         in_scope = np.zeros(len(self.groups), dtype=bool)
         in_scope[np.unique(self.group_of[allowed])] = True
-        section_lexical = self.section_bm25.vectorizer.get_scores(words) if words else np.zeros(len(self.groups))
+        section_lexical = self.section_lexical_scores(words) if words else np.zeros(len(self.groups))
         sections = [
             (_top(self.centroids @ vector, in_scope), DENSE_WEIGHT * SECTION_WEIGHT),
             (_top(section_lexical, in_scope, positive=True), LEXICAL_WEIGHT * SECTION_WEIGHT),

@@ -18,6 +18,8 @@ import re
 import threading
 from collections.abc import Mapping
 
+import numpy as np
+
 _local = threading.local()
 _WORD = re.compile(r"[a-z0-9]+")
 # Function words only: domain words such as "system", "bill" or "interest" must stay searchable.
@@ -70,3 +72,29 @@ class Lexicon:
 
 
 tokens = Lexicon()  # without a glossary: what a view gets when the corpus has none
+
+
+class TermScores:
+    """The BM25 scores of `rank_bm25.BM25Okapi.get_scores` (what langchain's `BM25Retriever`
+    ranks with), from an inverted index: `get_scores` walks every document for every query term
+    in Python, and stem pairs and glossary terms double a query's terms."""
+
+    def __init__(self, bm25):
+        doc_len = np.asarray(bm25.doc_len, dtype=float)
+        self.size, self.idf, self.k1 = len(doc_len), bm25.idf, bm25.k1
+        self.norm = bm25.k1 * (1 - bm25.b + bm25.b * doc_len / bm25.avgdl)
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for doc, freqs in enumerate(bm25.doc_freqs):
+            for term, tf in freqs.items():
+                rows, tfs = postings.setdefault(term, ([], []))
+                rows.append(doc)
+                tfs.append(tf)
+        self.postings = {t: (np.asarray(r), np.asarray(f, dtype=float)) for t, (r, f) in postings.items()}
+
+    def __call__(self, terms: list[str]) -> np.ndarray:
+        scores = np.zeros(self.size)
+        for term in terms:
+            if term in self.postings:
+                rows, tf = self.postings[term]
+                scores[rows] += (self.idf.get(term) or 0) * tf * (self.k1 + 1) / (tf + self.norm[rows])
+        return scores
