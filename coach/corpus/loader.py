@@ -1,5 +1,6 @@
-"""Load and validate the corpus: the compendium, the seven panels, the case studies and the item
-models the interviewer composes its questions from (`items/`, optional)."""
+"""Load and validate the corpus: the compendium, the seven panels, the case studies, the item
+models the interviewer composes its questions from (`items/`, optional) and the glossary of the
+abbreviations it uses (`glossary.yaml`, optional)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 
 from coach.errors import CorpusError, unknown_choice, yaml_problem
 from coach.corpus.items import ItemBank
-from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Panel
+from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Glossary, Panel
 
 # libyaml's loader when PyYAML was built with it: the corpus is read on every command, and the
 # pure-Python parser spends most of the load time tokenising.
@@ -30,6 +31,7 @@ class Corpus:
     cases: list[Case]
     file_hashes: dict[str, str] = field(default_factory=dict)
     items: dict[str, ItemBank] = field(default_factory=dict)  # panel slug -> its item models
+    glossary: dict[str, str] = field(default_factory=dict)  # abbreviation -> what it stands for
 
     def panel(self, slug: str) -> Panel:
         if slug not in self.panels:
@@ -116,6 +118,20 @@ def load_items(path: Path, panel: Panel, sections: set[int], case_ids: set[str])
     return bank
 
 
+def load_glossary(path: Path, corpus_text: str) -> dict[str, str]:
+    """Abbreviation -> meaning; each abbreviation must occur in the corpus (a plural counts)."""
+    data = _load_yaml(path)
+    try:
+        glossary = Glossary.model_validate(data)
+    except ValidationError as err:
+        raise _validation_error(path, err, data) from err
+    for term in glossary.terms:
+        if not re.search(rf"\b{re.escape(term.abbr)}s?\b", corpus_text):
+            raise CorpusError(f"Corpus file {path}: the abbreviation {term.abbr!r} appears nowhere in the corpus.",
+                              "Spell it as the compendium, panels or cases do, or remove the entry.")
+    return {t.abbr: t.means for t in glossary.terms}
+
+
 def load_corpus(root: Path) -> Corpus:
     root = Path(root)
     hashes: dict[str, str] = {}
@@ -145,7 +161,11 @@ def load_corpus(root: Path) -> Corpus:
     sections = {int(n) for n in _SECTION.findall(compendium)}
     for path in item_files:
         items[path.stem] = load_items(track(path), panels[path.stem], sections, {c.id for c in cases})
-    return Corpus(root=root, compendium=compendium, panels=panels, cases=cases, file_hashes=hashes, items=items)
+    glossary: dict[str, str] = {}
+    if (root / "glossary.yaml").is_file():
+        said = [compendium] + [_read_text(p) for p in sorted((root / "panels").glob("*.yaml")) + sorted((root / "cases").glob("*.yaml"))]
+        glossary = load_glossary(track(root / "glossary.yaml"), "\n".join(said))
+    return Corpus(root=root, compendium=compendium, panels=panels, cases=cases, file_hashes=hashes, items=items, glossary=glossary)
 
 
 @lru_cache(maxsize=4)

@@ -171,3 +171,17 @@ def _unique(kind: str, ids: list[str]) -> None:
         if i in seen:
             raise ValueError(f"duplicate {kind} id {i!r}")
         seen.add(i)
+
+
+class Term(Strict):
+    abbr: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$", description="as the corpus writes it, e.g. RPO")
+    means: str = Field(min_length=3, description="what it stands for, in plain words")
+
+
+class Glossary(Strict):
+    terms: list[Term] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Glossary:
+        _unique("abbreviation", [t.abbr.lower() for t in self.terms])
+        return self

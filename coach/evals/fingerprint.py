@@ -69,6 +69,7 @@ AFFECTS = {
     "corpus:panels/": ("retrieval", "questions", "followups", "scoring", "sessions", "loop"),
     "corpus:compendium.md": ("retrieval", "questions"),
     "corpus:cases/": ("retrieval",),
+    "corpus:glossary.yaml": ("retrieval",),  # what keyword search matches abbreviations with
     "corpus:items/": ("questions", "followups", "sessions", "loop"),  # item models and follow-up frames
     "embedding_model": ("retrieval", "questions", "followups", "scoring", "sessions", "loop"),
     "scorer": ("scoring", "sessions", "followups", "loop"),

@@ -4,7 +4,8 @@ fused by weighted reciprocal rank, with a prior for knowledge over panel items.
 Why each part (measured with `coach eval --suite retrieval`, README "Retrieval"):
 - Dense search alone ranks short, question-shaped panel items (sample questions, signals,
   follow-ups) above the compendium section that answers a knowledge question: they look like the
-  query. BM25 catches the exact terms MiniLM blurs (CRDT, RTO, exactly-once, hot key).
+  query. BM25 catches the exact terms MiniLM blurs (CRDT, RTO, exactly-once, hot key); what it
+  matches on is `coach.retrieval.lexical`.
 - A compendium section is split into parts (template, exemplar, pitfalls, ...), so no single part
   carries all its evidence; ranking whole sections too (their chunks' mean vector, their joined
   text) and crediting each section's best chunk lets the section's evidence add up.
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coach.retrieval.lexical import Lexicon, TermScores, tokens
+
 # Weights and constants, chosen on the labelled queries in evals/fixtures/retrieval.yaml.
 DENSE_WEIGHT = 0.6  # the embedding knows paraphrases; words alone miss "goes live" ~ "launch"
 LEXICAL_WEIGHT = 0.4
@@ -33,29 +36,12 @@ RRF_C = 30  # reciprocal rank constant: lower trusts the top ranks more (langcha
 DEPTH = 40  # how deep each ranking is read; deeper ranks add ~nothing to the fused score
 
 KNOWLEDGE_SOURCES = ("compendium", "case")
-_local = threading.local()
-_WORD = re.compile(r"[a-z0-9]+")
-# Function words only: domain words such as "system", "bill" or "interest" must stay searchable.
-_STOP = frozenset(
-    "a about an and are as at be been by can could did do does for from how i if in into is it its "
-    "just me my no not of on or our over should so than that the their then these they this those to "
-    "us was we were what when where which who why will with would you your".split()
-)
 # Words that ask about the interview itself, where panel items are the answer.
 _INTERVIEW_CUES = re.compile(
     r"\b(interviewers?|follow[- ]?ups?|signals?|failure[- ]modes?|red[- ]flags?|(strong|weak|good|bad) answers?"
     r"|bar[- ]raisers?|panels?|rubrics?|mark(ed)? (me )?down|come across|land with)\b",
     re.IGNORECASE,
 )
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased word stems without function words: what BM25 matches on."""
-    if not hasattr(_local, "stemmer"):  # a Snowball stemmer keeps state while it works: one per thread
-        import snowballstemmer
-
-        _local.stemmer = snowballstemmer.stemmer("english")
-    return _local.stemmer.stemWords([w for w in _WORD.findall(text.lower()) if w not in _STOP])
 
 
 def about_the_interview(query: str) -> bool:
@@ -96,16 +82,16 @@ class CorpusView:
     """The indexed documents in memory: texts, metadata, vectors, the two BM25 indexes and the
     section groups. Built from the collection once per index fingerprint (see `corpus_view`)."""
 
-    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], vectors: np.ndarray):
+    def __init__(self, ids: list[str], texts: list[str], metas: list[dict], vectors: np.ndarray, lexicon: Lexicon = tokens):
         from langchain_community.retrievers import BM25Retriever
         from langchain_core.documents import Document
 
-        self.ids, self.texts, self.metas = ids, texts, metas
+        self.ids, self.texts, self.metas, self.lexicon = ids, texts, metas, lexicon
         self.row = {doc_id: n for n, doc_id in enumerate(ids)}
         self.vectors = np.asarray(vectors, dtype=np.float32)
         self.knowledge = np.array([m.get("source") in KNOWLEDGE_SOURCES for m in metas], dtype=bool)
         docs = [Document(page_content=t, metadata={"row": n}, id=i) for n, (i, t) in enumerate(zip(ids, texts))]
-        self.bm25 = BM25Retriever.from_documents(docs, preprocess_func=tokens)
+        self.bm25 = BM25Retriever.from_documents(docs, preprocess_func=lexicon)
 
         keys = [group_key(i) for i in ids]
         self.groups = list(dict.fromkeys(keys))
@@ -117,8 +103,9 @@ class CorpusView:
         centroids = np.stack([self.vectors[m].mean(axis=0) for m in members])
         self.centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
         self.section_bm25 = BM25Retriever.from_texts(
-            ["\n".join(texts[r] for r in m) for m in members], ids=self.groups, preprocess_func=tokens
+            ["\n".join(texts[r] for r in m) for m in members], ids=self.groups, preprocess_func=lexicon
         )
+        self.lexical_scores, self.section_lexical_scores = TermScores(self.bm25.vectorizer), TermScores(self.section_bm25.vectorizer)
         self._masks: dict[str, np.ndarray] = {}
 
     def allowed(self, where: dict | None, fetch_ids) -> np.ndarray:
@@ -138,8 +125,8 @@ class CorpusView:
         and decides the knowledge prior. Only rows in `allowed` come back."""
         vector = np.asarray(vector, dtype=np.float32)
         sims = self.vectors @ vector
-        words = tokens(text) if text else []
-        lexical = self.bm25.vectorizer.get_scores(words) if words else np.zeros(len(self.ids))
+        words = self.lexicon(text) if text else []
+        lexical = self.lexical_scores(words) if words else np.zeros(len(self.ids))
         rankings = [
             ([self.row[i] for i in dense_ids if i in self.row and allowed[self.row[i]]], DENSE_WEIGHT),
             (_top(lexical, allowed, positive=True), LEXICAL_WEIGHT),
@@ -159,7 +146,7 @@ class CorpusView:
             best.setdefault(int(self.group_of[row]), row)
         in_scope = np.zeros(len(self.groups), dtype=bool)
         in_scope[np.unique(self.group_of[allowed])] = True
-        section_lexical = self.section_bm25.vectorizer.get_scores(words) if words else np.zeros(len(self.groups))
+        section_lexical = self.section_lexical_scores(words) if words else np.zeros(len(self.groups))
         sections = [
             (_top(self.centroids @ vector, in_scope), DENSE_WEIGHT * SECTION_WEIGHT),
             (_top(section_lexical, in_scope, positive=True), LEXICAL_WEIGHT * SECTION_WEIGHT),
@@ -179,14 +166,15 @@ _VIEWS_LOCK = threading.Lock()
 MAX_VIEWS = 4  # an app, an eval run and a rebuilt index seldom need more
 
 
-def corpus_view(key: tuple, read: Callable[[], dict]) -> CorpusView:
+def corpus_view(key: tuple, read: Callable[[], dict], lexicon: Lexicon = tokens) -> CorpusView:
     """The view for `key` (store, collection, fingerprint), built from `read()` (a Chroma `get`
-    with documents, metadatas and embeddings) the first time in this process, then shared."""
+    with documents, metadatas and embeddings) the first time in this process, then shared. The
+    fingerprint covers the corpus, glossary included, so a changed glossary builds a new view."""
     with _VIEWS_LOCK:
         view = _VIEWS.get(key)
         if view is None:
             got = read()
-            view = CorpusView(list(got["ids"]), list(got["documents"]), [m or {} for m in got["metadatas"]], np.asarray(got["embeddings"]))
+            view = CorpusView(list(got["ids"]), list(got["documents"]), [m or {} for m in got["metadatas"]], np.asarray(got["embeddings"]), lexicon)
             while len(_VIEWS) >= MAX_VIEWS:
                 _VIEWS.pop(next(iter(_VIEWS)))
             _VIEWS[key] = view

@@ -18,6 +18,7 @@ from coach.errors import unknown_choice
 from coach.corpus.schema import PANEL_SLUGS
 from coach.retrieval.hybrid import DEPTH, CorpusView, Ranked, corpus_view
 from coach.retrieval.index import VectorIndex
+from coach.retrieval.lexical import Lexicon
 from coach.text_input import check_text
 
 MAX_QUERY_CHARS = 1_000  # a question in a few sentences; a pasted document is not a query
@@ -119,7 +120,7 @@ class Retriever:
                 "reading documents for keyword search",
                 lambda: self.collection.get(include=["documents", "metadatas", "embeddings"]),
             )
-            self._view = corpus_view(key, read)
+            self._view = corpus_view(key, read, Lexicon(self.corpus.glossary))
         return self._view
 
     def embed(self, query: str) -> np.ndarray:
