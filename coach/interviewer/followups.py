@@ -27,6 +27,7 @@ from coach.errors import UserInputError
 from coach.interviewer._answer_text import candidate_points, pick_detail, refers_to, say_back
 from coach.interviewer._best_of_n import GenerationProvenance
 from coach.interviewer._checks import shares_run, surface_problem
+from coach.interviewer._point_kinds import fits, kinds
 from coach.interviewer._reference import SHOT_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.questions import Question, check_level
@@ -150,10 +151,9 @@ def _composed(coach: Coach, seed: int) -> dict:
     return dict(backend="composer", model=f"{COMPOSER}@corpus:{coach.corpus.hash}", prompt_id="", prompt_hash="", seed=seed)
 
 
-# How close (cosine) a said-back point and the frame after it must be. In the first blind grading,
-# every said-back follow-up below 0.27 was judged a non sequitur ("You mentioned that the RPO allows
-# 5 minutes. Where is the first breakpoint ...?"), the best one sat at 0.36, and the frames asked
-# alone were all judged askable.
+# How close (cosine) a said-back point and the frame after it must be, once their kinds fit. In
+# the first blind grading every said-back follow-up below 0.27 read as a non sequitur; with kinds
+# gating the pair (the main cause of those), the bar stays where the best of them sat.
 POINT_FIT = 0.3
 
 
@@ -162,10 +162,9 @@ def _unasked(frames: list, asked: Sequence[str]) -> list:
     return [f for f in frames if f.text.lower().strip() not in asked_norm] or frames
 
 
-# Frames that ask about whatever was just said back point at it: "How would you explain that choice
-# ...?", "Who had to agree to that?". In the first blind grading such frames read well after a
-# point; frames that bring their own subject ("When they struggled, ...") did not, and the item
-# banks' frames are written to point back.
+# Frames that ask about whatever was just said point at it: "How would you explain that choice
+# ...?", "Who had to agree to that?". The item banks say which kinds of point each one needs; a
+# panel's own tagged follow-ups do not, so for them this tells the two apart.
 _REFERS_BACK = re.compile(r"\b(?:that|this)\b", re.IGNORECASE)
 
 
@@ -173,30 +172,40 @@ def refers_back(frame_text: str) -> bool:
     return bool(_REFERS_BACK.search(frame_text))
 
 
+def needs(frame) -> list[str]:
+    """The kinds of point a frame can follow; [] for a frame asked alone."""
+    declared = getattr(frame, "needs", None)
+    if declared is not None:
+        return declared
+    return ["claim", "thing"] if refers_back(frame.text) else []
+
+
 def _pair(embedder, points: list[tuple[str, str]], frames: list):
     """(detail, point, frame): the said-back point and the question frame to follow it, or
-    ('', '', None) when nothing can follow a point well. A pair fits when the two are close in
-    meaning, or when the frame asks about whatever was just said ("that choice"). Only questions
-    can follow a point ("You mentioned that ... Walk me through the restart." asks nothing)."""
-    questions = [f for f in frames if f.text.rstrip().endswith("?")]
+    ('', '', None) when none fits. A pair fits when the frame needs the point's kind ("Who
+    disagreed with that?" needs a choice, not a number) and the two are close in meaning. Only
+    questions can follow a point ("You mentioned that ... Walk me through the restart." asks
+    nothing)."""
+    questions = [f for f in frames if f.text.rstrip().endswith("?") and needs(f)]
     if not points or not questions:
         return "", "", None
+    point_kinds = [kinds(p) for _, p in points]
     vecs = embedder.encode([p for _, p in points] + [f.text for f in questions])
     fit = vecs[: len(points)] @ vecs[len(points):].T
-    i, j = divmod(int(fit.argmax()), fit.shape[1])
-    if float(fit[i, j]) >= POINT_FIT:
-        return points[i][0], points[i][1], questions[j]
-    reactive = [k for k, f in enumerate(questions) if refers_back(f.text)]
-    if not reactive:
+    pairs = [(i, j) for i, k in enumerate(point_kinds) for j, f in enumerate(questions) if fits(needs(f), k)]
+    if not pairs:
         return "", "", None
-    j = max(reactive, key=lambda k: float(fit[0, k]))
-    return points[0][0], points[0][1], questions[j]
+    i, j = max(pairs, key=lambda ij: float(fit[ij]))
+    if float(fit[i, j]) < POINT_FIT:
+        return "", "", None
+    return points[i][0], points[i][1], questions[j]
 
 
 def _probe(embedder, panel: Panel, signal: Signal, pool: list, question: str, answer: str, seed: int) -> Frame | FollowUpFrame:
-    """The frame to ask alone: a question over an instruction, the one that fits the exchange best,
-    then seeded."""
+    """The frame to ask alone: one that stands alone, a question over an instruction, the one that
+    fits the exchange best, then seeded."""
     r = rng(seed, panel.slug, "followup-frame", signal.id)
+    pool = [f for f in pool if not needs(f)] or pool
     fit = _fit(embedder, pool, question, answer)
     return min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), -round(fit.get(f.id, 0.0), 3), r.random()))
 
