@@ -8,7 +8,7 @@ import pytest
 from coach.corpus.items import FollowUpFrame
 from coach.interviewer._answer_text import say_back
 from coach.interviewer._point_kinds import fits, kinds
-from coach.interviewer.followups import _pair, needs
+from coach.interviewer._followup_choice import best_fit, points_back
 
 
 @pytest.mark.parametrize(
@@ -63,10 +63,10 @@ def test_a_point_is_paired_only_with_a_frame_that_needs_its_kind():
     disagree = FollowUpFrame(id="a", signal="s", text="Who disagreed with that, and what did you concede?", needs=["choice"])
     alone = FollowUpFrame(id="b", signal="s", text="Which decision would you defend hardest, and why?", needs=[])
     number = [("It held at $18k.", "six months later it was holding at $18k")]
-    assert _pair(_SameVector(), number, [disagree, alone]) == ("", "", None)  # no frame fits a result: ask alone
+    assert best_fit(_SameVector(), number, [disagree, alone]) == (0.0, None, None)  # no frame fits a result
     choice = [("The fix is a token.", "the fix is a read-after-write token")]
-    assert _pair(_SameVector(), choice, [disagree, alone])[2] is disagree
-    assert needs(alone) == [] and needs(disagree) == ["choice"]
+    assert best_fit(_SameVector(), choice, [disagree, alone])[2] is disagree
+    assert points_back(alone) == [] and points_back(disagree) == ["choice"]
 
 
 def test_every_signal_of_every_bank_has_a_frame_to_ask_alone(corpus):

@@ -225,6 +225,7 @@ class ItemModel(Strict):
 
 # The kinds of point a follow-up can say back before a frame (coach.interviewer._point_kinds).
 POINT_KINDS = ("thing", "act", "choice", "design", "result", "figure", "claim")
+STANDALONE_FRAMES = 2
 
 
 class FollowUpFrame(Strict):
@@ -237,6 +238,9 @@ class FollowUpFrame(Strict):
     signal: str
     text: str = Field(min_length=15)
     needs: list[str] = Field(description="kinds of point it can follow; [] when it stands alone")
+    bridge: bool = Field(default=True, description=(
+        "a frame that stands alone may follow a point as context, after 'In that same <work>,'; false for "
+        "frames with an opener of their own ('Pause there ...')"))
     levels: list[Level] | None = Field(default=None, description="levels it suits; all when absent")
 
     @field_validator("needs")
@@ -320,12 +324,14 @@ class ItemBank(Strict):
                 raise ValueError(f"items: signal {signal!r} has no item model for {', '.join(missing)}")
 
     def _check_standalone_frames(self) -> None:
-        """A follow-up on a signal must have a frame to ask alone, for answers with nothing that
-        fits the frames which point back."""
+        """A follow-up on a signal must have frames to ask alone, for answers with nothing that fits
+        the frames which point back: two at least, so a session need not repeat one."""
         for signal in sorted({f.signal for f in self.frames}):
             for level in LEVELS:
-                if not any(f.signal == signal and not f.needs and (f.levels is None or level in f.levels) for f in self.frames):
-                    raise ValueError(f"frames: signal {signal!r} has no frame with needs: [] at level {level} to ask alone")
+                alone = [f for f in self.frames if f.signal == signal and not f.needs and (f.levels is None or level in f.levels)]
+                if len(alone) < STANDALONE_FRAMES:
+                    raise ValueError(f"frames: signal {signal!r} has {len(alone)} frame(s) with needs: [] at level {level}; "
+                                     f"write at least {STANDALONE_FRAMES} to ask alone")
 
     def walk(self) -> Iterable[tuple[str, str, Element]]:
         """Every element with its path (parent/child ids) and type, parents before parts."""

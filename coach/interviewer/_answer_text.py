@@ -86,7 +86,7 @@ def candidate_points(answer: str, signal_text: str, embedder: Embedder) -> list[
 
 # Clause boundaries; a comma before a new subject ("..., there's no retry loop") ends one too.
 _CLAUSE = re.compile(
-    r"\s*(?:;|:|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+"
+    r"\s*(?:;|:(?!\S)|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+"
     r"|,\s+(?=(?:i|we|there|it|they|this|that|he|she)(?:'s|'re|'d|'ve|'ll)?\s))\s*",
     re.IGNORECASE,
 )
@@ -105,6 +105,9 @@ MIN_POINT_SPECIFICITY = 0.1
 _AND = re.compile(r"\s+(?:and|but)\s+")
 # Quotes, asides and code do not survive being said back in a question.
 _UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->|\w_\w")  # code identifiers read badly aloud
+# A pronoun whose antecedent stayed in the answer: "you rehearse it once at 10%", "every new one
+# lists three alternatives", "60 engineers can fund three of those" leave the listener asking what.
+_LOST_ANTECEDENT = re.compile(r"\b(?:it|its|they|them|their|those|these)\b(?!-)|\b(?:new|other|every|each) one\b", re.IGNORECASE)
 _LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
 # A clause said back must open with its subject: a pronoun, a determiner or a name. "found 70% of
 # pages came from ..." (a clause split off after "and") has lost its subject and reads as garble;
@@ -131,7 +134,8 @@ def points_from(detail: str) -> list[str]:
     # A long clause splits once more at "and"/"but"; a clause cut off by trimming is never quoted.
     clauses = [part for c in clauses for part in (_AND.split(c) if len(c.split()) > MAX_POINT_WORDS else [c])]
     clauses = [_LEAD.sub("", c) for c in clauses if not c.endswith("...")]
-    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c) and _whole(c)
+    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c)
+               and not _LOST_ANTECEDENT.search(c) and _whole(c)
                and detect(c).specificity >= MIN_POINT_SPECIFICITY]
     clauses.sort(key=lambda c: (-detect(c).specificity, abs(len(c.split()) - 10)))
     return list(dict.fromkeys(_second_person(c) for c in clauses))
