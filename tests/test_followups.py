@@ -107,15 +107,19 @@ def test_a_composed_follow_up_says_a_point_back_and_asks_the_fitting_frame(fake_
     assert again.text == fu.text  # composed from the corpus and the seed: reproducible
 
 
-def test_a_point_that_fits_no_pointing_frame_is_said_back_as_context_for_a_frame_on_the_same_work(fake_coach, monkeypatch):
+def test_a_point_that_fits_no_pointing_frame_is_not_said_back_and_the_frame_is_asked_alone(fake_coach, monkeypatch):
     panel = fake_coach.panel("system-design")
     signal = panel.signals[0]
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", 1.01)  # no frame that points back fits
     fu = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
     frame = next(f for f in _frames(fake_coach, panel, signal) if f.id == fu.provenance.source)
-    assert fu.composed_as == "bridge" and frame.needs == [] and frame.bridge
-    assert fu.text.startswith(f"You mentioned that {fu.answer_point}. In that same design, ")
-    assert fu.text.endswith(frame.text[0].lower() + frame.text[1:])
+    assert fu.composed_as == "alone" and frame.needs == [] and fu.text == frame.text and "You mentioned" not in fu.text
+    # Bridges (off: blind graders read the seam) would say the point back as context for the same work.
+    monkeypatch.setattr("coach.interviewer._followup_choice.BRIDGES", True)
+    bridged = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
+    frame = next(f for f in _frames(fake_coach, panel, signal) if f.id == bridged.provenance.source)
+    assert bridged.composed_as == "bridge" and frame.bridge
+    assert bridged.text.startswith(f"You mentioned that {bridged.answer_point}. In that same design, ")
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)  # anything does
     said = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
     assert said.composed_as == "fits" and said.answer_point and "In that same" not in said.text
