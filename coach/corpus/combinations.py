@@ -68,6 +68,8 @@ def combinations(bank: ItemBank, item: ItemModel, level: str) -> Iterator[Combin
             return False
         if tags & bans or tags & bans_at.get(slot, set()) or not needs_at.get(slot, set()) <= tags:
             return False
+        if slot in item.uses and not tags & set(item.uses[slot]):
+            return False  # a qualifier the ask would not use
         return not any(tags & set(other.excludes) or tags2 & set(element.excludes) for _, _, other, tags2 in chosen)
 
     def complete() -> bool:

@@ -74,6 +74,8 @@ _TAG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SLOT = re.compile(r"^[a-z][a-z0-9_]*$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+# "ideally one that {system}", "preferably one where {x}", "especially if {x}": optional colour.
+_QUALIFIER = re.compile(r"\b(?:ideally|preferably) one (?:that|where|who)? ?\{([a-z][a-z0-9_]*)\}|\bespecially if \{([a-z][a-z0-9_]*)\}")
 _SOURCE = re.compile(r"^(section:(\d+)|case:([a-z0-9]+(-[a-z0-9]+)*))$")
 
 
@@ -152,6 +154,8 @@ class ItemModel(Strict):
     slots: dict[str, str] = Field(min_length=1, description="slot name -> element type, or <slot>.<part>")
     requires: list[str] = Field(default_factory=list, description="tags (or slot:tag) the combination must carry")
     excludes: list[str] = Field(default_factory=list, description="tags (or slot:tag) it must not carry")
+    uses: dict[str, list[str]] = Field(
+        default_factory=dict, description="qualifier slot -> the tags its ask can use; the element must carry one")
     asks: list[str] = Field(default_factory=list, max_length=3, description="the short asks of the question")
     sources: list[str] = Field(default_factory=list, description="section:N or case:<id> the ask draws on")
 
@@ -197,19 +201,57 @@ class ItemModel(Strict):
         for entry in self.requires + self.excludes:
             if ":" in entry and entry.split(":", 1)[0] not in self.slots:
                 raise ValueError(f"item {self.id}: {entry!r} names a slot the item does not have")
+        for slot, tags in self.uses.items():
+            if slot not in self.slots or not tags:
+                raise ValueError(f"item {self.id}: uses names {slot!r}, which is not a slot, or no tags")
+            _check_tags(tags)
+        self._qualifiers_are_used()
         slot_order(self.slots)  # raises on a cycle
         return self
 
+    def _qualifiers_are_used(self) -> None:
+        """A hedged qualifier ("ideally one that {system}") reads as bolted on unless the ask uses
+        it: the item must say which of its tags the ask uses (`uses`, or `requires` on that slot),
+        unless the slot's own parts supply the ask ("{pressure}. {ask}?")."""
+        parents = {kind.split(".", 1)[0] for kind in self.slots.values() if "." in kind}
+        for match in _QUALIFIER.finditer(self.stem):
+            name = match.group(1) or match.group(2)
+            declared = name in self.uses or any(r.startswith(f"{name}:") for r in self.requires)
+            if not declared and name not in parents:
+                raise ValueError(
+                    f"item {self.id}: {{{name}}} is a qualifier the ask may not use; name the tags its ask uses "
+                    f"(uses: {{{name}: [...]}}) or drop the qualifier from the stem")
+
+
+# The kinds of point a follow-up can say back before a frame (coach.interviewer._point_kinds).
+POINT_KINDS = ("thing", "act", "choice", "design", "result", "figure", "claim")
+STANDALONE_FRAMES = 2
+
 
 class FollowUpFrame(Strict):
-    """A probe for one signal that fits any answer on it: a follow-up asks it after saying one point
-    of the answer back ("You mentioned that ... <frame>"). Written to stand on its own: no "that
-    lock" or "the SDK deadlock" that only one story has."""
+    """A probe for one signal that fits any answer on it. A frame that points back ("Who disagreed
+    with that?") is asked after one point of the answer is said back, and only after a point of a
+    kind it `needs` ("-figure": never after a number); a frame with no needs stands alone and is
+    asked without saying anything back. No "that lock" or "the SDK deadlock" that only one story has."""
 
     id: str
     signal: str
     text: str = Field(min_length=15)
+    needs: list[str] = Field(description="kinds of point it can follow; [] when it stands alone")
+    bridge: bool = Field(default=True, description=(
+        "a frame that stands alone may follow a point as context, after 'In that same <work>,'; false for "
+        "frames with an opener of their own ('Pause there ...')"))
     levels: list[Level] | None = Field(default=None, description="levels it suits; all when absent")
+
+    @field_validator("needs")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        for kind in value:
+            if kind.removeprefix("-") not in POINT_KINDS:
+                raise ValueError(f"unknown point kind {kind!r}; use {', '.join(POINT_KINDS)} (or -kind to rule one out)")
+        if value and all(k.startswith("-") for k in value):
+            raise ValueError("a frame that rules kinds out must also name a kind it can follow")
+        return value
 
     _id = field_validator("id")(_check_id)
     _signal = field_validator("signal")(ItemModel._known_signal.__func__)  # type: ignore[attr-defined]
@@ -247,6 +289,7 @@ class ItemBank(Strict):
         known_tags = {t for _, _, e in elements for t in e.tags}
         self._check_references(known_tags)
         self._check_coverage((info.context or {}).get("signals"))
+        self._check_standalone_frames()
         for item in self.items:
             for level in item.levels:
                 if next(combinations(self, item, level), None) is None:
@@ -262,7 +305,7 @@ class ItemBank(Strict):
         for path, kind, element in self.walk():
             check(f"elements.{kind}[{path}]", element.requires + element.excludes)
         for item in self.items:
-            check(f"items[{item.id}].requires/excludes", item.requires + item.excludes)
+            check(f"items[{item.id}].requires/excludes/uses", item.requires + item.excludes + [t for ts in item.uses.values() for t in ts])
             least = most = len(item.asks)
             for slot, kind in item.slots.items():
                 pool = self.pool(kind, item.slots)
@@ -279,6 +322,16 @@ class ItemBank(Strict):
             missing = [level for level in LEVELS if (signal, level) not in covered]
             if missing:
                 raise ValueError(f"items: signal {signal!r} has no item model for {', '.join(missing)}")
+
+    def _check_standalone_frames(self) -> None:
+        """A follow-up on a signal must have frames to ask alone, for answers with nothing that fits
+        the frames which point back: two at least, so a session need not repeat one."""
+        for signal in sorted({f.signal for f in self.frames}):
+            for level in LEVELS:
+                alone = [f for f in self.frames if f.signal == signal and not f.needs and (f.levels is None or level in f.levels)]
+                if len(alone) < STANDALONE_FRAMES:
+                    raise ValueError(f"frames: signal {signal!r} has {len(alone)} frame(s) with needs: [] at level {level}; "
+                                     f"write at least {STANDALONE_FRAMES} to ask alone")
 
     def walk(self) -> Iterable[tuple[str, str, Element]]:
         """Every element with its path (parent/child ids) and type, parents before parts."""

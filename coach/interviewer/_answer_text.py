@@ -19,6 +19,7 @@ from coach.scoring.detectors import GENERIC, detect
 from coach.scoring.grader_text import sanitise
 from coach.scoring.text import split_sentences
 from coach.interviewer._checks import words
+from coach.interviewer._point_kinds import kinds
 
 MAX_DETAIL_WORDS = 30
 _TERM = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|\d[\d,.]*\s?(?:%|ms|s|k|m|x)?")
@@ -80,12 +81,12 @@ def candidate_points(answer: str, signal_text: str, embedder: Embedder) -> list[
     sims = vecs[:-1] @ vecs[-1]
     scores = [min(detect(s).specificity, 3.0) / 3.0 + float(sim) for s, sim in zip(sentences, sims)]
     ranked = [trim_detail(sentences[i]) for i in np.argsort(scores)[::-1][:POINT_CANDIDATES]]
-    return [(detail, point) for detail in ranked if (point := point_from(detail))]
+    return [(detail, point) for detail in ranked for point in points_from(detail)]
 
 
 # Clause boundaries; a comma before a new subject ("..., there's no retry loop") ends one too.
 _CLAUSE = re.compile(
-    r"\s*(?:;|:|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+"
+    r"\s*(?:;|:(?!\S)|,\s+(?:so|which|because|and|but)\b|\s+(?:so that|because)\b|\s+-\s+"
     r"|,\s+(?=(?:i|we|there|it|they|this|that|he|she)(?:'s|'re|'d|'ve|'ll)?\s))\s*",
     re.IGNORECASE,
 )
@@ -104,6 +105,9 @@ MIN_POINT_SPECIFICITY = 0.1
 _AND = re.compile(r"\s+(?:and|but)\s+")
 # Quotes, asides and code do not survive being said back in a question.
 _UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->|\w_\w")  # code identifiers read badly aloud
+# A pronoun whose antecedent stayed in the answer: "you rehearse it once at 10%", "every new one
+# lists three alternatives", "60 engineers can fund three of those" leave the listener asking what.
+_LOST_ANTECEDENT = re.compile(r"\b(?:it|its|they|them|their|those|these)\b(?!-)|\b(?:new|other|every|each) one\b", re.IGNORECASE)
 _LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
 # A clause said back must open with its subject: a pronoun, a determiner or a name. "found 70% of
 # pages came from ..." (a clause split off after "and") has lost its subject and reads as garble;
@@ -120,15 +124,24 @@ def point_from(detail: str) -> str:
     """The detail as the interviewer says it back ("You mentioned that ..."): its most specific
     clause of 4-22 words that opens with its own subject and ends whole, in the second person with
     agreeing verbs (I was -> you were). '' when no clause can be said back cleanly."""
+    found = points_from(detail)
+    return found[0] if found else ""
+
+
+def points_from(detail: str) -> list[str]:
+    """Every clause of the detail that can be said back (see `point_from`), most specific first."""
     clauses = [c.strip(" .,;:") for c in _CLAUSE.split(" ".join(detail.split())) if c]
     # A long clause splits once more at "and"/"but"; a clause cut off by trimming is never quoted.
     clauses = [part for c in clauses for part in (_AND.split(c) if len(c.split()) > MAX_POINT_WORDS else [c])]
     clauses = [_LEAD.sub("", c) for c in clauses if not c.endswith("...")]
-    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c) and _whole(c)
+    clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c)
+               and not _LOST_ANTECEDENT.search(c) and _whole(c)
                and detect(c).specificity >= MIN_POINT_SPECIFICITY]
-    if not clauses:
-        return ""
-    best = max(clauses, key=lambda c: (detect(c).specificity, -abs(len(c.split()) - 10)))
+    clauses.sort(key=lambda c: (-detect(c).specificity, abs(len(c.split()) - 10)))
+    return list(dict.fromkeys(_second_person(c) for c in clauses))
+
+
+def _second_person(best: str) -> str:
     swapped = _PRONOUN.sub(lambda m: _PRONOUNS[m.group(0).lower()], best)
     for pattern, fixed in _AGREEMENT:
         swapped = pattern.sub(fixed, swapped)
@@ -153,8 +166,10 @@ def _whole(clause: str) -> bool:
 
 
 def say_back(point: str) -> str:
-    """The sentence that says a point back: 'You mentioned that <point>.'"""
-    return f"You mentioned that {point.rstrip(' .;,:')}."
+    """The sentence that says a point back: 'You mentioned that <clause>.', or 'You mentioned <noun
+    phrase>.' when the point has no finite verb ("a workload that is 90% reads")."""
+    point = point.rstrip(" .;,:")
+    return f"You mentioned {point}." if "thing" in kinds(point) else f"You mentioned that {point}."
 
 
 def terms(text: str) -> set[str]:

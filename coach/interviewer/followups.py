@@ -14,7 +14,6 @@ A backend that can write may then rewrite the draft for flow, shown only when th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -27,12 +26,12 @@ from coach.errors import UserInputError
 from coach.interviewer._answer_text import candidate_points, pick_detail, refers_to, say_back
 from coach.interviewer._best_of_n import GenerationProvenance
 from coach.interviewer._checks import shares_run, surface_problem
+from coach.interviewer._followup_choice import CANDIDATE_SIGNALS, STRENGTH_MARGIN, choose, work_named
 from coach.interviewer._reference import SHOT_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.questions import Question, check_level
 from coach.scoring import Scorecard
 from coach.scoring.grader_text import prompt_answer
-from coach.seeding import rng
 from coach.text_input import blank
 
 if TYPE_CHECKING:
@@ -59,6 +58,9 @@ class FollowUp(Spoken):
     answer_detail: str = Field(default="", description="the sentence of the answer it builds on")
     answer_point: str = Field(default="", description="what of that sentence it says back, in the second person")
     refers_to_answer: bool = False
+    composed_as: str = Field(default="alone", description=(
+        "fits: a frame that points back at the point said back; bridge: the point as context, then a frame on "
+        "another aspect of the same work; alone: the frame alone, nothing said back"))
     shared_terms: list[str] = Field(default_factory=list, description="what it picks up from the answer")
     provenance: FollowUpProvenance
 
@@ -114,16 +116,18 @@ def follow_up(
     seed = coach.settings.seed if seed is None else seed
     q_text = question.text if isinstance(question, Question) else question
     card = scorecard if scorecard is not None else coach.scorer.score(panel, answer, q_text)
-    signal = _signal_to_probe(panel, card, coverage, avoid)
-    embedder = coach.embedder
-    frames = frames_for(panel, signal, coach.corpus.items.get(panel.slug), level)
-    points = candidate_points(answer, f"{signal.name}. {signal.strong}", embedder)
-    pool = _unasked(frames, [q_text, *asked])
-    detail, point, probe = _pair(embedder, points, pool)
-    if probe is None:  # nothing fits well enough to say back: the frame that fits the exchange, alone
-        probe = _probe(embedder, panel, signal, pool, q_text, answer, seed)
-        detail = points[0][0] if points else pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)[0]
-    draft = f"{say_back(point)} {probe.text}" if point else probe.text
+    embedder, bank = coach.embedder, coach.corpus.items.get(panel.slug)
+    candidates = []
+    for signal in candidate_signals(panel, card, coverage, avoid):
+        frames = frames_for(panel, signal, bank, level)
+        points = candidate_points(answer, f"{signal.name}. {signal.strong}", embedder)
+        candidates.append((signal, _unasked(frames, [q_text, *asked]), points))
+    work = work_named(panel, q_text)
+    choice = choose(candidates, embedder, lambda pool: _fit(embedder, pool, q_text, answer), work, seed, panel)
+    signal, probe, point = choice.signal, choice.frame, choice.point
+    frames = frames_for(panel, signal, bank, level)
+    detail = choice.detail or pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)[0]
+    draft = choice.draft(say_back)
     text, record = rewrite(coach, draft, kind="follow-up", panel=panel, signal=signal, level=level, seed=seed,
                            asked=[q_text, *asked])
     refers, shared = refers_to(text, answer, [q_text, signal.name, signal.strong, probe.text])
@@ -131,7 +135,7 @@ def follow_up(
     return FollowUp(
         text=text, panel=panel.slug, signal=signal.id, signal_name=signal.name, composition=record.shown, draft=draft,
         rewrite=record, answer_detail=detail, answer_point=point, refers_to_answer=refers, shared_terms=shared,
-        provenance=FollowUpProvenance(examples=[f.id for f in frames], source=probe.id, **pv),
+        composed_as=choice.how, provenance=FollowUpProvenance(examples=[f.id for f in frames], source=probe.id, **pv),
     )
 
 
@@ -150,62 +154,31 @@ def _composed(coach: Coach, seed: int) -> dict:
     return dict(backend="composer", model=f"{COMPOSER}@corpus:{coach.corpus.hash}", prompt_id="", prompt_hash="", seed=seed)
 
 
-# How close (cosine) a said-back point and the frame after it must be. In the first blind grading,
-# every said-back follow-up below 0.27 was judged a non sequitur ("You mentioned that the RPO allows
-# 5 minutes. Where is the first breakpoint ...?"), the best one sat at 0.36, and the frames asked
-# alone were all judged askable.
-POINT_FIT = 0.3
-
-
 def _unasked(frames: list, asked: Sequence[str]) -> list:
-    asked_norm = {a.lower().strip() for a in asked}
-    return [f for f in frames if f.text.lower().strip() not in asked_norm] or frames
+    """The frames not yet put to the candidate, alone or after a said-back point; all of them when
+    every one has been."""
+    asked_norm = [" ".join(a.lower().split()) for a in asked]
+    return [f for f in frames if not any(" ".join(f.text.lower().split()) in a for a in asked_norm)] or frames
 
 
-# Frames that ask about whatever was just said back point at it: "How would you explain that choice
-# ...?", "Who had to agree to that?". In the first blind grading such frames read well after a
-# point; frames that bring their own subject ("When they struggled, ...") did not, and the item
-# banks' frames are written to point back.
-_REFERS_BACK = re.compile(r"\b(?:that|this)\b", re.IGNORECASE)
-
-
-def refers_back(frame_text: str) -> bool:
-    return bool(_REFERS_BACK.search(frame_text))
-
-
-def _pair(embedder, points: list[tuple[str, str]], frames: list):
-    """(detail, point, frame): the said-back point and the question frame to follow it, or
-    ('', '', None) when nothing can follow a point well. A pair fits when the two are close in
-    meaning, or when the frame asks about whatever was just said ("that choice"). Only questions
-    can follow a point ("You mentioned that ... Walk me through the restart." asks nothing)."""
-    questions = [f for f in frames if f.text.rstrip().endswith("?")]
-    if not points or not questions:
-        return "", "", None
-    vecs = embedder.encode([p for _, p in points] + [f.text for f in questions])
-    fit = vecs[: len(points)] @ vecs[len(points):].T
-    i, j = divmod(int(fit.argmax()), fit.shape[1])
-    if float(fit[i, j]) >= POINT_FIT:
-        return points[i][0], points[i][1], questions[j]
-    reactive = [k for k, f in enumerate(questions) if refers_back(f.text)]
-    if not reactive:
-        return "", "", None
-    j = max(reactive, key=lambda k: float(fit[0, k]))
-    return points[0][0], points[0][1], questions[j]
-
-
-def _probe(embedder, panel: Panel, signal: Signal, pool: list, question: str, answer: str, seed: int) -> Frame | FollowUpFrame:
-    """The frame to ask alone: a question over an instruction, the one that fits the exchange best,
-    then seeded."""
-    r = rng(seed, panel.slug, "followup-frame", signal.id)
-    fit = _fit(embedder, pool, question, answer)
-    return min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), -round(fit.get(f.id, 0.0), 3), r.random()))
-
-
-def _signal_to_probe(p: Panel, card: Scorecard, coverage, avoid) -> Signal:
-    """The weakest uncovered signal; when the session has covered everything, the weakest in this
-    answer; when this answer shows everything too, its least-evidenced signal (a depth probe)."""
-    signal = weakest_signal(p, card, coverage, avoid) or weakest_signal(p, card)
-    return signal or p.signal(min(card.signals, key=_weakness(p)).id)
+def candidate_signals(p: Panel, card: Scorecard, coverage, avoid) -> list[Signal]:
+    """The signals a follow-up may probe, weakest first: the weakest uncovered one and the other
+    open signals at its level (at most CANDIDATE_SIGNALS). When the session has covered everything,
+    the weakest in this answer; when this answer shows everything too, its least-evidenced signal
+    (a depth probe)."""
+    coverage = coverage or {}
+    weakness = _weakness(p)
+    for usable in (
+        lambda r: r.status != "evidenced" and coverage.get(r.id) != "evidenced" and r.id not in avoid,
+        lambda r: r.status != "evidenced",
+        lambda r: True,
+    ):
+        open_ = sorted((r for r in card.signals if usable(r)), key=weakness)
+        if open_:
+            level, strength = open_[0].level or 0, open_[0].strength or 0.0
+            near = [r for r in open_ if (r.level or 0) <= level and (r.strength or 0.0) <= strength + STRENGTH_MARGIN]
+            return [p.signal(r.id) for r in near][:CANDIDATE_SIGNALS]
+    raise ValueError("a scorecard without signals")
 
 
 def followup_problem(text: str, embedder, blocked: Sequence[str], answer: str, said_back: str = "") -> str | None:
