@@ -46,7 +46,7 @@ def test_unreachable_server_is_a_clear_error(tmp_path, toy_embedder):
 def test_server_down_at_start_is_named_with_what_to_do(tmp_path, monkeypatch, capsys, caplog):
     import logging
 
-    from failing_parts import cli
+    from history_helpers import run_main as cli
 
     url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("COACH_CHROMA_URL", url)
