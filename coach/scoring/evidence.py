@@ -17,7 +17,7 @@ import numpy as np
 
 from coach.retrieval.embeddings import Embedder
 from coach.corpus.schema import Panel
-from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, split_asks
+from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, on_subject, split_asks
 from coach.scoring.coaching import finish_card
 from coach.scoring.attribution import Candidates, candidates, choose_quotes, signal_parts
 from coach.scoring.detectors import Detection, detect
@@ -86,6 +86,7 @@ class Analysis:
     clean: Sanitised | None = None  # the answer as scored: text addressed to the grader removed
     candidates: Candidates | None = None  # the quote candidates and their features (what the attribution fit reads)
     sentences: tuple[str, ...] = ()  # the sentences the candidates index
+    subject: float | None = None  # how squarely the answer is on the question's subject (asks.on_subject)
 
 
 _VOCABS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Embedder -> its vocabulary
@@ -237,7 +238,7 @@ class EvidenceScorer:
         floor = self.settings.alignment.min_specificity
         said = [i for i, (s, d) in enumerate(zip(sentences, detections)) if d.specificity >= floor or subject & content_stems(s)]
         weight = np.array([min(1.0, 0.5 + detections[i].specificity / (2 * floor)) for i in said])
-        ask_results = self._align(question, asks, [sentences[i] for i in said], vecs[said], weight)
+        ask_results, subject_measure = self._align(question, asks, [sentences[i] for i in said], vecs[said], weight)
         if not question.strip():
             notes.append("no question given: whether the answer addresses it was not checked")
         probed = probed if probed in {s.id for s in panel.signals} else None
@@ -250,16 +251,19 @@ class EvidenceScorer:
                       grader_text=removed),
             panel, self.settings, sentences, detections, sim_matrix,
         )
-        return Analysis(card, depth, clean, cands, tuple(sentences))
+        return Analysis(card, depth, clean, cands, tuple(sentences), subject_measure)
 
-    def _align(self, question: str, asks: list[str] | None, sentences: list[str], vecs: np.ndarray, weight: np.ndarray) -> list[AskResult]:
+    def _align(self, question: str, asks: list[str] | None, sentences: list[str], vecs: np.ndarray, weight: np.ndarray) -> tuple[list[AskResult], float | None]:
+        """The asks' results, and the on-subject measure they were gated on (None without a question)."""
         if not question.strip():
-            return []
+            return [], None
         asks = [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
         q_vecs = self.embedder.encode([*ask_in_context(question, asks), question])
         a = self.settings.alignment
-        rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight)
-        return align(asks, question, " ".join(sentences), sentences, q_vecs[:-1], q_vecs[-1], vecs, rule, self._word_weights(), weight)
+        rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight, a.min_subject_weight)
+        text = " ".join(sentences)
+        measure = on_subject(question, text, q_vecs[-1], vecs, rule, self._word_weights(), weight)
+        return align(asks, question, text, sentences, q_vecs[:-1], q_vecs[-1], vecs, rule, self._word_weights(), weight), round(measure, 4)
 
     def _word_weights(self) -> WordWeights:
         if "word_weights" not in self.__dict__:

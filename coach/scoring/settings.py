@@ -89,6 +89,7 @@ class Alignment(_Strict):
     ask_similarity: float = Field(ge=0, le=1, description="cosine of sentence and ask for the ask to be addressed")
     subject_threshold: float = Field(ge=0, description="on-subject measure below which the answer addresses no ask")
     word_weight: float = Field(ge=0, description="weight of the question's shared content words in that measure")
+    min_subject_weight: float = Field(default=0.0, ge=0, description="least idf weight the shared-word share is taken of")
     partial_penalty: float = Field(ge=0, le=1, description="share of the overall lost when every ask is missed")
     min_specificity: float = Field(ge=0, description="a sentence sharing no word with the question needs this much specificity to count")
 
