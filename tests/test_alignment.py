@@ -170,3 +170,31 @@ def test_given_questions_are_checked(fake_coach):
 
     with pytest.raises(UserInputError, match="1-2,000 characters"):
         fake_coach.start_session("system-design", given_questions=["   "])
+
+
+def test_a_question_with_one_common_content_word_gives_no_full_credit_for_sharing_it():
+    from coach.scoring.asks import on_subject
+
+    q = "What is the most impactful work you delivered in the last two years?"
+    weights = WordWeights(["work on the cache", "work on the queue", "tenant isolation"])
+    vec = np.stack([_unit(1, 0, 0)])
+    loose = AlignmentRule(ask_similarity=0.5, subject_threshold=0.6, word_weight=0.8)
+    strict = AlignmentRule(ask_similarity=0.5, subject_threshold=0.6, word_weight=0.8, min_subject_weight=10)
+    story = "I grew an engineer and the work shipped."
+    assert on_subject(q, story, _unit(0, 1, 0), vec, loose, weights) == pytest.approx(0.8)  # "work" alone: full share
+    assert on_subject(q, story, _unit(0, 1, 0), vec, strict, weights) < 0.3
+
+
+def test_the_subject_threshold_is_fit_to_keep_own_answers_and_reported_leave_one_panel_out():
+    from coach.evals.alignment import fit_subject_threshold, subject_lopo
+
+    own = [0.3] + [0.7 + 0.01 * i for i in range(19)]  # one own answer far below the rest
+    off = [0.2 + 0.01 * i for i in range(30)]
+    t = fit_subject_threshold(own, off, goal=0.95)
+    assert 0.3 < t < 0.7  # the one allowed miss falls below, every other own answer passes
+    points = [(p, True, v) for p in ("a", "b") for v in own] + [(p, False, v) for p in ("a", "b") for v in off]
+    lopo = subject_lopo(points, goal=0.95)
+    assert lopo["own_question_answered_rate_lopo"] == 0.95 and lopo["off_question_gated_rate_lopo"] == 1.0
+    # a held-out panel unlike the others shows up in the held-out figures, not hidden by the fit
+    skewed = points + [("c", True, 0.45)] * 10 + [("c", False, 0.1)] * 10
+    assert subject_lopo(skewed, goal=0.95)["own_question_answered_rate_lopo"] < 0.95

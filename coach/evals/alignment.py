@@ -3,6 +3,8 @@
 - Off-question pairs: every graded answer is scored against its own question and against the next
   two sample questions of its panel. Scored against another question it must score lower (goal
   >= 95 %) and never above lean-no (goal: none).
+  The on-subject threshold behind "did not answer" was fit on these pairs, so they are also reported
+  leave-one-panel-out: the threshold refit on six panels, applied to the seventh (`subject_lopo`).
 - Follow-up answers judged on their signal: an answer from the follow-up fixtures, scored as the
   reply to a follow-up that probes a signal it clearly shows, must score above the same answer
   scored as the reply to a follow-up on a signal it does not touch, and must not lose for leaving
@@ -17,10 +19,61 @@ from coach.corpus.loader import Corpus
 from coach.evals.base import load_fixture
 
 OTHER_QUESTIONS = 2
+OWN_PASS_GOAL = 0.95  # own-question answers that must pass the on-subject gate when its threshold is fit
 
 
-def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: list[dict]) -> dict[str, float]:
+def _score(scorer, panel, answer, question):
+    """(card, on-subject measure or None): the measure only where the scorer exposes it."""
+    if hasattr(scorer, "analyse"):
+        analysis = scorer.analyse(panel, answer, question)
+        return analysis.card, analysis.subject
+    return scorer.score(panel, answer, question), None
+
+
+def fit_subject_threshold(own: list[float], off: list[float], goal: float = OWN_PASS_GOAL) -> float:
+    """The on-subject threshold that gates the most off-question pairs while at least `goal` of
+    the own-question answers pass: halfway between the highest such cut and the next own value."""
+    values = sorted(own)
+    allowed = int(len(values) * (1 - goal))  # own answers that may fall below
+    cut = values[allowed] if values else 0.0
+    below = [v for v in values if v < cut]
+    return round((cut + max(below)) / 2, 4) if below else round(cut, 4)
+
+
+def subject_lopo(points: list[tuple[str, bool, float]], goal: float = OWN_PASS_GOAL) -> dict[str, float]:
+    """Leave-one-panel-out figures for the on-subject threshold: fit on six panels' (panel, own?, measure)
+    points, applied to the seventh's. Returns the held-out own-question pass rate and the held-out
+    share of off-question pairs gated (judged not to answer), and the thresholds' spread."""
+    panels = sorted({p for p, _, _ in points})
+    own_pass = own_n = off_gated = off_n = 0
+    cuts = []
+    for held in panels:
+        fit_own = [m for p, is_own, m in points if p != held and is_own]
+        fit_off = [m for p, is_own, m in points if p != held and not is_own]
+        t = fit_subject_threshold(fit_own, fit_off, goal)
+        cuts.append(t)
+        for p, is_own, m in points:
+            if p != held:
+                continue
+            if is_own:
+                own_n += 1
+                own_pass += m >= t
+            else:
+                off_n += 1
+                off_gated += m < t
+    return {
+        "own_question_answered_rate_lopo": round(own_pass / own_n, 4) if own_n else 1.0,
+        "off_question_gated_rate_lopo": round(off_gated / off_n, 4) if off_n else 1.0,
+        "subject_threshold_lopo_min": min(cuts) if cuts else 0.0,
+        "subject_threshold_lopo_max": max(cuts) if cuts else 0.0,
+    }
+
+
+def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: list[dict],
+                 points: list[tuple[str, bool, float]] | None = None) -> dict[str, float]:
+    """The off-question metrics; `points` collects each pair's (panel, own question?, on-subject measure)."""
     lower = compared = above_lean_no = pairs = own_answered = own_total = 0
+    points = [] if points is None else points
     for slug, fx in fixtures.items():
         panel = corpus.panel(slug)
         qs = panel.sample_questions
@@ -28,9 +81,11 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
             own_i = next((i for i, q in enumerate(qs) if q.id == a["question"]), None)
             if own_i is None:
                 continue
-            own = scorer.score(panel, a["text"], qs[own_i].text)
+            own, measure = _score(scorer, panel, a["text"], qs[own_i].text)
             if own.overall is None:
                 continue
+            if measure is not None:
+                points.append((slug, True, measure))
             own_total += 1
             own_answered += own.answered != "no"
             if own.answered == "no":
@@ -38,7 +93,9 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
                                  "problem": "marked as not answering its own question", "asks": [x.text for x in own.asks]})
             for k in range(1, OTHER_QUESTIONS + 1):
                 other = qs[(own_i + k) % len(qs)]
-                card = scorer.score(panel, a["text"], other.text)
+                card, measure = _score(scorer, panel, a["text"], other.text)
+                if measure is not None and card.overall is not None:
+                    points.append((slug, False, measure))
                 pairs += 1
                 off = card.overall if card.overall is not None else -1
                 if card.band in ("hire", "strong-hire"):
@@ -54,6 +111,7 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
         "off_question_above_lean_no": float(above_lean_no),
         "own_question_answered_rate": round(own_answered / own_total, 4) if own_total else 1.0,
         "off_question_pairs": float(pairs),
+        **({k: v for k, v in subject_lopo(points).items() if not k.startswith("subject_threshold")} if len({p for p, _, _ in points}) > 1 else {}),
     }
 
 

@@ -2,12 +2,15 @@
 
     python -m coach.evals.calibrate [--holdout bar-raiser,cross-functional]
     python -m coach.evals.calibrate --signals
+    python -m coach.evals.calibrate --alignment
 
 Grid-searches the numbers in `corpus/scoring.yaml` against the graded fixtures (never single
 examples), prints the best settings, and, with --holdout, the metrics on panels it did not see.
 With --signals it fits `signal_scale` instead: one multiplier per signal on its summed evidence, so
 a signal whose indicators match too readily (or too rarely) lands on the graded levels; it reports
-the fit in-sample and cross-validated on halves of the fixtures.
+the fit in-sample and cross-validated on halves of the fixtures. With --alignment it refits the
+on-subject threshold behind "did not answer the question" (`alignment.subject_threshold`) on the
+off-question pairs and reports it leave-one-panel-out.
 It writes nothing: copy the numbers into corpus/scoring.yaml deliberately, then run `coach eval`.
 """
 
@@ -20,7 +23,7 @@ import random
 from coach.corpus.schema import PANEL_SLUGS
 from coach.scoring.evidence import EvidenceScorer
 from coach.scoring.settings import level_for, load_scoring_settings
-from coach.evals import scoring
+from coach.evals import alignment, scoring
 from coach.root import Coach
 
 GRID = {
@@ -156,14 +159,31 @@ def calibrate_signals(embedder, corpus, base, fixtures) -> None:
     print(f"bands with these scales (band accuracy {bands.pop('accuracy')} in-sample): {bands}")
 
 
+def calibrate_alignment(scorer, corpus, fixtures) -> None:
+    points: list[tuple[str, bool, float]] = []
+    metrics = alignment.off_question(scorer, corpus, scoring.load_scoring_fixtures(fixtures, PANEL_SLUGS), [], points)
+    own = [m for _, is_own, m in points if is_own]
+    off = [m for _, is_own, m in points if not is_own]
+    t = alignment.fit_subject_threshold(own, off)
+    print(f"subject_threshold fitted on all {len(own)} own answers and {len(off)} off-question pairs: {t} "
+          f"(shipped {scorer.settings.alignment.subject_threshold}); in-sample with the shipped one: {metrics}")
+    lopo = alignment.subject_lopo(points)
+    print(f"leave-one-panel-out: own answers passing {lopo['own_question_answered_rate_lopo']}, off-question pairs gated "
+          f"{lopo['off_question_gated_rate_lopo']}, thresholds {lopo['subject_threshold_lopo_min']}-{lopo['subject_threshold_lopo_max']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", default="", help="comma-separated panels to keep out of the fit")
     parser.add_argument("--signals", action="store_true", help="fit the per-signal evidence multipliers instead")
+    parser.add_argument("--alignment", action="store_true", help="refit the on-subject threshold, leave-one-panel-out")
     args = parser.parse_args()
     coach = Coach.from_env()
     s, corpus, embedder = coach.settings, coach.corpus, coach.embedder
     base = load_scoring_settings(s.corpus_dir)
+    if args.alignment:
+        calibrate_alignment(coach.scorer, corpus, s.evals_dir / "fixtures")
+        return
     if args.signals:
         calibrate_signals(embedder, corpus, base, s.evals_dir / "fixtures")
         return

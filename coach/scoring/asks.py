@@ -86,6 +86,7 @@ class AlignmentRule:
     ask_similarity: float  # a sentence this close to an ask addresses it ...
     subject_threshold: float  # ... once the answer as a whole is on the question's subject
     word_weight: float  # weight of the shared-word share in the subject measure
+    min_subject_weight: float = 0.0  # the share's denominator is at least this (see on_subject)
 
 
 def ask_in_context(question: str, asks: list[str]) -> list[str]:
@@ -125,7 +126,9 @@ def on_subject(question: str, answer_text: str, question_vec: np.ndarray, senten
     three sentences closest to the question, plus `word_weight` x the share of the question's
     content words the answer uses. Both are needed: similarity alone cannot tell two stories of the
     same kind apart, and words alone miss paraphrase (measured on the graded fixtures against the
-    other questions of each panel: ROC AUC 0.97 and 0.985 alone, 0.989 together)."""
+    other questions of each panel: ROC AUC 0.97 and 0.985 alone, 0.989 together). The share's
+    denominator is at least `min_subject_weight`: a question whose only content word is common
+    ("the most impactful work you delivered") gave full credit to any answer that said "work"."""
     if not len(sentence_vecs):
         return 0.0
     sims = sentence_vecs @ question_vec
@@ -134,7 +137,7 @@ def on_subject(question: str, answer_text: str, question_vec: np.ndarray, senten
     top = np.sort(sims)[-3:].mean()
     weigh = weights or WordWeights()
     subject = content_stems(question)
-    shared = weigh(subject & content_stems(answer_text)) / weigh(subject) if subject else 0.0
+    shared = weigh(subject & content_stems(answer_text)) / max(weigh(subject), rule.min_subject_weight) if subject else 0.0
     return float(top + rule.word_weight * shared)
 
 

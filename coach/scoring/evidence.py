@@ -17,9 +17,9 @@ import numpy as np
 
 from coach.retrieval.embeddings import Embedder
 from coach.corpus.schema import Panel
-from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, split_asks
+from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, on_subject, split_asks
 from coach.scoring.coaching import finish_card
-from coach.scoring.attribution import attribution_weights, quote_indices
+from coach.scoring.attribution import Candidates, candidates, choose_quotes, signal_parts
 from coach.scoring.detectors import Detection, detect
 from coach.scoring.scorecard import FailureModeHit, Scorecard, ScorerInfo, SignalResult
 from coach.scoring.settings import ScoringSettings, level_for
@@ -84,6 +84,9 @@ class Analysis:
     card: Scorecard
     depth: float | None  # None when the scorer abstained
     clean: Sanitised | None = None  # the answer as scored: text addressed to the grader removed
+    candidates: Candidates | None = None  # the quote candidates and their features (what the attribution fit reads)
+    sentences: tuple[str, ...] = ()  # the sentences the candidates index
+    subject: float | None = None  # how squarely the answer is on the question's subject (asks.on_subject)
 
 
 _VOCABS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Embedder -> its vocabulary
@@ -95,6 +98,12 @@ def _wordpiece_vocab(embedder: Embedder) -> frozenset[str]:
     if embedder not in _VOCABS:
         _VOCABS[embedder] = embedder.vocabulary()
     return _VOCABS[embedder]
+
+
+def _quote_note(quoted: int) -> str:
+    if quoted == 0:
+        return "; no sentence speaks clearly enough to this signal alone to quote (its evidence sits in sentences about other signals)"
+    return f"; {quoted} quoted: the sentence(s) most clearly about this signal"
 
 
 class EvidenceScorer:
@@ -186,10 +195,13 @@ class EvidenceScorer:
         detections = [detect(s) for s in sentences]
         ev = self.settings.evidence
         failure_modes, cue_sentences = self._failure_modes(panel, sentences, vecs, detections, pv)
-        results: list[SignalResult] = []
         best_relevance = np.zeros(len(sentences))
         sim_matrix = self._signal_similarity(panel, vecs, pv)
-        attributed = attribution_weights(sim_matrix, self.settings.attribution.temperature)  # which quotes a signal shows
+        evidence = np.zeros(sim_matrix.shape)
+        summed: list[set[int]] = []
+        levels: list[int] = []
+        totals: list[float] = []
+        counted: list[int] = []
         for j, sig in enumerate(panel.signals):
             scored: list[tuple[float, int]] = []
             for i, (sim, d) in enumerate(zip(sim_matrix[:, j], detections)):
@@ -197,27 +209,33 @@ class EvidenceScorer:
                     continue  # a sentence that shows a failure mode is never evidence of strength
                 best_relevance[i] = max(best_relevance[i], self._relevance(float(sim)))
                 e = self._sentence_evidence(float(sim), d, sig.detectors)
+                evidence[i, j] = e
                 if e > 0:
                     scored.append((e, i))
             scored.sort(key=lambda t: (-t[0], t[1]))
             top = scored[: ev.top_sentences]
-            scale = self.settings.scale(panel.slug, sig.id)
-            total = scale * sum(e for e, _ in top)
-            level = level_for(total, ev.level_thresholds)
-            quoted = quote_indices(top, attributed[:, j], self.settings.attribution) if level else []
-            quotes = [sentences[i] for i in quoted]
+            totals.append(self.settings.scale(panel.slug, sig.id) * sum(e for e, _ in top))
+            counted.append(len(top))
+            levels.append(level_for(totals[-1], ev.level_thresholds))
+            summed.append({i for _, i in top} if levels[-1] else set())
+        cands = self._candidates(panel, sentences, vecs, pv, sim_matrix, evidence, summed, levels, detections)
+        quoted = choose_quotes(cands, summed, self.settings.attribution, ev.top_sentences)
+        results: list[SignalResult] = []
+        for j, sig in enumerate(panel.signals):
+            total, level, scale = totals[j], levels[j], self.settings.scale(panel.slug, sig.id)
             results.append(
                 SignalResult(
                     id=sig.id,
                     name=sig.name,
                     level=level,
-                    evidence=quotes,
+                    evidence=[sentences[i] for i in quoted[j]],
                     status="evidenced" if level >= ev.evidenced_level else ("weak" if level > 0 else "missing"),
                     strength=round(total, 4),
                     strong_answer_includes=sig.strong,
                     scored_by=NAME,
-                    reason=f"summed evidence {total:.2f} from {len(top)} sentence(s)" + (f" (calibrated x{scale:g})" if scale != 1 else "")
-                    + (f"; {len(top) - len(quoted)} not quoted (closer to another signal, or too little evidence)" if level and len(quoted) < len(top) else ""),
+                    reason=f"summed evidence {total:.2f} from {counted[j]} sentence(s)"
+                    + (f" (calibrated x{scale:g})" if scale != 1 else "")
+                    + (_quote_note(len(quoted[j])) if level else ""),
                 )
             )
         depth = self._depth(detections, best_relevance)
@@ -228,7 +246,7 @@ class EvidenceScorer:
         floor = self.settings.alignment.min_specificity
         said = [i for i, (s, d) in enumerate(zip(sentences, detections)) if d.specificity >= floor or subject & content_stems(s)]
         weight = np.array([min(1.0, 0.5 + detections[i].specificity / (2 * floor)) for i in said])
-        ask_results = self._align(question, asks, [sentences[i] for i in said], vecs[said], weight)
+        ask_results, subject_measure = self._align(question, asks, [sentences[i] for i in said], vecs[said], weight)
         if not question.strip():
             notes.append("no question given: whether the answer addresses it was not checked")
         probed = probed if probed in {s.id for s in panel.signals} else None
@@ -241,16 +259,19 @@ class EvidenceScorer:
                       grader_text=removed),
             panel, self.settings, sentences, detections, sim_matrix,
         )
-        return Analysis(card, depth, clean)
+        return Analysis(card, depth, clean, cands, tuple(sentences), subject_measure)
 
-    def _align(self, question: str, asks: list[str] | None, sentences: list[str], vecs: np.ndarray, weight: np.ndarray) -> list[AskResult]:
+    def _align(self, question: str, asks: list[str] | None, sentences: list[str], vecs: np.ndarray, weight: np.ndarray) -> tuple[list[AskResult], float | None]:
+        """The asks' results, and the on-subject measure they were gated on (None without a question)."""
         if not question.strip():
-            return []
+            return [], None
         asks = [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
         q_vecs = self.embedder.encode([*ask_in_context(question, asks), question])
         a = self.settings.alignment
-        rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight)
-        return align(asks, question, " ".join(sentences), sentences, q_vecs[:-1], q_vecs[-1], vecs, rule, self._word_weights(), weight)
+        rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight, a.min_subject_weight)
+        text = " ".join(sentences)
+        measure = on_subject(question, text, q_vecs[-1], vecs, rule, self._word_weights(), weight)
+        return align(asks, question, text, sentences, q_vecs[:-1], q_vecs[-1], vecs, rule, self._word_weights(), weight), round(measure, 4)
 
     def _word_weights(self) -> WordWeights:
         if "word_weights" not in self.__dict__:
@@ -262,6 +283,15 @@ class EvidenceScorer:
                     docs += [" ".join([s.name, s.strong, *s.indicators]) for s in panel.signals]
             self.__dict__["word_weights"] = WordWeights(docs)
         return self.__dict__["word_weights"]
+
+    def _candidates(self, panel: Panel, sentences, vecs, pv: PanelVectors, sim_matrix, evidence, summed, levels, detections) -> Candidates:
+        """Quote candidates with their attribution features (coach.scoring.attribution)."""
+        if panel.slug not in self.__dict__.setdefault("signal_words", {}):
+            self.__dict__["signal_words"][panel.slug] = [content_stems(" ".join([s.name, s.strong, *s.indicators])) for s in panel.signals]
+        parts = signal_parts(vecs, sim_matrix, [pv.signal_rows[s.id] for s in panel.signals], [pv.weak_rows[s.id] for s in panel.signals],
+                             [content_stems(s) for s in sentences], self.__dict__["signal_words"][panel.slug])
+        share = np.array([[np.mean([d.fires(x) for x in s.detectors]) if s.detectors else 0.0 for s in panel.signals] for d in detections]).reshape(len(sentences), len(panel.signals))
+        return candidates(parts, evidence, summed, levels, [d.specificity for d in detections], share)
 
     def _signal_similarity(self, panel: Panel, vecs: np.ndarray, pv: PanelVectors) -> np.ndarray:
         """(sentences, signals): how closely each sentence speaks to each signal."""

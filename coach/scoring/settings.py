@@ -13,7 +13,7 @@ from coach.errors import CorpusError, yaml_problem
 from coach.scoring.attribution import Attribution
 from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
-CODE_VERSION = "4"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment; 4: text addressed to the grader removed)
+CODE_VERSION = "5"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment; 4: text addressed to the grader removed; 5: learned quote attribution)
 
 
 class _Strict(BaseModel):
@@ -89,6 +89,7 @@ class Alignment(_Strict):
     ask_similarity: float = Field(ge=0, le=1, description="cosine of sentence and ask for the ask to be addressed")
     subject_threshold: float = Field(ge=0, description="on-subject measure below which the answer addresses no ask")
     word_weight: float = Field(ge=0, description="weight of the question's shared content words in that measure")
+    min_subject_weight: float = Field(default=0.0, ge=0, description="least idf weight the shared-word share is taken of")
     partial_penalty: float = Field(ge=0, le=1, description="share of the overall lost when every ask is missed")
     min_specificity: float = Field(ge=0, description="a sentence sharing no word with the question needs this much specificity to count")
 
@@ -99,7 +100,7 @@ class ScoringSettings(_Strict):
     evidence: Evidence
     overall: Overall
     alignment: Alignment
-    attribution: Attribution = Attribution(temperature=1e6, min_quote_evidence=0.0)  # absent: quote as before
+    attribution: Attribution = Attribution()  # absent: quote every summed sentence
     signal_scale: dict[str, float] = Field(
         default_factory=dict,
         description="'panel/signal' -> multiplier on that signal's summed evidence, fit on the graded fixtures",
