@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from coach.corpus.items import FollowUpFrame, ItemBank
@@ -29,6 +30,7 @@ from coach.interviewer._best_of_n import GenerationProvenance
 from coach.interviewer._checks import shares_run, surface_problem
 from coach.interviewer._reference import SHOT_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
+from coach.retrieval.embeddings import encode_reusing
 from coach.interviewer.questions import Question, check_level
 from coach.scoring import Scorecard
 from coach.scoring.grader_text import prompt_answer
@@ -116,13 +118,16 @@ def follow_up(
     card = scorecard if scorecard is not None else coach.scorer.score(panel, answer, q_text)
     signal = _signal_to_probe(panel, card, coverage, avoid)
     embedder = coach.embedder
-    frames = frames_for(panel, signal, coach.corpus.items.get(panel.slug), level)
-    points = candidate_points(answer, f"{signal.name}. {signal.strong}", embedder)
+    bank = coach.corpus.items.get(panel.slug)
+    frames = frames_for(panel, signal, bank, level)
+    # The frames' and the signals' vectors once per panel; the answer's sentences as the scorer embedded them.
+    known = {**_corpus_vectors(embedder, panel, bank), **card.sentence_vectors}
+    points = candidate_points(answer, signal_text(signal), embedder, known)
     pool = _unasked(frames, [q_text, *asked])
-    detail, point, probe = _pair(embedder, points, pool)
+    detail, point, probe = _pair(embedder, points, pool, known)
     if probe is None:  # nothing fits well enough to say back: the frame that fits the exchange, alone
-        probe = _probe(embedder, panel, signal, pool, q_text, answer, seed)
-        detail = points[0][0] if points else pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)[0]
+        probe = _probe(embedder, panel, signal, pool, q_text, answer, seed, known)
+        detail = points[0][0] if points else pick_detail(answer, signal_text(signal), embedder, known)[0]
     draft = f"{say_back(point)} {probe.text}" if point else probe.text
     text, record = rewrite(coach, draft, kind="follow-up", panel=panel, signal=signal, level=level, seed=seed,
                            asked=[q_text, *asked])
@@ -143,6 +148,27 @@ def frames_for(panel: Panel, signal: Signal, bank: ItemBank | None = None, level
         if frames:
             return frames
     return [f for f in panel.follow_ups if f.signal == signal.id]
+
+
+def signal_text(signal: Signal) -> str:
+    """What a follow-up on `signal` is about, as its sentences are compared with it."""
+    return f"{signal.name}. {signal.strong}"
+
+
+_CORPUS_VECTORS: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+
+
+def _corpus_vectors(embedder, panel: Panel, bank: ItemBank | None) -> dict[str, np.ndarray]:
+    """Vectors of every frame and signal text a follow-up on `panel` compares, embedded in one batch
+    the first time (per process and embedder, like the scorer's rubric), keyed by text so an edited
+    corpus is embedded afresh."""
+    texts = [*(f.text for f in (bank.frames if bank else [])), *(f.text for f in panel.follow_ups),
+             *(signal_text(s) for s in panel.signals)]
+    known = _CORPUS_VECTORS.setdefault((id(embedder), panel.slug), {})
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        known.update(zip(missing, embedder.encode(missing)))
+    return known
 
 
 def _composed(coach: Coach, seed: int) -> dict:
@@ -173,7 +199,7 @@ def refers_back(frame_text: str) -> bool:
     return bool(_REFERS_BACK.search(frame_text))
 
 
-def _pair(embedder, points: list[tuple[str, str]], frames: list):
+def _pair(embedder, points: list[tuple[str, str]], frames: list, known: Mapping[str, np.ndarray] | None = None):
     """(detail, point, frame): the said-back point and the question frame to follow it, or
     ('', '', None) when nothing can follow a point well. A pair fits when the two are close in
     meaning, or when the frame asks about whatever was just said ("that choice"). Only questions
@@ -181,7 +207,7 @@ def _pair(embedder, points: list[tuple[str, str]], frames: list):
     questions = [f for f in frames if f.text.rstrip().endswith("?")]
     if not points or not questions:
         return "", "", None
-    vecs = embedder.encode([p for _, p in points] + [f.text for f in questions])
+    vecs = encode_reusing(embedder, [p for _, p in points] + [f.text for f in questions], known or {})
     fit = vecs[: len(points)] @ vecs[len(points):].T
     i, j = divmod(int(fit.argmax()), fit.shape[1])
     if float(fit[i, j]) >= POINT_FIT:
@@ -193,11 +219,12 @@ def _pair(embedder, points: list[tuple[str, str]], frames: list):
     return points[0][0], points[0][1], questions[j]
 
 
-def _probe(embedder, panel: Panel, signal: Signal, pool: list, question: str, answer: str, seed: int) -> Frame | FollowUpFrame:
+def _probe(embedder, panel: Panel, signal: Signal, pool: list, question: str, answer: str, seed: int,
+           known: Mapping[str, np.ndarray] | None = None) -> Frame | FollowUpFrame:
     """The frame to ask alone: a question over an instruction, the one that fits the exchange best,
     then seeded."""
     r = rng(seed, panel.slug, "followup-frame", signal.id)
-    fit = _fit(embedder, pool, question, answer)
+    fit = _fit(embedder, pool, question, answer, known)
     return min(pool, key=lambda f: (not f.text.rstrip().endswith("?"), -round(fit.get(f.id, 0.0), 3), r.random()))
 
 
@@ -237,12 +264,12 @@ def recheck(coach: Coach, fu: FollowUp, question: str, answer: str, asked: Seque
     return followup_problem(fu.text, coach.embedder, [question, *asked], answer, said_back)
 
 
-def _fit(embedder, tagged, question: str, answer: str) -> dict[str, float]:
+def _fit(embedder, tagged, question: str, answer: str, known: Mapping[str, np.ndarray] | None = None) -> dict[str, float]:
     """How well each tagged follow-up fits this conversation. Tagged follow-ups were written for
     particular scenarios ("the SDK deadlock"), so the closest one reads as a follow-up here."""
     if not tagged:
         return {}
-    vecs = embedder.encode([f"{question} {prompt_answer(answer)}"] + [f.text for f in tagged])
+    vecs = encode_reusing(embedder, [f"{question} {prompt_answer(answer)}"] + [f.text for f in tagged], known or {})
     return {f.id: float(v @ vecs[0]) for f, v in zip(tagged, vecs[1:])}
 
 

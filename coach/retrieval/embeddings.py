@@ -11,7 +11,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
@@ -125,6 +125,17 @@ class Embedder:
     def vocabulary(self) -> frozenset[str]:
         """The model's WordPiece vocabulary (it doubles as a dictionary for gibberish checks)."""
         return frozenset(self.lc._client.tokenizer.get_vocab())
+
+
+def encode_reusing(embedder, texts: list[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
+    """`texts` as an (n, d) array: vectors in `known` (computed earlier in the same request, e.g.
+    the answer's sentences as the scorer embedded them) as they are, the rest in one encode call."""
+    texts = list(texts)
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    fresh = dict(zip(missing, embedder.encode(missing))) if missing else {}
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([known[t] if t in known else fresh[t] for t in texts])
 
 
 class VectorCache:
