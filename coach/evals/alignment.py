@@ -19,7 +19,9 @@ from coach.evals.base import load_fixture
 OTHER_QUESTIONS = 2
 
 
-def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: list[dict]) -> dict[str, float]:
+def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: list[dict], scored: dict | None = None) -> dict[str, float]:
+    """`scored`: answer id -> its card against its own question, when the caller has scored them already."""
+    scored = scored or {}
     lower = compared = above_lean_no = pairs = own_answered = own_total = 0
     for slug, fx in fixtures.items():
         panel = corpus.panel(slug)
@@ -28,7 +30,7 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
             own_i = next((i for i, q in enumerate(qs) if q.id == a["question"]), None)
             if own_i is None:
                 continue
-            own = scorer.score(panel, a["text"], qs[own_i].text)
+            own = scored.get(a["id"]) or scorer.score(panel, a["text"], qs[own_i].text)
             if own.overall is None:
                 continue
             own_total += 1
