@@ -7,7 +7,7 @@ import shutil
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -128,6 +128,21 @@ def forget_memo(embedder) -> None:
     memo = getattr(embedder, "_memo", None)
     if hasattr(memo, "clear"):
         memo.clear()
+
+
+def forget_disk(embedder) -> None:
+    """Empty the embedder's on-disk vector cache (when it has one): a new answer is in no cache, and
+    a text seen by an earlier timed call would otherwise be read back instead of embedded."""
+    disk = getattr(embedder, "_disk", None)
+    if disk is not None and disk.ok:
+        with closing(disk._connect()) as db, db:
+            db.execute("DELETE FROM vectors")
+
+
+def forget_all(embedder) -> None:
+    """Both caches of vectors by text, the memo and the disk."""
+    forget_memo(embedder)
+    forget_disk(embedder)
 
 
 _BARE: dict[str, object] = {}

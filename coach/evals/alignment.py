@@ -70,8 +70,10 @@ def subject_lopo(points: list[tuple[str, bool, float]], goal: float = OWN_PASS_G
 
 
 def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: list[dict],
-                 points: list[tuple[str, bool, float]] | None = None) -> dict[str, float]:
-    """The off-question metrics; `points` collects each pair's (panel, own question?, on-subject measure)."""
+                 points: list[tuple[str, bool, float]] | None = None, scored: dict | None = None) -> dict[str, float]:
+    """The off-question metrics; `points` collects each pair's (panel, own question?, on-subject measure).
+    `scored`: answer id -> (card, measure) against its own question, when the caller has scored them already."""
+    scored = scored or {}
     lower = compared = above_lean_no = pairs = own_answered = own_total = 0
     points = [] if points is None else points
     for slug, fx in fixtures.items():
@@ -81,7 +83,7 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
             own_i = next((i for i, q in enumerate(qs) if q.id == a["question"]), None)
             if own_i is None:
                 continue
-            own, measure = _score(scorer, panel, a["text"], qs[own_i].text)
+            own, measure = scored[a["id"]] if a["id"] in scored else _score(scorer, panel, a["text"], qs[own_i].text)
             if own.overall is None:
                 continue
             if measure is not None:

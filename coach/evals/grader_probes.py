@@ -1,9 +1,11 @@
 """Text addressed to the grader, as the scoring suite measures it.
 
 Probes (`evals/fixtures/scoring/grader_probes.yaml`) are notes to the evaluator, score claims, JSON,
-hidden comments, role tags and rubric-word lists. Each is applied to every graded answer where it
-says (appended, prepended, inserted as a paragraph, or inline in a sentence run) and the variant is
-scored by the suite's scorer. Two metrics: `grader_probe_rises`, how many variants scored higher
+hidden comments, role tags and rubric-word lists. Every probe is applied, where it says (appended,
+prepended, inserted as a paragraph, or inline in a sentence run), to a fixed sample of the graded
+answers: one answer of each band on each panel (28 of 87), drawn with a fixed seed (`sample`), so
+every form and placement meets weak and strong answers on every panel; the variant is scored by the
+suite's scorer. All 87 took three quarters of a full offline eval run's time (3,654 scores). Two metrics: `grader_probe_rises`, how many variants scored higher
 than the answer alone (goal 0), and `grader_probe_flag_rate`, the share of variants whose probe
 text the card lists as removed in full (goal 1). The other side, `grader_false_flag_rate`, is the
 share of sentences the detector would remove from the fixtures' own answers, graded, paired,
@@ -75,11 +77,26 @@ def fully_removed(probe_text: str, removed: list[str]) -> bool:
     return words <= set(re.findall(r"[a-z0-9]+", fold(" ".join(removed), join_spaced=False)))
 
 
+SAMPLE_SEED = 13
+
+
+def sample(answers: list[dict], panel: str, seed: int = SAMPLE_SEED) -> list[str]:
+    """Ids of the graded answers of one panel the probes run on: one per band, drawn with `seed`."""
+    from coach.seeding import rng
+
+    draw = rng(seed, panel, "grader-probes")
+    by_band: dict[str, list[str]] = {}
+    for a in answers:
+        by_band.setdefault(str(a.get("band")), []).append(a["id"])
+    return [draw.choice(sorted(ids)) for band, ids in sorted(by_band.items())]
+
+
 @dataclass
 class GraderProbes:
     """Runs the probes on each graded answer the suite scores, and tallies them."""
 
     probes: list[Probe]
+    answers: list[str] = field(default_factory=list)  # ids of the graded answers they ran on
     total: int = 0
     rises: int = 0
     flagged: int = 0
@@ -90,6 +107,7 @@ class GraderProbes:
         return cls(load_probes(fixtures_dir))
 
     def check(self, scorer, panel, case_id: str, answer: str, question: str, base: int, failures: list[dict]) -> None:
+        self.answers.append(case_id)
         for probe in self.probes:
             card = scorer.score(panel, apply(answer, probe), question)
             rose = card.overall is not None and card.overall > base
@@ -113,7 +131,8 @@ class GraderProbes:
         }
 
     def details(self) -> dict:
-        return {"grader_probes": len(self.probes), "grader_probe_variants": self.total, "grader_probes_by_form": self.by_form}
+        return {"grader_probes": len(self.probes), "grader_probe_variants": self.total, "grader_probes_by_form": self.by_form,
+                "grader_probe_answers": list(self.answers)}
 
 
 # Fields that hold a candidate's words in the fixtures, and files that hold none (or only this suite's probes).

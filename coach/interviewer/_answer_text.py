@@ -11,10 +11,11 @@ checks are the second and third lines of defence.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
-from coach.retrieval.embeddings import Embedder
+from coach.retrieval.embeddings import Embedder, encode_reusing
 from coach.scoring.detectors import GENERIC, detect
 from coach.scoring.grader_text import sanitise
 from coach.scoring.text import split_sentences
@@ -60,24 +61,25 @@ def trim_detail(sentence: str) -> str:
 POINT_CANDIDATES = 3
 
 
-def pick_detail(answer: str, signal_text: str, embedder: Embedder) -> tuple[str, str]:
+def pick_detail(answer: str, signal_text: str, embedder: Embedder, known: Mapping[str, np.ndarray] | None = None) -> tuple[str, str]:
     """The sentence of the answer a follow-up on this signal should build on, and the point to say
     back from it (see `point_from`). ('', '') when nothing in the answer is usable; (detail, '')
     when no good sentence has a sayable point."""
-    found = candidate_points(answer, signal_text, embedder)
+    found = candidate_points(answer, signal_text, embedder, known)
     if found:
         return found[0]
     sentences = usable_sentences(answer)
     return (trim_detail(sentences[0]), "") if sentences else ("", "")
 
 
-def candidate_points(answer: str, signal_text: str, embedder: Embedder) -> list[tuple[str, str]]:
+def candidate_points(answer: str, signal_text: str, embedder: Embedder, known: Mapping[str, np.ndarray] | None = None) -> list[tuple[str, str]]:
     """(sentence, point) for the best few sentences of the answer that have a point to say back,
-    best first: specific (numbers, named components, causes) and about the signal."""
+    best first: specific (numbers, named components, causes) and about the signal. `known`:
+    vectors already computed (the scorer's, of the same sentences), used instead of encoding."""
     sentences = usable_sentences(answer)
     if not sentences:
         return []
-    vecs = embedder.encode(sentences + [signal_text])
+    vecs = encode_reusing(embedder, sentences + [signal_text], known or {})
     sims = vecs[:-1] @ vecs[-1]
     scores = [min(detect(s).specificity, 3.0) / 3.0 + float(sim) for s, sim in zip(sentences, sims)]
     ranked = [trim_detail(sentences[i]) for i in np.argsort(scores)[::-1][:POINT_CANDIDATES]]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from coach.corpus.schema import Panel, Signal
 from coach.interviewer._point_kinds import fits, kinds
+from coach.retrieval.embeddings import encode_reusing
 from coach.scoring.detectors import detect
 from coach.seeding import rng
 
@@ -76,13 +77,13 @@ def points_back(frame) -> list[str]:
     return ["claim", "thing"] if re.search(r"\b(?:that|this)\b", frame.text, re.IGNORECASE) else []
 
 
-def best_fit(embedder, points: list[tuple[str, str]], frames: list) -> tuple[float, tuple[str, str] | None, object]:
+def best_fit(embedder, points: list[tuple[str, str]], frames: list, known=None) -> tuple[float, tuple[str, str] | None, object]:
     """(cosine, (detail, point), frame) of the closest pair whose kinds fit; (0, None, None) when
     no pair does. Only questions follow a point ("... Walk me through the restart." asks nothing)."""
     questions = [f for f in frames if is_question(f) and points_back(f)]
     if not points or not questions:
         return 0.0, None, None
-    vecs = embedder.encode([p for _, p in points] + [f.text for f in questions])
+    vecs = encode_reusing(embedder, [p for _, p in points] + [f.text for f in questions], known or {})
     fit = vecs[: len(points)] @ vecs[len(points):].T
     pairs = [(i, j) for i, (_, p) in enumerate(points) for j, f in enumerate(questions) if fits(points_back(f), kinds(p))]
     if not pairs:
@@ -91,10 +92,12 @@ def best_fit(embedder, points: list[tuple[str, str]], frames: list) -> tuple[flo
     return float(fit[i, j]), points[i], questions[j]
 
 
-def choose(candidates: Sequence[tuple[Signal, list, list[tuple[str, str]]]], embedder, exchange_fit, work: str, seed: int, panel: Panel) -> Choice:
+def choose(candidates: Sequence[tuple[Signal, list, list[tuple[str, str]]]], embedder, exchange_fit, work: str, seed: int,
+           panel: Panel, known=None) -> Choice:
     """The follow-up to ask. `candidates` are (signal, unasked frames, candidate points), weakest
-    signal first; `exchange_fit(frames)` scores frames against the question and answer."""
-    scored = [(best_fit(embedder, points, frames), signal) for signal, frames, points in candidates]
+    signal first; `exchange_fit(frames)` scores frames against the question and answer; `known`:
+    vectors computed already (the frames', the answer's sentences as the scorer embedded them)."""
+    scored = [(best_fit(embedder, points, frames, known), signal) for signal, frames, points in candidates]
     top = max(fit for (fit, _, _), _ in scored)
     if top >= POINT_FIT:
         for (fit, pair, frame), signal in scored:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 from pydantic import Field
 
 from coach.corpus.items import FollowUpFrame, ItemBank
@@ -30,6 +31,7 @@ from coach.interviewer._followup_choice import CANDIDATE_SIGNALS, STRENGTH_MARGI
 from coach.interviewer._reference import SHOT_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.questions import Question, check_level
+from coach.retrieval.embeddings import encode_reusing
 from coach.scoring import Scorecard
 from coach.scoring.grader_text import prompt_answer
 from coach.text_input import blank
@@ -117,16 +119,18 @@ def follow_up(
     q_text = question.text if isinstance(question, Question) else question
     card = scorecard if scorecard is not None else coach.scorer.score(panel, answer, q_text)
     embedder, bank = coach.embedder, coach.corpus.items.get(panel.slug)
+    # The frames' and the signals' vectors once per panel; the answer's sentences as the scorer embedded them.
+    known = {**_corpus_vectors(embedder, panel, bank), **card.sentence_vectors}
     candidates = []
     for signal in candidate_signals(panel, card, coverage, avoid):
         frames = frames_for(panel, signal, bank, level)
-        points = candidate_points(answer, f"{signal.name}. {signal.strong}", embedder)
+        points = candidate_points(answer, signal_text(signal), embedder, known)
         candidates.append((signal, _unasked(frames, [q_text, *asked]), points))
     work = work_named(panel, q_text)
-    choice = choose(candidates, embedder, lambda pool: _fit(embedder, pool, q_text, answer), work, seed, panel)
+    choice = choose(candidates, embedder, lambda pool: _fit(embedder, pool, q_text, answer, known), work, seed, panel, known)
     signal, probe, point = choice.signal, choice.frame, choice.point
     frames = frames_for(panel, signal, bank, level)
-    detail = choice.detail or pick_detail(answer, f"{signal.name}. {signal.strong}", embedder)[0]
+    detail = choice.detail or pick_detail(answer, signal_text(signal), embedder, known)[0]
     draft = choice.draft(say_back)
     text, record = rewrite(coach, draft, kind="follow-up", panel=panel, signal=signal, level=level, seed=seed,
                            asked=[q_text, *asked])
@@ -147,6 +151,27 @@ def frames_for(panel: Panel, signal: Signal, bank: ItemBank | None = None, level
         if frames:
             return frames
     return [f for f in panel.follow_ups if f.signal == signal.id]
+
+
+def signal_text(signal: Signal) -> str:
+    """What a follow-up on `signal` is about, as its sentences are compared with it."""
+    return f"{signal.name}. {signal.strong}"
+
+
+_CORPUS_VECTORS: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+
+
+def _corpus_vectors(embedder, panel: Panel, bank: ItemBank | None) -> dict[str, np.ndarray]:
+    """Vectors of every frame and signal text a follow-up on `panel` compares, embedded in one batch
+    the first time (per process and embedder, like the scorer's rubric), keyed by text so an edited
+    corpus is embedded afresh."""
+    texts = [*(f.text for f in (bank.frames if bank else [])), *(f.text for f in panel.follow_ups),
+             *(signal_text(s) for s in panel.signals)]
+    known = _CORPUS_VECTORS.setdefault((id(embedder), panel.slug), {})
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        known.update(zip(missing, embedder.encode(missing)))
+    return known
 
 
 def _composed(coach: Coach, seed: int) -> dict:
@@ -210,12 +235,12 @@ def recheck(coach: Coach, fu: FollowUp, question: str, answer: str, asked: Seque
     return followup_problem(fu.text, coach.embedder, [question, *asked], answer, said_back)
 
 
-def _fit(embedder, tagged, question: str, answer: str) -> dict[str, float]:
+def _fit(embedder, tagged, question: str, answer: str, known: Mapping[str, np.ndarray] | None = None) -> dict[str, float]:
     """How well each tagged follow-up fits this conversation. Tagged follow-ups were written for
     particular scenarios ("the SDK deadlock"), so the closest one reads as a follow-up here."""
     if not tagged:
         return {}
-    vecs = embedder.encode([f"{question} {prompt_answer(answer)}"] + [f.text for f in tagged])
+    vecs = encode_reusing(embedder, [f"{question} {prompt_answer(answer)}"] + [f.text for f in tagged], known or {})
     return {f.id: float(v @ vecs[0]) for f, v in zip(tagged, vecs[1:])}
 
 

@@ -121,12 +121,17 @@ def ask(
     asked_texts = [a for a in asked if a and a.strip()]
     rank, lifted = _focus_rank(bank, focus, embedder) if focus else (None, set())
     avoid = set(asked_texts) | {r for r in recent if r and r.strip()}
-    asked_vecs = encode(embedder, asked_texts)
+    asked_vecs = None
     draw = rng(seed, panel.slug, level, "compose")
     for _ in range(MAX_DRAWS):
         composed = compose(bank, target.id, level, draw, rank, avoid)
+        if asked_vecs is None:  # the first draw and the questions already asked in one encode call
+            vecs = encode(embedder, [*asked_texts, composed.text])
+            asked_vecs, vec = vecs[:-1], vecs[-1]
+        else:
+            vec = embedder.encode_one(composed.text)
         # Another scale of the same scenario is still a repeat to the candidate.
-        if max_similarity(embedder.encode_one(composed.text), asked_vecs) < SESSION_DUPLICATE:
+        if max_similarity(vec, asked_vecs) < SESSION_DUPLICATE:
             break
         avoid.add(composed.key)
     text, record = rewrite(coach, composed.text, kind="question", panel=panel, signal=target, level=level, seed=seed,

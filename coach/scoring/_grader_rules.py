@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from coach.scoring.detectors import GENERIC
 
@@ -173,6 +174,7 @@ _GRADING_ACT = _rx(r"\b(?:scor\w+|grad(?:e|ed|ing)|rat(?:e|ed|ing)\s+(?:this|it|
 _PAIR = re.compile(r"([a-z][\w -]{0,30}?)\s*[=:]\s*(?:level\s*)?[0-4](?:\s*/\s*4)?(?=\s*(?:[,;.)\]}]|$))")
 
 
+@lru_cache(maxsize=20_000)  # a pure function of the text; re-scored answers repeat their sentences
 def directed(sentence: str) -> bool:
     """Whether one sentence (or aside) speaks to the grader about the grade."""
     f = fold(sentence)
@@ -224,6 +226,7 @@ _ITEM_SPLIT = re.compile(r"\s*(?:[,;|/•·✓✔✅☑]|\s(?:and|&)\s|\s[-–�
 _NOT_A_LIST = re.compile(r"\b(?:i|we|you|they|he|she|it|was|were|is|are|had|have|has|did|will|would|could|because|so)\b|\d")
 
 
+@lru_cache(maxsize=20_000)
 def rubric_list(text: str) -> bool:
     """A list of rubric words with no sentence around them ("Keywords: trade-offs, ownership, blast
     radius, stakeholder alignment, metrics"): it names signals without showing any."""

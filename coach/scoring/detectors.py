@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # A number with a unit, a percentage, money, a multiplier or a clock value.
 _QUANTITY = re.compile(
@@ -179,7 +179,7 @@ class Detection:
     number_words: int = 0
     vague: bool = False
 
-    @property
+    @cached_property  # detections are memoised and never mutated, so this is computed once
     def specificity(self) -> float:
         """How many checkable specifics the sentence carries: a number with its unit, a named
         component, an action with its result, a cause with its effect. Rubric vocabulary adds nothing."""

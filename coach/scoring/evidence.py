@@ -187,10 +187,17 @@ class EvidenceScorer:
         if len(raw) > len(sentences):
             notes.append("repeated sentences were counted once")
         pv = _panel_vectors(panel, self.embedder)
-        vecs = self.embedder.encode(sentences) if sentences else np.zeros((0, pv.topic.shape[1]), dtype=np.float32)
+        # One encode call for the answer's sentences and the question's asks: each call costs a
+        # model pass of its own, and these texts fit in the same batches.
+        asks = self._asks(question, asks)
+        asked = [*ask_in_context(question, asks), question] if asks else []
+        both = self.embedder.encode(sentences + asked) if sentences or asked else np.zeros((0, pv.topic.shape[1]), dtype=np.float32)
+        vecs, q_vecs = both[: len(sentences)], both[len(sentences) :]
         reason = self._abstain_reason(answer, question, sentences, vecs, panel)
+        said_vectors = dict(zip(sentences, vecs))
         if reason:
-            return Analysis(self._abstained(panel, question, reason, notes).model_copy(update={"grader_text": removed}), None, clean)
+            card = self._abstained(panel, question, reason, notes).model_copy(update={"grader_text": removed})
+            return Analysis(card.with_vectors(said_vectors), None, clean)
 
         detections = [detect(s) for s in sentences]
         ev = self.settings.evidence
@@ -246,7 +253,7 @@ class EvidenceScorer:
         floor = self.settings.alignment.min_specificity
         said = [i for i, (s, d) in enumerate(zip(sentences, detections)) if d.specificity >= floor or subject & content_stems(s)]
         weight = np.array([min(1.0, 0.5 + detections[i].specificity / (2 * floor)) for i in said])
-        ask_results, subject_measure = self._align(question, asks, [sentences[i] for i in said], vecs[said], weight)
+        ask_results, subject_measure = self._align(question, asks, q_vecs, [sentences[i] for i in said], vecs[said], weight)
         if not question.strip():
             notes.append("no question given: whether the answer addresses it was not checked")
         probed = probed if probed in {s.id for s in panel.signals} else None
@@ -259,14 +266,21 @@ class EvidenceScorer:
                       grader_text=removed),
             panel, self.settings, sentences, detections, sim_matrix,
         )
-        return Analysis(card, depth, clean, cands, tuple(sentences), subject_measure)
+        return Analysis(card.with_vectors(said_vectors), depth, clean, cands, tuple(sentences), subject_measure)
 
-    def _align(self, question: str, asks: list[str] | None, sentences: list[str], vecs: np.ndarray, weight: np.ndarray) -> tuple[list[AskResult], float | None]:
-        """The asks' results, and the on-subject measure they were gated on (None without a question)."""
+    @staticmethod
+    def _asks(question: str, asks: list[str] | None) -> list[str]:
+        """The asks alignment checks: those given, else split from the question; none without one."""
+        if not question.strip():
+            return []
+        return [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
+
+    def _align(self, question: str, asks: list[str], q_vecs: np.ndarray, sentences: list[str], vecs: np.ndarray,
+               weight: np.ndarray) -> tuple[list[AskResult], float | None]:
+        """The asks' results, and the on-subject measure they were gated on (None without a question).
+        `q_vecs`: each ask in context, then the whole question (as `analyse` encoded them)."""
         if not question.strip():
             return [], None
-        asks = [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
-        q_vecs = self.embedder.encode([*ask_in_context(question, asks), question])
         a = self.settings.alignment
         rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight, a.min_subject_weight)
         text = " ".join(sentences)

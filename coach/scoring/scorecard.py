@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from coach.scoring.asks import AskResult
 from coach.scoring.verdict import Answered, Recommendation
@@ -49,6 +49,20 @@ class FailureModeHit(BaseModel):
     cues: list[str] = Field(default_factory=list, description="what in the answer revealed it")
 
 
+class _Derived:
+    """Data a card carries that follows from its inputs (vectors): not part of comparing cards."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Derived)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Scorecard(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +85,18 @@ class Scorecard(BaseModel):
     grader_text: list[str] = Field(
         default_factory=list, description="text addressed to the grader, removed before scoring: never evidence"
     )
+    # The answer's sentences as the scorer embedded them: in this process only, never saved, so a
+    # follow-up to the same answer reuses them instead of embedding them again.
+    _vectors: _Derived = PrivateAttr(default_factory=lambda: _Derived({}))
+
+    @property
+    def sentence_vectors(self) -> dict:
+        """Sentence text -> its vector, as the scorer embedded it (empty for a card read back)."""
+        return self._vectors.value
+
+    def with_vectors(self, vectors: dict) -> "Scorecard":
+        self._vectors = _Derived(vectors)
+        return self
 
     def contract(self) -> dict:
         """The JSON shape other tools rely on (`coach score --json`)."""
