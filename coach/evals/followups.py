@@ -86,6 +86,8 @@ def run(
     failures: list[dict] = []
     for slug, fx in fixtures.items():
         questions = {q.id: q for q in corpus.panel(slug).sample_questions}
+        bank = corpus.items.get(slug)
+        bank_frames = {f.id for f in bank.frames} if bank is not None else set()
         for case in fx.cases[:per_panel]:
             question = questions[case.question]
             fu = follow_up(coach, corpus.panel(slug), question.text, case.answer, None, "staff", derive(seed, case.id))
@@ -95,6 +97,7 @@ def run(
                 "targets_missing": fu.signal in case.missing, "refers_to_answer": fu.refers_to_answer,
                 "shared_terms": fu.shared_terms, "fallback": fu.is_fallback, "problem": problem,
                 "composition": fu.composition, "said_back": bool(fu.answer_point),
+                "from_bank": fu.provenance.source in bank_frames,
                 "text": fu.text, "answer_detail": fu.answer_detail,
                 "tried": fu.provenance.candidates_tried, "rejections": fu.provenance.rejections,
             }
@@ -127,4 +130,6 @@ def _metrics(rows: list[dict]) -> dict[str, float]:
         "shown_valid_rate": round(sum(not r["problem"] for r in rows) / n, 4),
         "says_back_rate": round(sum(r["said_back"] for r in rows) / n, 4),
         "rewrite_rate": round(sum(r["composition"] == "rewrite" for r in rows) / n, 4),
+        # Asked from the item bank's frames, not the panel's few tagged follow-ups (its fallback).
+        "bank_frame_rate": round(sum(r.get("from_bank", False) for r in rows) / n, 4),
     }
