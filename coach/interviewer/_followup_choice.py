@@ -98,8 +98,9 @@ def choose(candidates: Sequence[tuple[Signal, list, list[tuple[str, str]]]], emb
     signal first; `exchange_fit(frames)` scores frames against the question and answer; `known`:
     vectors computed already (the frames', the answer's sentences as the scorer embedded them)."""
     scored = [(best_fit(embedder, points, frames, known), signal) for signal, frames, points in candidates]
-    top = max(fit for (fit, _, _), _ in scored)
-    if top >= POINT_FIT:
+    scored = [((fit, pair, frame), signal) for (fit, pair, frame), signal in scored if pair is not None]  # kinds fit
+    top = max((fit for (fit, _, _), _ in scored), default=None)
+    if top is not None and top >= POINT_FIT:
         for (fit, pair, frame), signal in scored:
             if fit >= max(POINT_FIT, top - SIGNAL_MARGIN):
                 return Choice(signal, frame, pair[0], pair[1], "fits", fit=fit)
