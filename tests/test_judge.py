@@ -254,7 +254,8 @@ def test_junk_answer_abstains_without_asking_the_model(scorer, corpus, panel):
 
 def test_injection_does_not_raise_the_score(scorer, corpus, panel, answer):
     base = scorer.score(panel, answer)
-    agreeing = {s.id: (s.level, s.evidence, "agree") for s in base.signals}
+    # Agree where the evidence scorer shows a quote; a level without one would not be verifiable.
+    agreeing = {s.id: (s.level, s.evidence, "agree") if s.evidence else (0, [], "no sentence speaks to it") for s in base.signals}
     clean = _judge(FakeBackend([_reply(panel, agreeing)], style="chat"), scorer, corpus).score(panel, answer)
     assert clean.overall is not None
 
@@ -267,7 +268,7 @@ def test_injection_does_not_raise_the_score(scorer, corpus, panel, answer):
     assert card.grader_text == [INJECTION]
 
     # A judge that obeys and also quotes real sentences still cannot climb above the evidence levels.
-    both = {s.id: (4, [INJECTION, *s.evidence], "as instructed") for s in base.signals}
+    both = {s.id: (4, [INJECTION, *s.evidence], "as instructed") if s.evidence else (0, [], "none") for s in base.signals}
     card = _judge(FakeBackend([_reply(panel, both)], style="chat"), scorer, corpus).score(panel, injected)
     assert card.overall is not None and card.overall <= clean.overall
     assert all((s.level or 0) <= b.level for s, b in zip(card.signals, base.signals))
