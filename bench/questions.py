@@ -70,6 +70,7 @@ def run() -> Result:
         embedder = warm_embedder(settings.embedding_model)
         coach, _ = build_index(settings, embedder)
         encode = bare_encoder(embedder)
+        coach.warm_up()  # models loaded: rubrics, frames and signal texts embedded once per process
         coach.ask(PANELS[0], seed=999)  # warm-up: banks loaded, combinations cached
 
         asks, bare_asks = [], []

@@ -164,9 +164,12 @@ class Coach:
         return report
 
     def warm_up(self) -> None:
-        """Load the embedding model and embed what scoring reads besides the answer; with the disk
-        vector cache, a later process reads those vectors instead of computing them."""
+        """Load the embedding model and embed what scoring and follow-ups read besides the answer;
+        with the disk vector cache, a later process reads those vectors instead of computing them."""
+        from coach.interviewer.followups import prepare
+
         self.evidence_scorer.prepare(list(self.corpus.panels.values()))
+        prepare(self)
 
     def search(self, query: str, panel: str | None = None, kind: str | None = None, k: int = 5, mmr: bool = False) -> list[Hit]:
         return self.retriever.search(query, panel=panel, kind=kind, k=k, mmr=mmr)

@@ -77,7 +77,7 @@ def test_the_toy_embedder_is_deterministic_and_lexical():
     assert "prose" in toy.vocabulary() and "qwrtzp" not in toy.vocabulary()
 
 
-def test_after_warm_up_a_score_embeds_only_the_answer(tmp_path):
+def test_after_warm_up_a_score_and_its_follow_up_embed_only_the_answer(tmp_path):
     # A fresh embedder (not the process-wide toy one), so nothing is cached from other tests.
     embedder = FakeEmbedder("fake:96")
     coach = Coach(Settings(data_dir=tmp_path, embedding_model="fake:96"), embedder=embedder)
@@ -86,5 +86,8 @@ def test_after_warm_up_a_score_embeds_only_the_answer(tmp_path):
     assert references > 500  # the rubrics of seven panels and the off-topic reference
     answer = ("I split the monolith's billing path out over two quarters. I ran dual writes behind a flag and a nightly "
               "reconciliation job. Incidents fell from six a quarter to one.")
-    coach.score("behavioral", answer, "Tell me about a migration you led.")
+    card = coach.score("behavioral", answer, "Tell me about a migration you led.")
     assert embedder.encoded - references < 20  # the answer's sentences and the question's asks, nothing else
+    scored = embedder.encoded
+    coach.follow_up("behavioral", "Tell me about a migration you led.", answer, seed=1, scorecard=card)
+    assert embedder.encoded - scored < 10  # no frame or signal text of the panel: those came with the warm-up

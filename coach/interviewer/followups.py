@@ -161,6 +161,13 @@ def signal_text(signal: Signal) -> str:
 _CORPUS_VECTORS: dict[tuple[int, str], dict[str, np.ndarray]] = {}
 
 
+def prepare(coach: Coach) -> None:
+    """Embed every panel's frames and signal texts now, so the first follow-up of a panel does not
+    wait for them (a few hundred texts over the seven panels)."""
+    for panel in coach.corpus.panels.values():
+        _corpus_vectors(coach.embedder, panel, coach.corpus.items.get(panel.slug))
+
+
 def _corpus_vectors(embedder, panel: Panel, bank: ItemBank | None) -> dict[str, np.ndarray]:
     """Vectors of every frame and signal text a follow-up on `panel` compares, embedded in one batch
     the first time (per process and embedder, like the scorer's rubric), keyed by text so an edited
