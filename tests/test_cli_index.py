@@ -47,3 +47,13 @@ def test_index_twice_embeds_nothing_the_second_time(tmp_path):
     assert first.returncode == 0 and "added" in first.stdout, first.stderr
     second = _coach("index", "-q", data_dir=tmp_path / "d")
     assert second.returncode == 0 and "up to date" in second.stdout and "0 added" in second.stdout
+
+
+@pytest.mark.parametrize("args, says", [(["eval", "--bogus"], "No such option: --bogus"),
+                                        (["score", "--panel", "behavioral"], "Missing option"),
+                                        (["drill", "-n", "many"], "Invalid value")])
+def test_a_usage_error_prints_usage_not_a_traceback(tmp_path, args, says):
+    out = _coach(*args, data_dir=tmp_path / "usage")
+    assert out.returncode == 2, out.stderr
+    assert says in out.stderr and "Usage:" in out.stderr and "--help" in out.stderr
+    assert "Traceback" not in out.stderr and "Traceback" not in out.stdout

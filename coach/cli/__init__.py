@@ -11,6 +11,10 @@ from coach.cli import evals, history, index, interview, loop, practice, progress
 from coach.cli._app import app
 from coach.errors import CoachError
 
+# Newer typer releases carry their own copy of click, whose usage errors are not click's classes.
+_VENDORED = getattr(getattr(typer, "_click", None), "exceptions", None)
+USAGE_ERRORS = (click.exceptions.ClickException, *((_VENDORED.ClickException,) if _VENDORED else ()))
+
 
 def main() -> None:
     try:
@@ -20,6 +24,6 @@ def main() -> None:
         sys.exit(err.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except click.exceptions.ClickException as err:  # usage errors: unknown option, bad value
+    except USAGE_ERRORS as err:  # usage errors: unknown option, bad value
         err.show()
         sys.exit(err.exit_code)
