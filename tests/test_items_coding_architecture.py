@@ -247,6 +247,24 @@ def test_architecture_stems_invite_a_story_at_the_scope_of_the_level(corpus):
             assert re.search(r"platform|architecture you've shaped", opener), item.id
 
 
+def test_architecture_states_the_system_it_presumes_and_poses_twists_as_suppositions(corpus, every):
+    """A blind grader refused "ideally one that serves most of its reads from a cache ... its cache
+    hit rate" (the ask presumed what the hedge only hoped for) and "Pick a platform you shaped ...
+    Now traffic doubles" (a past story spliced to a hypothetical)."""
+    bank = corpus.items["architecture-deep-dive"]
+    for item in bank.items:
+        assert "Now {" not in item.stem, item.id
+        if re.search(r"\b(?:ideally|preferably) one that \{system\}", item.stem):
+            assert set(item.slots) == {"system"}, item.id  # nothing else in the question may lean on it
+    tags = _tags(bank)
+    for q in every["architecture-deep-dive"]:
+        twist = tags.get(q.elements.get("twist", ""), set())
+        if "twist" in q.elements and "first five minutes" in q.text:
+            assert "slow-burn" not in twist, q.text  # a queue six hours behind has no first five minutes
+        if "twist" in q.elements and re.search(r"saturates first|feels (?:it|that) first", q.text):
+            assert "overload" in twist, q.text  # nothing saturates when a page shows a stale value
+
+
 # --- variety ------------------------------------------------------------------------------------
 
 
