@@ -255,6 +255,8 @@ def test_pressure_questions_ask_about_the_pressure(panel_bank, questions):
     with_pressure = [q for q in questions[panel.slug] if "pressure" in q.elements]
     assert with_pressure and all("ask" in q.elements and "probe" not in q.elements for q in with_pressure)
     assert all("ideally one {scope}" not in i.stem for i in bank.items)
+    # Its asks presume the pressure, so a hedge ("ideally one where", "especially if") would splice two questions.
+    assert not [i.id for i in bank.items if re.search(r"(ideally|preferably|especially)\b[^.?]*\{pressure\}", i.stem)]
 
 
 def test_an_element_at_the_wrong_scope_is_caught(corpus_copy):

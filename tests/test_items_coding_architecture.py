@@ -170,6 +170,8 @@ def test_coding_twists_only_meet_problems_they_make_sense_for(corpus, every):
             assert tags[q.elements["problem"]] & {"two-writes", "duplicates", "ordering"}, q.key
         if twist == "same-key":
             assert {"concurrent", "keyed"} <= tags[q.elements["problem"]], q.key
+        if q.elements.get("constraint", "").startswith("on-call"):  # code with nothing to fail has nothing to explain
+            assert tags[q.elements["problem"]] & {"remote-call", "writes"}, q.key
 
 
 def test_principal_scope_never_reaches_a_senior_or_staff_question(corpus, every):
