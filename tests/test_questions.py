@@ -108,6 +108,17 @@ def test_a_rewrite_is_shown_only_when_the_gate_passes(fake_coach):
         _ask(fake_coach, FakeBackend([], style="chat"), seed=7)
 
 
+def test_a_chat_model_draws_three_rewrites_and_a_base_model_one(fake_coach):
+    draft = _ask(fake_coach, seed=7).draft
+    chat = FakeBackend(lambda p, s: draft, style="chat")
+    base = FakeBackend(lambda p, s: draft, style="completion")
+    _ask(fake_coach, chat, seed=7)
+    fake_coach.settings = fake_coach.settings.model_copy(update={"rewrite": "on"})
+    _ask(fake_coach, base, seed=7)
+    assert len(chat.calls) == 3 and len(base.calls) == 1
+    assert all(c.prompt.prompt_id == "rewrite" for c in chat.calls + base.calls)
+
+
 def test_a_panel_without_item_models_says_which_file_is_missing(fake_settings, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(fake_settings.corpus_dir, corpus)
