@@ -111,6 +111,7 @@ def test_a_point_that_fits_no_pointing_frame_is_not_said_back_and_the_frame_is_a
     panel = fake_coach.panel("system-design")
     signal = panel.signals[0]
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", 1.01)  # no frame that points back fits
+    monkeypatch.setattr("coach.interviewer._followup_choice.about_point", lambda *a, **k: None)  # nor one about any point
     fu = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
     frame = next(f for f in _frames(fake_coach, panel, signal) if f.id == fu.provenance.source)
     assert fu.composed_as == "alone" and frame.needs == [] and fu.text == frame.text and "You mentioned" not in fu.text

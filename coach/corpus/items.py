@@ -241,6 +241,9 @@ class FollowUpFrame(Strict):
     bridge: bool = Field(default=True, description=(
         "a frame that stands alone may follow a point as context, after 'In that same <work>,'; false for "
         "frames with an opener of their own ('Pause there ...')"))
+    any_point: bool = Field(default=False, description=(
+        "its ask is about the point said back and carries no topic of its own ('How did you know that was the "
+        "right call?'), so it follows any point of a kind it needs, however far apart the two are in meaning"))
     levels: list[Level] | None = Field(default=None, description="levels it suits; all when absent")
 
     @field_validator("needs")
@@ -262,6 +265,12 @@ class FollowUpFrame(Strict):
         if not value.endswith("?") or value.count("?") > 2 or value != " ".join(value.split()):
             raise ValueError("a frame is one question ending in '?', single-spaced")
         return value
+
+    @model_validator(mode="after")
+    def _points_somewhere(self) -> FollowUpFrame:
+        if self.any_point and not self.needs:
+            raise ValueError(f"frame {self.id}: any_point needs the kinds of point it follows (needs: [choice, ...])")
+        return self
 
 
 class ItemBank(Strict):

@@ -97,7 +97,8 @@ _PRONOUNS = {
     "mine": "yours", "myself": "yourself", "we": "you", "we're": "you're", "we'd": "you'd", "we've": "you've",
     "we'll": "you'll", "us": "you", "our": "your", "ours": "yours", "ourselves": "yourselves",
 }
-_PRONOUN = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_PRONOUNS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+# Not inside a name: "us-east-1" stays a region.
+_PRONOUN = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in sorted(_PRONOUNS, key=len, reverse=True)) + r")\b(?!-)", re.IGNORECASE)
 # "I" and "we" become "you"; "we" already agrees with the verbs "you" takes, "I" does not.
 _AGREEMENT = ((re.compile(r"\byou was\b", re.IGNORECASE), "you were"), (re.compile(r"\byou am\b", re.IGNORECASE), "you are"),
               (re.compile(r"\bwas you\b", re.IGNORECASE), "were you"))
@@ -109,7 +110,22 @@ _AND = re.compile(r"\s+(?:and|but)\s+")
 _UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->|\w_\w")  # code identifiers read badly aloud
 # A pronoun whose antecedent stayed in the answer: "you rehearse it once at 10%", "every new one
 # lists three alternatives", "60 engineers can fund three of those" leave the listener asking what.
-_LOST_ANTECEDENT = re.compile(r"\b(?:it|its|they|them|their|those|these)\b(?!-)|\b(?:new|other|every|each) one\b", re.IGNORECASE)
+# "you turned that into a guardrail" and "you mapped that against ..." too: "that" as the object.
+_LOST_ANTECEDENT = re.compile(
+    r"\b(?:it|its|they|them|their|those|these|he|she|him|her|his|hers)\b(?!-)|\b(?:new|other|every|each) one\b"
+    r"|\b(?:this|that)\s+(?:into|against|to|for|with|on|from|over|up|out|down|back|off|away|through)\b|\b(?:this|that)$"
+    r"|\b(?:left|joined|in|at|from|on|for|to|with|of|about|into)\s+(?:this|that)\b",  # "you left that org"
+    re.IGNORECASE,
+)
+# A clause that only frames the story ("the real question is the exit cost", "SMS is the one that
+# hurts", "the SLI that matters is completeness") names no act, choice or mechanism to ask about.
+_FRAMING = re.compile(
+    r"\b(?:is|was|are|were)\s+(?:(?:the|a|an)\s+)?(?:real\s+|main\s+|key\s+|only\s+|big\s+|hard\s+|whole\s+)?"
+    r"(?:one|ones|question|point|thing|problem|issue|evidence|answer|reason|lesson|part|catch|trick|story)\b"
+    r"|^the\s+(?:real|main|key|only|whole|hard|big)\s+(?:question|point|thing|problem|issue|part)\b"
+    r"|^the\s+[\w-]+\s+that\s+(?:matters|mattered|counts|counted)\b",
+    re.IGNORECASE,
+)
 _LEAD = re.compile(r"^(?:and|but|so|then|also|plus|or)\s+", re.IGNORECASE)
 # A clause said back must open with its subject: a pronoun, a determiner or a name. "found 70% of
 # pages came from ..." (a clause split off after "and") has lost its subject and reads as garble;
@@ -137,10 +153,15 @@ def points_from(detail: str) -> list[str]:
     clauses = [part for c in clauses for part in (_AND.split(c) if len(c.split()) > MAX_POINT_WORDS else [c])]
     clauses = [_LEAD.sub("", c) for c in clauses if not c.endswith("...")]
     clauses = [c for c in clauses if 4 <= len(c.split()) <= MAX_POINT_WORDS and not _UNSAYABLE.search(c)
-               and not _LOST_ANTECEDENT.search(c) and _whole(c)
+               and not _LOST_ANTECEDENT.search(c) and not _frames_only(c) and _whole(c)
                and detect(c).specificity >= MIN_POINT_SPECIFICITY]
     clauses.sort(key=lambda c: (-detect(c).specificity, abs(len(c.split()) - 10)))
     return list(dict.fromkeys(_second_person(c) for c in clauses))
+
+
+def _frames_only(clause: str) -> bool:
+    # "I was the one who wrote the rollback plan" is an act of the candidate's, not framing.
+    return bool(_FRAMING.search(clause)) and clause.split()[0].lower() not in {"i", "we", "you"}
 
 
 def _second_person(best: str) -> str:

@@ -6,6 +6,9 @@ Three ways to compose it, best first:
 - fits     a frame that points back ("Who had to say yes for that?") after a point of a kind it
            needs, close in meaning (cosine >= POINT_FIT). Among the open signals that are as weak
            as the weakest, the weakest one wins unless another fits clearly better (SIGNAL_MARGIN).
+- about    a frame that asks about the point itself, with no topic of its own ("How did you know
+           that was the right call?", `any_point`), after the best point of a kind it needs,
+           whatever their cosine; tried on the candidate signals weakest first. Recorded as "fits".
 - bridge   the point as context, then a frame that stands alone, asking about another aspect of
            the same work: "You mentioned that X. In that same migration, how ...?". The bridge
            says the question moves on, so the pair need not be close in meaning.
@@ -92,6 +95,28 @@ def best_fit(embedder, points: list[tuple[str, str]], frames: list, known=None) 
     return float(fit[i, j]), points[i], questions[j]
 
 
+# What the candidate would do is a plan, not something that happened: "You mentioned that you'd
+# lead with impact. Who objected to that?" presumes it was done.
+_PLAN = re.compile(r"^you(?:'d|'ll| would| will)\s+(?!\w+ed\b|been\b|spent\b|done\b)", re.IGNORECASE)
+
+
+def about_point(embedder, points: list[tuple[str, str]], frames: list, known=None) -> tuple[float, tuple[str, str], object] | None:
+    """(cosine, (detail, point), frame) for the first point (best first) that a frame asking about
+    the point itself (`any_point`) can follow, with the closest such frame; None when none can.
+    The point's rank, not its cosine to the frame, decides: such a frame has no topic to match."""
+    asks = [f for f in frames if getattr(f, "any_point", False) and is_question(f) and points_back(f)]
+    for detail, point in points:
+        if _PLAN.match(point) or "thing" in kinds(point):  # a bare noun phrase gives it nothing to ask about
+            continue
+        fitting = [f for f in asks if fits(points_back(f), kinds(point))]
+        if fitting:
+            vecs = encode_reusing(embedder, [point] + [f.text for f in fitting], known or {})
+            fit = vecs[1:] @ vecs[0]
+            j = int(fit.argmax())
+            return float(fit[j]), (detail, point), fitting[j]
+    return None
+
+
 def choose(candidates: Sequence[tuple[Signal, list, list[tuple[str, str]]]], embedder, exchange_fit, work: str, seed: int,
            panel: Panel, known=None) -> Choice:
     """The follow-up to ask. `candidates` are (signal, unasked frames, candidate points), weakest
@@ -104,6 +129,11 @@ def choose(candidates: Sequence[tuple[Signal, list, list[tuple[str, str]]]], emb
         for (fit, pair, frame), signal in scored:
             if fit >= max(POINT_FIT, top - SIGNAL_MARGIN):
                 return Choice(signal, frame, pair[0], pair[1], "fits", fit=fit)
+    for signal, frames, points in candidates:
+        found = about_point(embedder, points, frames, known)
+        if found is not None:
+            fit, (detail, point), frame = found
+            return Choice(signal, frame, detail, point, "fits", fit=fit)
     signal, frames, points = candidates[0]
     r = rng(seed, panel.slug, "followup-frame", signal.id)
     alone = [f for f in frames if not points_back(f)] or frames

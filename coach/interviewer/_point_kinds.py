@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 
-_PERSON = frozenset("you your they he she".split())
+# Who acts: "your team shipped" is the candidate's act, "your three largest renewals have" is not.
+_PERSON = frozenset("you they he she".split())
 _AUX_PRESENT = frozenset(
     """is are am isn't aren't has have hasn't haven't does do doesn't don't can can't cannot will won't
     would wouldn't should shouldn't could couldn't may might must needs need 's 're 'd 'll""".split()
@@ -102,11 +103,24 @@ def _verb_index(raw: list[str], words: list[str]) -> tuple[int, str] | None:
     return None
 
 
+_PARTICIPLE = frozenset("been done gone seen taken written given known spent built run shown grown chosen".split())
+
+
+# Past forms that are also the base form: "you'd put a queue in front" is a plan.
+_SAME_AS_BASE = frozenset("put set cut let hit hurt read shut split run".split())
+
+
+def _participle(word: str) -> bool:
+    return word.endswith("ed") or word in _PARTICIPLE or (word in _IRREGULAR_PAST and word not in _SAME_AS_BASE)
+
+
 def kinds(point: str) -> frozenset[str]:
     """The kinds of a said-back point (in the second person, as `point_from` gives it)."""
     raw = point.replace("’", "'").split()
     for suffix, aux in (("'re", "are"), ("'d", "would"), ("'ve", "have"), ("'ll", "will")):
         if raw and raw[0].lower().endswith(suffix):
+            if suffix == "'d" and len(raw) > 1 and _participle(raw[1].lower()):
+                aux = "had"  # "you'd spent a quarter" is past, not a plan
             raw[0:1] = [raw[0][: -len(suffix)], aux]
     words = [w.strip(".,;:!?").lower() for w in raw]
     words = [w[:-2] if w.endswith("'s") and w not in {"it's", "that's", "what's", "there's"} else w for w in words]
