@@ -58,8 +58,10 @@ def _frames(coach, panel, signal):
 
 @pytest.fixture
 def any_fit(monkeypatch):
-    """Say a point back whatever frame follows: the toy embedder's word overlap says nothing about
-    fit, so tests of the say-back mechanics switch the fit threshold off."""
+    """Say a point back whatever frame follows: saying back is off by default (blind grades), and the
+    toy embedder's word overlap says nothing about fit, so tests of the say-back mechanics switch it
+    on and the fit threshold off."""
+    monkeypatch.setattr("coach.interviewer._followup_choice.SAY_BACK", True)
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)
 
 
@@ -121,7 +123,11 @@ def test_a_point_that_fits_no_pointing_frame_is_not_said_back_and_the_frame_is_a
     frame = next(f for f in _frames(fake_coach, panel, signal) if f.id == bridged.provenance.source)
     assert bridged.composed_as == "bridge" and frame.bridge
     assert bridged.text.startswith(f"You mentioned that {bridged.answer_point}. In that same design, ")
-    monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)  # anything does
+    monkeypatch.setattr("coach.interviewer._followup_choice.BRIDGES", False)
+    monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)  # anything fits ...
+    alone = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
+    assert alone.composed_as == "alone" and not alone.answer_point  # ... but saying back is off by default
+    monkeypatch.setattr("coach.interviewer._followup_choice.SAY_BACK", True)
     said = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))
     assert said.composed_as == "fits" and said.answer_point and "In that same" not in said.text
 

@@ -73,6 +73,7 @@ def echo_draft(prompt, sampling) -> str:
 def coach(fake_settings, tmp_path, monkeypatch) -> Coach:
     # Every follow-up says a point of the answer back (any frame fits), so the answer's words reach
     # the model's prompt and its cache: the trace forget must remove.
+    monkeypatch.setattr("coach.interviewer._followup_choice.SAY_BACK", True)
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)
     data = data_dir_with_index(fake_settings, tmp_path / "data")
     cache = data / "cache"

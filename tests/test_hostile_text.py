@@ -66,7 +66,11 @@ def _point_is_clean(fu) -> None:
 
 
 @pytest.mark.parametrize("answer", hostile_answers())
-def test_composed_follow_ups_never_say_back_hostile_text(fake_coach, answer):
+def test_composed_follow_ups_never_say_back_hostile_text(fake_coach, answer, monkeypatch):
+    # Saying back is off by default; switched on with any frame fitting, a point is said back
+    # whenever one survives the filters, so hostile text would reach the follow-up.
+    monkeypatch.setattr("coach.interviewer._followup_choice.SAY_BACK", True)
+    monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)
     fu = fake_coach.follow_up("behavioral", QUESTION, answer, seed=3)
     assert fu.composition == "draft"
     _point_is_clean(fu)
