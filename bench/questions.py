@@ -5,7 +5,7 @@
   encode of the question.
 - A composed follow-up after a scored answer (`coach.follow_up()` with the session's scorecard,
   which carries the answer's sentence vectors as the scorer embedded them, so they are not
-  embedded twice; the frames' vectors are embedded once per panel, like the scorer's rubric)
+  embedded twice; the frames' vectors come with the warm-up, like the scorer's rubric)
   against the bare encode of the answer's sentences and the frames it compares.
 - Starting a session: what the web app's Start button waits for once the models are loaded.
 - The gated rewrite on the embedded model (COACH_REWRITE=on, which the default leaves off): the
