@@ -21,7 +21,7 @@ from coach.interviewer.followups import follow_up, recheck
 from coach.root import Coach
 from coach.corpus.schema import PANEL_SLUGS
 from coach.seeding import derive
-from coach.evals.base import SuiteResult, load_fixture
+from coach.evals.base import SuiteResult, embed_together, load_fixture
 
 
 class FollowUpCase(BaseModel):
@@ -84,6 +84,7 @@ def run(
     fixtures = load_followup_fixtures(coach.settings.evals_dir / "fixtures", corpus, panels)
     rows: list[dict] = []
     failures: list[dict] = []
+    embed_together(coach.embedder, [case.answer for fx in fixtures.values() for case in fx.cases[:per_panel]])
     for slug, fx in fixtures.items():
         questions = {q.id: q for q in corpus.panel(slug).sample_questions}
         bank = corpus.items.get(slug)

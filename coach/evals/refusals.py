@@ -23,7 +23,7 @@ from pathlib import Path
 from coach.corpus.loader import Corpus
 from coach.corpus.schema import PANEL_SLUGS
 from coach.errors import EvalError
-from coach.evals.base import load_fixture
+from coach.evals.base import embed_together, load_fixture
 from coach.scoring.evidence import EvidenceScorer
 from coach.scoring.text import split_sentences
 from coach.scoring.topic import TopicReference, topic_reference
@@ -85,6 +85,10 @@ def run(scorer: EvidenceScorer, corpus: Corpus, fixtures_dir: Path, panels: tupl
 
     refused = ordered = 0
     pairs = load_pairs(fixtures_dir, panels)
+    probes_on, probes_off = load_probes(fixtures_dir, panels)
+    junk = off_topic_junk(fixtures_dir)
+    embed_together(scorer.embedder, [t for p in pairs for t in (p["concrete"], p["hollow"])]
+                   + [p["text"] for p in probes_on + probes_off + junk])
     on_topic: list[tuple[float, str]] = []
     for pair in pairs:
         panel = corpus.panel(pair["panel"])
@@ -100,7 +104,6 @@ def run(scorer: EvidenceScorer, corpus: Corpus, fixtures_dir: Path, panels: tupl
         if c <= h:
             fail({**pair, "id": f"{pair['id']}:hollow"}, f"concrete answer on {pair['topic']} not above its hollow twin: {c} <= {h}")
 
-    probes_on, probes_off = load_probes(fixtures_dir, panels)
     probe_refused = probe_scored = 0
     for probe in probes_on:
         card = scorer.score(corpus.panel(probe["panel"]), probe["text"])
@@ -108,7 +111,7 @@ def run(scorer: EvidenceScorer, corpus: Corpus, fixtures_dir: Path, panels: tupl
         if card.abstained:
             probe_refused += 1
             fail(probe, f"refused an on-topic probe: {card.abstain_reason}")
-    off_topic = [(round(topic_contrast(reference, scorer, j["text"]), 4), j["id"]) for j in off_topic_junk(fixtures_dir)]
+    off_topic = [(round(topic_contrast(reference, scorer, j["text"]), 4), j["id"]) for j in junk]
     for probe in probes_off:
         card = scorer.score(corpus.panel(probe["panel"]), probe["text"])
         off_topic.append((round(topic_contrast(reference, scorer, probe["text"]), 4), probe["id"]))

@@ -17,10 +17,9 @@ from scipy.stats import spearmanr
 from coach.corpus.loader import Corpus
 from coach.corpus.schema import PANEL_SLUGS
 from coach.scoring.evidence import EvidenceScorer
-from coach.scoring.grader_text import sanitise
 from coach.scoring.text import split_sentences
 from coach.evals import alignment, refusals
-from coach.evals.base import SuiteResult, load_fixture
+from coach.evals.base import SuiteResult, embed_together, load_fixture
 from coach.evals.grader_probes import GraderProbes, false_flags, sample
 from coach.evals import fit_attribution, precision
 
@@ -67,7 +66,7 @@ def run(
     measures: dict[str, float | None] = {}  # graded answer id -> its on-subject measure (own question)
     labels = precision.load_labels(fixtures_dir)
     candidates: list[fit_attribution.Answer] = []  # quote candidates, for the cross-validated attribution figures
-    _embed_together(scorer, [a["text"] for fx in fixtures.values() for a in fx["answers"]])
+    embed_together(getattr(scorer, "embedder", None), [a["text"] for fx in fixtures.values() for a in fx["answers"]])
 
     for slug, fx in fixtures.items():
         panel = corpus.panel(slug)
@@ -179,16 +178,6 @@ def run(
                  **({**grader.details(), "graded_sentences": sentences, "grader_false_flags": false_flagged} if grader else {})},
         seconds=time.perf_counter() - started,
     )
-
-
-def _embed_together(scorer, answers: list[str]) -> None:
-    """Embed the sentences of every graded answer in one call before scoring them one by one. The
-    model pads each batch to its longest text: one answer's sentences (8 to 60 tokens) in batches of
-    16 are 86 % padding, all answers' sentences sorted by length together 5 % (measured on the
-    fixtures). The vectors are the same; this run's memo serves them to each score."""
-    embedder = getattr(scorer, "embedder", None)
-    if embedder is not None:
-        embedder.encode(list(dict.fromkeys(s for a in answers for s in split_sentences(sanitise(a).text))))
 
 
 def _junk(scorer, corpus, fixtures_dir, panels, failures) -> tuple[int, int]:

@@ -88,36 +88,44 @@ def signal_parts(vecs: np.ndarray, sim: np.ndarray, signal_rows: list[np.ndarray
     return SignalParts(sim=sim, indicator_max=ind_max, indicator_mean=ind_mean, strong=strong, weak=weak, words=words)
 
 
-def _excl(m: np.ndarray, i: int, j: int) -> float:
-    others = np.delete(m[i], j)
-    return float(m[i, j] - others.max()) if others.size else 0.0
+def _excl(m: np.ndarray) -> np.ndarray:
+    """Each entry minus the largest other entry of its row (0 with one column): how far a signal
+    stands out from the rest for that sentence."""
+    n, k = m.shape
+    if k < 2:
+        return np.zeros_like(m, dtype=float)
+    order = np.argsort(m, axis=1, kind="stable")
+    rows = np.arange(n)
+    top, second = m[rows, order[:, -1]], m[rows, order[:, -2]]
+    other = np.where(np.arange(k)[None, :] == order[:, -1][:, None], second[:, None], top[:, None])
+    return m - other
 
 
 def candidates(parts: SignalParts, evidence: np.ndarray, summed: list[set[int]], levels: list[int],
                specificity: list[float], detector_share: np.ndarray) -> Candidates:
     """The candidates of every signal at level 1 or more: its sentences with evidence > 0.
     `evidence` is (sentences, signals), `summed` the sentences behind each signal's level and
-    `detector_share` the share of each signal's detectors that fire on each sentence."""
-    pairs, rows = [], []
-    best_evidence = evidence.max(axis=1) if evidence.size else np.zeros(0)
-    for j, level in enumerate(levels):
-        if not level:
-            continue
-        for i in np.nonzero(evidence[:, j] > 0)[0]:
-            i = int(i)
-            f = {
-                "sim": parts.sim[i, j], "sim_gap": parts.sim[i].max() - parts.sim[i, j], "sim_excl": _excl(parts.sim, i, j),
-                "evidence": evidence[i, j], "specificity": specificity[i], "detectors": detector_share[i, j],
-                "evidence_share": evidence[i, j] / best_evidence[i], "summed": float(i in summed[j]),
-                "words": parts.words[i, j], "words_gap": parts.words[i, j] - parts.words[i].max(),
-                "indicator_max": parts.indicator_max[i, j], "indicator_max_excl": _excl(parts.indicator_max, i, j),
-                "indicator_mean": parts.indicator_mean[i, j], "indicator_mean_excl": _excl(parts.indicator_mean, i, j),
-                "strong": parts.strong[i, j], "strong_excl": _excl(parts.strong, i, j),
-                "weak": parts.weak[i, j], "weak_excl": _excl(parts.weak, i, j),
-            }
-            pairs.append((i, j))
-            rows.append([float(f[name]) for name in FEATURES])
-    return Candidates(pairs, np.array(rows, dtype=float).reshape(len(rows), len(FEATURES)))
+    `detector_share` the share of each signal's detectors that fire on each sentence. Computed for
+    all pairs at once: a score has a few hundred of them, and the eval scores thousands of answers."""
+    pairs = [(int(i), j) for j, level in enumerate(levels) if level for i in np.nonzero(evidence[:, j] > 0)[0]]
+    if not pairs:
+        return Candidates([], np.zeros((0, len(FEATURES))))
+    ii = np.array([i for i, _ in pairs])
+    jj = np.array([j for _, j in pairs])
+    best_evidence = evidence.max(axis=1)
+    in_summed = np.array([float(i in summed[j]) for i, j in pairs])
+    spec = np.asarray(specificity, dtype=float)
+    f = {
+        "sim": parts.sim[ii, jj], "sim_gap": parts.sim.max(axis=1)[ii] - parts.sim[ii, jj], "sim_excl": _excl(parts.sim)[ii, jj],
+        "evidence": evidence[ii, jj], "specificity": spec[ii], "detectors": detector_share[ii, jj],
+        "evidence_share": evidence[ii, jj] / best_evidence[ii], "summed": in_summed,
+        "words": parts.words[ii, jj], "words_gap": parts.words[ii, jj] - parts.words.max(axis=1)[ii],
+        "indicator_max": parts.indicator_max[ii, jj], "indicator_max_excl": _excl(parts.indicator_max)[ii, jj],
+        "indicator_mean": parts.indicator_mean[ii, jj], "indicator_mean_excl": _excl(parts.indicator_mean)[ii, jj],
+        "strong": parts.strong[ii, jj], "strong_excl": _excl(parts.strong)[ii, jj],
+        "weak": parts.weak[ii, jj], "weak_excl": _excl(parts.weak)[ii, jj],
+    }
+    return Candidates(pairs, np.column_stack([np.asarray(f[name], dtype=float) for name in FEATURES]))
 
 
 def choose_quotes(cands: Candidates, summed: list[set[int]], settings: Attribution, cap: int) -> list[list[int]]:
