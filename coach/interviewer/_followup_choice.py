@@ -56,6 +56,12 @@ SAY_BACK = False
 ALONE_MARGIN = 0.08
 
 
+def uses_points() -> bool:
+    """Whether a follow-up can say a point of the answer back at all: with both ways off, finding
+    the answer's points is work nothing reads."""
+    return SAY_BACK or BRIDGES
+
+
 @dataclass(frozen=True)
 class Choice:
     signal: Signal

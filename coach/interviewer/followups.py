@@ -27,7 +27,7 @@ from coach.errors import UserInputError
 from coach.interviewer._answer_text import candidate_points, pick_detail, refers_to, say_back
 from coach.interviewer._best_of_n import GenerationProvenance
 from coach.interviewer._checks import shares_run, surface_problem
-from coach.interviewer._followup_choice import CANDIDATE_SIGNALS, STRENGTH_MARGIN, choose, work_named
+from coach.interviewer._followup_choice import CANDIDATE_SIGNALS, STRENGTH_MARGIN, choose, uses_points, work_named
 from coach.interviewer._reference import SHOT_DUPLICATE, encode, max_similarity
 from coach.interviewer._rewrite import Spoken, rewrite
 from coach.interviewer.questions import Question, check_level
@@ -124,7 +124,7 @@ def follow_up(
     candidates = []
     for signal in candidate_signals(panel, card, coverage, avoid):
         frames = frames_for(panel, signal, bank, level)
-        points = candidate_points(answer, signal_text(signal), embedder, known)
+        points = candidate_points(answer, signal_text(signal), embedder, known) if uses_points() else []
         candidates.append((signal, _unasked(frames, [q_text, *asked]), points))
     work = work_named(panel, q_text)
     choice = choose(candidates, embedder, lambda pool: _fit(embedder, pool, q_text, answer, known), work, seed, panel, known)
