@@ -166,10 +166,12 @@ class Coach:
     def warm_up(self) -> None:
         """Load the embedding model and embed what scoring and follow-ups read besides the answer;
         with the disk vector cache, a later process reads those vectors instead of computing them."""
+        from coach.interviewer import _rewrite
         from coach.interviewer.followups import prepare
 
         self.evidence_scorer.prepare(list(self.corpus.panels.values()))
         prepare(self)
+        _rewrite.prepare(self)  # only when rewriting is on for this backend
 
     def search(self, query: str, panel: str | None = None, kind: str | None = None, k: int = 5, mmr: bool = False) -> list[Hit]:
         return self.retriever.search(query, panel=panel, kind=kind, k=k, mmr=mmr)

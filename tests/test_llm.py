@@ -264,6 +264,26 @@ def test_embedded_backend_is_reproducible_and_loaded_once():
     assert backend.llama is create_backend(Settings()).llama
 
 
+@pytest.mark.slow
+def test_the_embedded_backend_evaluates_a_prompts_fixed_head_once_and_stays_reproducible():
+    from coach.llm import _prefix
+
+    backend = create_backend(Settings())
+    prompt = _question()
+    assert len(prompt.head) > 200 and prompt.text.startswith(prompt.head) and "{" not in prompt.head
+    sampling = Sampling(temperature=0.7, max_tokens=24, seed=5, stop=load_prompt("rewrite", "completion", PROMPTS).stop)
+    first = backend.generate(prompt, sampling)
+    # Other prompts in between (another head, and none) leave their own state in the context.
+    backend.generate(replace(prompt, text=prompt.text.replace("Draft:", "Note:"), head=""), replace(sampling, seed=6))
+    other = load_prompt("rewrite", "completion", PROMPTS).render_from(**{**REWRITE_VARS, "draft": "Which tier fails first?"})
+    backend.generate(other, replace(sampling, seed=7))
+    assert backend.generate(prompt, sampling).text == first.text
+    skipped = _prefix.start(backend.llama, prompt.text, prompt.head)
+    assert skipped >= _prefix.MIN_TOKENS and backend.llama.n_tokens == skipped
+    # A text that does not start with the head starts from an empty context.
+    assert _prefix.start(backend.llama, "Note: " + prompt.text, prompt.head) == 0 and backend.llama.n_tokens == 0
+
+
 # --- a real OpenAI-compatible server (llama.cpp; the `llama_server` fixture is in conftest) -----
 
 

@@ -56,6 +56,16 @@ def test_completion_rewrite_prompt_ends_where_the_model_says_the_draft_again():
     assert "\n" in prompt.stop and prompt.stop_after == ("?",)
 
 
+def test_a_completion_prompts_head_is_its_text_before_the_first_placeholder():
+    from coach.llm.prompts import fixed_head
+
+    prompt = load_prompt("rewrite", "completion", PROMPTS)
+    rendered = prompt.render(**_values(prompt, draft="Which tier gives out first?"))
+    # The examples come before the variables, so every rewrite shares them.
+    assert rendered.text.startswith(rendered.head) and rendered.head.count("Spoken:") == 2
+    assert fixed_head("{a} and {b}") == "" and fixed_head("x {{y}} {z}") == "x {y} "
+
+
 @pytest.mark.parametrize("prompt_id", PROMPT_IDS)
 @pytest.mark.parametrize("style", STYLES)
 def test_missing_variable_is_named(prompt_id, style):

@@ -91,3 +91,18 @@ def test_after_warm_up_a_score_and_its_follow_up_embed_only_the_answer(tmp_path)
     scored = embedder.encoded
     coach.follow_up("behavioral", "Tell me about a migration you led.", answer, seed=1, scorecard=card)
     assert embedder.encoded - scored < 10  # no frame or signal text of the panel: those came with the warm-up
+
+
+@pytest.mark.parametrize(("rewrite", "prepared"), [("on", True), ("off", False)])
+def test_warm_up_prepares_the_rewrite_prompt_only_when_rewriting_is_on(tmp_path, rewrite, prepared):
+    class Preparing(FakeBackend):
+        def prepare(self, prompt):
+            self.prepared.append(prompt)
+
+    backend = Preparing([])
+    backend.prepared = []
+    coach = Coach(Settings(data_dir=tmp_path, embedding_model=FAKE_EMBEDDING_MODEL, rewrite=rewrite), backend=backend)
+    coach.warm_up()
+    assert [p.prompt_id for p in backend.prepared] == (["rewrite"] if prepared else [])
+    if prepared:  # the head is what every rewrite shares: the instruction and the worked examples
+        assert backend.prepared[0].head.count("Spoken:") == 2 and not backend.calls

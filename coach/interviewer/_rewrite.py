@@ -84,6 +84,14 @@ def wants_rewrite(coach: Coach) -> bool:
     return mode == "on"
 
 
+def prepare(coach: Coach) -> None:
+    """Warm-up: let the backend do its once-per-process work for the rewrite prompt (the embedded
+    model evaluates the few-shot examples every rewrite starts with)."""
+    if wants_rewrite(coach):
+        prompt = coach.prompt(PROMPT_ID, coach.backend.style)
+        coach.backend.prepare(prompt.render_from(panel_name="", level="", signal_name="", kind="", draft="", focus=""))
+
+
 def numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 

@@ -51,6 +51,9 @@ class RenderedPrompt:
     style: Style
     text: str = ""
     messages: tuple[Message, ...] = ()
+    # The start of `text` that is the same for every rendering of the prompt (the template up to
+    # its first placeholder): a backend may evaluate it once and reuse that work.
+    head: str = ""
 
     def cache_text(self) -> str:
         if self.style == "completion":
@@ -99,6 +102,9 @@ class LLMBackend(ABC):
     @abstractmethod
     def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
         """Return (text, completion_tokens). Raise `BackendError` on any failure; never invent text."""
+
+    def prepare(self, prompt: RenderedPrompt) -> None:
+        """Work done once per process for a prompt before its first call (warm-up); none by default."""
 
     def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
         """`repeat` only matters to the record/replay cache (several draws with one seed); plain
@@ -188,6 +194,9 @@ class BackendWrapper(LLMBackend):
 
     def generate(self, prompt: RenderedPrompt, sampling: Sampling, repeat: int = 0) -> Generation:
         return self.inner.generate(prompt, sampling, repeat=repeat)
+
+    def prepare(self, prompt: RenderedPrompt) -> None:
+        self.inner.prepare(prompt)
 
     def generate_many(
         self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling], repeat: int = 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from coach.config import Settings
 from coach.errors import BackendError
-from coach.llm import streaming
+from coach.llm import _prefix, streaming
 from coach.llm.base import LLMBackend, RenderedPrompt, Sampling
 
 N_CTX = 2048
@@ -182,6 +182,7 @@ def _close_models() -> None:
             decoder.close()
         _DECODERS.clear()
         for llm in _MODELS.values():
+            _prefix.forget(llm)
             llm.close()
         _MODELS.clear()
 
@@ -231,11 +232,11 @@ class EmbeddedBackend(LLMBackend):
     def _generate(self, prompt: RenderedPrompt, sampling: Sampling) -> tuple[str, int]:
         llm = self.llama
         with _LOCK:
-            # Start from an empty context. Reusing the previous call's KV prefix evaluates the
-            # prompt in different batch shapes, which nudges the logits: measured on the question
-            # prompt, 6 of 6 seeds then gave a different text than from a fresh context. One prompt
-            # evaluation per call is the price of "same seed, same prompt, same text".
-            llm.reset()
+            # Start from an empty context, or from a snapshot of the prompt's fixed head: reusing
+            # the previous call's KV prefix evaluates the prompt in different batch shapes, which
+            # nudges the logits (measured on the question prompt: 6 of 6 seeds then gave a
+            # different text than from a fresh context). "Same seed, same prompt, same text".
+            _prefix.start(llm, prompt.text, prompt.head)
             sink = streaming.active()
             try:
                 out = llm.create_completion(
@@ -260,6 +261,11 @@ class EmbeddedBackend(LLMBackend):
                     "Retry; if it repeats, set COACH_BACKEND=openai and run the model in a server.",
                 ) from err
         return out["choices"][0]["text"], int(out["usage"]["completion_tokens"])
+
+    def prepare(self, prompt: RenderedPrompt) -> None:
+        """Evaluate the prompt's fixed head now, so its first call does not wait for it."""
+        with _LOCK:
+            _prefix.start(self.llama, prompt.text, prompt.head)
 
     def _generate_many(self, prompts: Sequence[RenderedPrompt], samplings: Sequence[Sampling]) -> list[tuple[str, int]]:
         if len(prompts) == 1:

@@ -72,7 +72,7 @@ class Prompt:
         clean = {name: _as_text(self, name, value) for name, value in values.items()}
         rendered = [(role, template.format(**clean)) for role, template in self.parts]
         if self.style == "completion":
-            return RenderedPrompt(self.id, self.hash, "completion", text=rendered[0][1])
+            return RenderedPrompt(self.id, self.hash, "completion", text=rendered[0][1], head=fixed_head(self.parts[0][1]))
         messages = tuple(Message(role, text) for role, text in rendered)  # type: ignore[arg-type]
         return RenderedPrompt(self.id, self.hash, "chat", messages=messages)
 
@@ -95,6 +95,16 @@ class Prompt:
             "hash": self.hash,
             "path": self.path.name,
         }
+
+
+def fixed_head(template: str) -> str:
+    """The text every rendering of `template` starts with: its literal text before the first placeholder."""
+    head = []
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        head.append(literal)
+        if field is not None:
+            break
+    return "".join(head)
 
 
 def _as_text(prompt: Prompt, name: str, value: object) -> str:
