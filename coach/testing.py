@@ -88,8 +88,8 @@ class FakeBackend(LLMBackend):
                 f"The fake backend has no replies left (call {len(self.calls)}, prompt {prompt.prompt_id!r}).",
                 "Give FakeBackend more replies, or check why the code under test calls the model again.",
             )
-        if sink := streaming.active():  # as a real backend streams: a piece per word
-            return streaming.relay(re.findall(r"\S+\s*|\s+", text), sink, prompt.prompt_id)
+        if streaming.streams():  # as a real backend streams: a piece per word
+            return streaming.relay(re.findall(r"\S+\s*|\s+", text), streaming.active(), prompt.prompt_id)
         return text, len(text.split())
 
 

@@ -229,9 +229,11 @@ def test_a_rewrite_that_keeps_the_facts_is_shown_and_labelled(fake_coach, any_fi
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (lambda d: re.sub(r"\d+", lambda m: str(int(m.group()) + 1), d, count=1), "drops a number"),
+        # A backend that streams stops at the first problem that shows (here the new number, and
+        # "Tell me"), so either reason may be the one recorded.
+        (lambda d: re.sub(r"\d+", lambda m: str(int(m.group()) + 1), d, count=1), ("drops a number", "adds a number")),
         (lambda d: d.rstrip("?") + " at 5,000 requests a second?", "adds a number"),
-        (lambda d: "Tell me about your favourite programming language and why you like it so much?", "drops a number"),
+        (lambda d: "Tell me about your favourite programming language and why you like it so much?", ("drops a number", "changes who is speaking")),
         (lambda d: d, "same as the draft"),
         (lambda d: d.rstrip("?"), "does not end with '?'"),
         (lambda d: "You said " + d[0].lower() + d[1:], "puts words in the candidate's mouth"),
@@ -247,7 +249,7 @@ def test_a_rewrite_that_fails_the_gate_is_not_shown(fake_coach, change, reason, 
     fu = _fu(fake_coach, "system-design", "How does the catalog cope?", NUMBERED_ANSWER, _chat(change(draft)), seed=3,
              scorecard=_only(panel, signal.id))
     assert fu.composition == "draft" and fu.text == draft
-    assert any(r.startswith(reason) for r in fu.rewrite.rejections), fu.rewrite.rejections
+    assert any(r.startswith(reason) for r in fu.rewrite.rejections), fu.rewrite.rejections  # str or tuple of str
 
 
 def test_a_backend_failure_during_a_rewrite_is_an_error_not_a_silent_draft(fake_coach):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
+
 import pytest
 
 from coach import Coach
@@ -137,3 +139,46 @@ def test_with_the_real_model_a_focus_lifts_the_scenarios_it_is_about(coach):
     money = {e.id for e in bank.elements["scenario"] if "money" in e.tags}
     assert lifted & money, (q.text, q.provenance.focus_matched)
     assert surface_problem(q.text) is None
+
+
+def test_a_streamed_generation_stops_once_the_check_in_force_is_true():
+    from coach.llm import streaming
+    from coach.llm.base import RenderedPrompt, Sampling
+
+    backend = FakeBackend(lambda p, s: "I fail over first, because I am not the only one who waits for the order?")
+    prompt = RenderedPrompt("rewrite", "h", "completion", text="Draft: x\nSpoken:")
+    whole = backend.generate(prompt, Sampling(seed=1))
+    with streaming.speech(), streaming.stop_when(lambda so_far: "because" in so_far):
+        cut = backend.generate(prompt, Sampling(seed=1))
+    assert whole.text.endswith("order?") and cut.text == "I fail over first, because " and cut.tokens == 5
+    with streaming.stop_when(lambda so_far: True):  # not speech: nothing streams, nothing is cut
+        assert backend.generate(prompt, Sampling(seed=1)).text == whole.text
+
+
+@pytest.mark.parametrize("rewrite", [
+    "I fail over first, because I am not the only one who has to wait for the order to come in?",
+    "You said it takes effect only once; which SLIs would you page on for it?",
+    "Your 40 gateways and 12 regions each enforce the limit; how accurate does it need to be?",
+    "Your gateways enforce the limit through Kubernetes sidecars, Envoy filters and Redis clusters; how accurate?",
+    " ".join(["very"] * 70) + "?",
+])
+def test_a_rewrite_cut_short_is_refused_for_what_the_whole_would_be(rewrite):
+    from coach.interviewer._rewrite import gate_problem, partial_problem
+
+    draft = "Your gateways enforce a per-tenant limit of 1,000 requests per second. How accurate does the limit need to be?"
+    vec = np.ones(4, dtype=np.float32) / 2
+    embedder = FakeEmbedderLike(vec)
+    cut = next(rewrite[:i] for i in range(1, len(rewrite) + 1) if partial_problem(rewrite[:i], draft, ""))
+    assert len(cut) < len(rewrite)  # the problem shows before the end
+    # What settled the cut text also refuses the whole, so stopping there loses no rewrite.
+    reason = gate_problem(cut, draft, "", (vec, 0.0), embedder, [], np.zeros((0, 4)))
+    assert reason == partial_problem(cut, draft, "")
+    assert gate_problem(rewrite, draft, "", (vec, 0.0), embedder, [], np.zeros((0, 4))) is not None
+
+
+class FakeEmbedderLike:
+    def __init__(self, vec):
+        self.vec = vec
+
+    def encode_one(self, text):
+        return self.vec

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from coach.corpus.schema import Panel, Signal
 from coach.interviewer._answer_text import terms
 from coach.interviewer._best_of_n import Draws, GenerationProvenance
-from coach.interviewer._checks import clean, shares_run, surface_problem
+from coach.interviewer._checks import clean, shares_run, surface_problem, words
 from coach.interviewer._reference import SESSION_DUPLICATE, encode, max_similarity
 from coach.llm import streaming
 from coach.scoring.grader_text import is_grader_text
@@ -39,6 +39,7 @@ CANDIDATES = {"chat": 3, "completion": 1}
 TEMPERATURE = 0.4
 MAX_TOKENS = 90
 MAX_NEW_TERMS = 2
+MAX_WORDS = 60
 MIN_TERMS_KEPT = 0.6
 # A rewrite that repeats this many words in a row of the prompt's instructions is reciting them
 # (an answer or a confused model asked it to), not asking a question.
@@ -96,11 +97,36 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
+def partial_problem(text: str, draft: str, focus: str) -> str | None:
+    """A problem that the words written so far already settle: more words can only add to it, so
+    the whole rewrite would be refused for it too, and the backend may stop there. The last word
+    may still be growing ("2,0" of "2,000"), so it is left out."""
+    settled = " ".join(text.split()[:-1])
+    if not settled:
+        return None
+    if len(words(settled)) > MAX_WORDS:
+        return f"too long (over {MAX_WORDS} words)"
+    if numbers(settled) - numbers(draft) - numbers(focus):
+        return "adds a number"
+    if len(_ATTRIBUTION.findall(settled)) > len(_ATTRIBUTION.findall(draft)):
+        return "puts words in the candidate's mouth"
+    if len(_FIRST_PERSON.findall(settled)) > len(_FIRST_PERSON.findall(draft)):
+        return "changes who is speaking"
+    new = {t for t in terms(settled) - terms(draft) - terms(focus) if not t[0].isdigit()}
+    if len(new) > MAX_NEW_TERMS:
+        return "adds facts"
+    return None
+
+
 def gate_problem(text: str, draft: str, focus: str, signal_vecs: tuple[np.ndarray, float], embedder,
                  asked: Sequence[str], asked_vecs: np.ndarray, instructions: str = "") -> str | None:
     """The first reason a rewrite may not be shown, or None. `instructions`: the prompt's own
     words without the draft, which a rewrite never repeats."""
-    problem = surface_problem(text, 6, 60)
+    if not text.endswith("?"):  # perhaps cut short by the backend: say what settled it
+        problem = partial_problem(text, draft, focus)
+        if problem:
+            return problem
+    problem = surface_problem(text, 6, MAX_WORDS)
     if problem:
         return problem
     if instructions and shares_run(text, instructions, PROMPT_RUN) and not shares_run(text, draft, PROMPT_RUN):
@@ -154,7 +180,10 @@ def rewrite(coach: Coach, draft: str, *, kind: str, panel: Panel, signal: Signal
     asked = [a for a in asked if a and a.strip()]
     asked_vecs = encode(embedder, asked)
     passed = []
-    with streaming.speech():  # the candidate reads these words: an interface may show them as they come
+    # The candidate reads these words: an interface may show them as they come. A rewrite that has
+    # already failed the gate is not finished: the base model's failures show in their first
+    # words ("I fail over first, because ..."), and the rest would cost seconds.
+    with streaming.speech(), streaming.stop_when(lambda so_far: partial_problem(so_far, draft, focus or "") is not None):
         drawn = list(draws.draw([rendered] * n, samplings))
     for text, cand_seed in drawn:
         text = clean(text)

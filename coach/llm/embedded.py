@@ -237,7 +237,7 @@ class EmbeddedBackend(LLMBackend):
             # nudges the logits (measured on the question prompt: 6 of 6 seeds then gave a
             # different text than from a fresh context). "Same seed, same prompt, same text".
             _prefix.start(llm, prompt.text, prompt.head)
-            sink = streaming.active()
+            sink, stream = streaming.active(), streaming.streams()
             try:
                 out = llm.create_completion(
                     prompt.text,
@@ -246,9 +246,9 @@ class EmbeddedBackend(LLMBackend):
                     top_p=sampling.top_p,
                     stop=list(sampling.stop) or None,
                     seed=sampling.seed,
-                    stream=sink is not None,
+                    stream=stream,
                 )
-                if sink is not None:  # words the candidate will read, passed on as they are decoded
+                if stream:  # words the candidate will read, passed on as they are decoded
                     return streaming.relay((c["choices"][0]["text"] for c in out), sink, prompt.prompt_id)
             except ValueError as err:  # e.g. the prompt does not fit the context window
                 raise BackendError(
