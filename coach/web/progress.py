@@ -3,11 +3,7 @@ transcript to read and to download as Markdown and JSON."""
 
 from __future__ import annotations
 
-import atexit
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
@@ -20,21 +16,12 @@ from coach.render.history import history_markdown, session_choices
 from coach.render.markdown import transcript_markdown
 from coach.render.progress import progress_markdown
 from coach.render.transcript import render
-from coach.web.common import coach, shows_errors
+from coach.web.common import coach, offer, shows_errors
 
 ALL = "all"
 LISTED = 50  # sessions in the table; the picker holds them all
 CHARTS = ("Mock pass rate by ISO week", "Pooled level per signal over sessions", "Coverage: panel x signal")
 NO_SESSION = "*Choose a session to read its transcript and download it.*"
-_EXPORTS: list[Path] = []
-
-
-def _exports_dir() -> Path:
-    """One directory per process for the files offered for download, removed when it exits."""
-    if not _EXPORTS:
-        _EXPORTS.append(Path(tempfile.mkdtemp(prefix="coach-exports-")))
-        atexit.register(shutil.rmtree, _EXPORTS[0], True)
-    return _EXPORTS[0]
 
 
 @shows_errors
@@ -56,12 +43,10 @@ def open_session(session_id: str | None):
         return NO_SESSION, gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
     c = coach()
     session = c.load_session(session_id)
-    where = _exports_dir()
-    md = where / f"session-{session.id}.md"
-    md.write_text(render(session), encoding="utf-8")
-    doc = where / f"session-{session.id}.json"
-    doc.write_text(json.dumps(session_document(c, session.id), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return transcript_markdown(session), gr.update(value=str(md), interactive=True), gr.update(value=str(doc), interactive=True)
+    md = offer(f"session-{session.id}.md", render(session), [session.id])
+    doc = offer(f"session-{session.id}.json",
+                json.dumps(session_document(c, session.id), indent=2, ensure_ascii=False) + "\n", [session.id])
+    return transcript_markdown(session), gr.update(value=md, interactive=True), gr.update(value=doc, interactive=True)
 
 
 def progress_tab():
