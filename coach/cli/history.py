@@ -142,7 +142,7 @@ def resume(
 
 @app.command("export")
 def export_cmd(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the JSON here instead of to standard output.")) -> None:
-    """Export every saved session and story as one versioned JSON file (format staff-coach-history)."""
+    """Export every saved session, story and loop as one versioned JSON file (format staff-coach-history)."""
     from coach.history.exchange import export_history
 
     doc = export_history(make_coach().store)
@@ -151,13 +151,13 @@ def export_cmd(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Wri
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    typer.echo(f"exported {len(doc['sessions'])} session(s) and {len(doc['stories'])} story(ies) to {out}")
+    typer.echo(f"exported {len(doc['sessions'])} session(s), {len(doc['stories'])} story(ies) and {len(doc['loops'])} loop(s) to {out}")
 
 
 @app.command("import")
 def import_cmd(file: Path = typer.Argument(..., metavar="FILE", help="A file written by `coach export`.")) -> None:
-    """Import sessions and stories from an export file: all of them or, if any field is invalid,
-    none. Sessions and stories already saved are skipped."""
+    """Import sessions, stories and loops from an export file: all of them or, if any field is
+    invalid, none. Those already saved are skipped."""
     from coach.history.exchange import import_history
 
     report = import_history(make_coach().store, file)
@@ -167,6 +167,9 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE", help="A file wri
     if report.stories_imported or report.stories_skipped:
         typer.echo(f"imported {len(report.stories_imported)} story(ies)"
                    + (f", skipped {len(report.stories_skipped)} already saved" if report.stories_skipped else ""))
+    if report.loops_imported or report.loops_skipped:
+        typer.echo(f"imported {len(report.loops_imported)} loop(s)"
+                   + (f", skipped {len(report.loops_skipped)} already saved" if report.loops_skipped else ""))
 
 
 @app.command()
