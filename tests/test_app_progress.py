@@ -16,11 +16,14 @@ def test_a_finished_session_is_charted_read_and_downloaded(page):
 
     open_tab(page, "Progress")  # opening the tab refreshes it
     wait_text(page, "#progress-history", session, timeout=30_000)
-    for chart in ("#progress-pass-rate", "#progress-trends", "#progress-heatmap"):
+    for chart in ("#progress-pass-rate", "#progress-trends"):
         img = page.locator(f"{chart} img")
         img.wait_for(timeout=30_000)
         assert img.get_attribute("src").startswith("data:image/svg+xml;base64,")
         assert img.evaluate("el => el.complete && el.naturalWidth > 0")  # the browser drew it
+    heatmap = page.locator("#progress-heatmap table")  # the coverage heatmap: a table of coloured cells
+    heatmap.wait_for(timeout=30_000)
+    assert "system-design" in heatmap.inner_text() and heatmap.locator("td[style*='background']").count() > 0
     page.get_by_text("The same figures as tables").click()
     wait_text(page, "#progress-tables", r"Progress over \d+ scored session", timeout=30_000)
 

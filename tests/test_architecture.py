@@ -23,7 +23,7 @@ ALLOWED = {
     "practice": set(),
     "session": {"corpus", "interviewer", "scoring", "practice"},
     "render": {"corpus", "retrieval", "scoring", "session", "practice"},
-    "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session", "practice", "stories"},
+    "history": {"corpus", "retrieval", "llm", "scoring", "interviewer", "session", "practice", "loop", "stories"},
     "loop": {"corpus", "interviewer", "scoring", "session"},
     "stories": {"corpus", "retrieval", "llm", "scoring", "session"},
 }

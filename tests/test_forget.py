@@ -191,3 +191,40 @@ def test_the_cli_forgets_the_minilm_vectors_of_a_real_session(built_settings, em
     assert len(stored_keys(vectors)) == len(before) - deleted
     assert holding(data, GONE) == []
     assert [r.id for r in history(coach)] == [kept.id]
+
+
+def test_forget_and_story_removal_delete_the_web_apps_downloads_of_them(fake_settings, tmp_path, monkeypatch):
+    gradio = pytest.importorskip("gradio")
+    from gradio.processing_utils import save_file_to_cache
+
+    from coach.loop import Loop
+    from coach.stories.files import StoryDraft
+    from coach.web import common, loop as web_loop, progress, stories
+
+    cache = tmp_path / "gradio-cache"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))  # where Gradio copies a file it hands out
+    local = Coach(settings_for(data_dir_with_index(fake_settings, tmp_path / "data")), backend=FakeBackend([]))
+    common.use(local)
+    try:
+        gone = run_session(local, answers(GONE), questions=1)
+        kept = run_session(local, answers(KEPT), questions=1)
+        loop = Loop.start(local, "staff", ["coding", "system-design"], questions=1, followups=0, seed=2)
+        loop.answer(answers(GONE)[0])  # the loop's packet quotes the session forgotten below
+        offered = [progress.open_session(gone.id)[1]["value"], progress.open_session(kept.id)[1]["value"],
+                   *web_loop.open_debrief(loop.id)[1]["value"]]
+        for path in offered:
+            save_file_to_cache(path, str(cache))
+        downloads = common.downloads_dir()
+        assert holding(downloads, GONE) and holding(cache, GONE) and holding(downloads, KEPT)
+
+        forget(local, [gone.id, loop.sessions[0].id])
+        assert holding(downloads, GONE) == [] and holding(cache, GONE) == []
+        assert holding(downloads, KEPT) and holding(cache, KEPT)  # another session's files stay
+
+        story_marker = "wombatstory5512"
+        sid = stories.add("Ledger", f"I led the {story_marker} ledger migration and cut p95 by half.", "")[1]["value"]
+        assert holding(downloads, story_marker)
+        stories.remove(sid)
+        assert holding(downloads, story_marker) == []
+    finally:
+        common.use(None)

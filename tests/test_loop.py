@@ -29,7 +29,8 @@ def data(fake_settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def coach(data) -> Coach:
+def local(data) -> Coach:
+    """A Coach on `data` (not named `coach`: that name marks a test slow, as the real-model fixture)."""
     return Coach.from_env()
 
 
@@ -159,7 +160,8 @@ def test_a_script_must_answer_every_panel_of_the_loop(data, tmp_path):
 # -- resuming ------------------------------------------------------------------------------------------
 
 
-def test_a_loop_resumes_between_panels_and_within_one(coach, tmp_path):
+def test_a_loop_resumes_between_panels_and_within_one(local, tmp_path):
+    coach = local
     loop = Loop.start(coach, "staff", ["behavioral", "coding"], questions=1, followups=1, seed=3)
     assert loop.panels == ["coding", "behavioral"]  # onsite order, whatever order they were named in
     assert loop.sessions == [None, None] and loop.position == 0
@@ -201,7 +203,8 @@ def test_the_cli_runs_a_loop_from_the_terminal_and_resumes_it(data, tmp_path):
     assert loop_id in cli("loop", "--list").output
 
 
-def test_forgetting_a_panel_session_takes_it_out_of_its_loop(coach):
+def test_forgetting_a_panel_session_takes_it_out_of_its_loop(local):
+    coach = local
     from coach.history.forget import forget
 
     loop = Loop.start(coach, "staff", ["coding"], questions=1, followups=0)
@@ -212,28 +215,89 @@ def test_forgetting_a_panel_session_takes_it_out_of_its_loop(coach):
     assert again.sessions == [None] and not again.finished
 
 
-def test_web_tab_runs_a_loop_panel_by_panel_and_offers_the_debrief(coach, monkeypatch):
+def test_web_tab_runs_a_loop_panel_by_panel_and_offers_the_debrief(local, monkeypatch):
+    coach = local
     gr = pytest.importorskip("gradio")
     from coach.web import common, loop as web
 
     monkeypatch.setattr(common, "COACH", coach)
     with pytest.raises(gr.Error):
         web.start("staff", [], 1, 0, 3)
-    loop_id, messages, status, debrief, files, _ = web.start("staff", ["leadership", "coding"], 1, 0, 3)
+    loop_id, messages, status, debrief, files, timer, shown_at, _ = web.start("staff", ["leadership", "coding"], 1, 0, 3)
     assert "panel 1 of 2: Coding" in status and messages[0]["content"] == "**Panel 1 of 2: Coding**"
     assert debrief == web.NO_DEBRIEF and files["visible"] is False
-    assert [value for _, value in web.unfinished()["choices"]] == [loop_id]
-    messages, status, debrief, files, cleared, _ = web.answer(loop_id, f"{ANSWERS[0]} {SCRIPT}")
+    assert "data-timer" in timer and shown_at > 0  # the page counts the answer time
+    resumable, every = web.loops()
+    assert [value for _, value in resumable["choices"]] == [loop_id] and every["value"] == loop_id
+    messages, status, debrief, files, timer, _, cleared, _ = web.answer(loop_id, f"{ANSWERS[0]} {SCRIPT}", shown_at - 75)
     assert "panel 2 of 2: Leadership" in status and cleared == ""
     assert any(m["content"] == "**Panel 2 of 2: Leadership**" for m in messages)
     assert all("<script>" not in m["content"] for m in messages)  # the answer is shown as text
+    first = Loop.load(coach, loop_id).sessions[0]
+    assert first.turns[0].elapsed_s == pytest.approx(75, abs=5)  # saved with the turn
     again = web.resume(loop_id)
     assert again[0] == loop_id and "panel 2 of 2" in again[2]
-    messages, status, debrief, files, _, _ = web.answer(loop_id, ANSWERS[1])
+    messages, status, debrief, files, timer, _, _, _ = web.answer(loop_id, ANSWERS[1])  # untimed: still saved
     assert "finished" in status and debrief.startswith("# Debrief: onsite loop") and "<script>" not in debrief
+    assert "No answer is being timed" in timer  # the last panel's answer was not timed
     paths = sorted(files["value"])
     assert [p.rsplit(".", 1)[1] for p in paths] == ["html", "json", "md"]
     page = open(paths[0], encoding="utf-8").read()
     assert "<script>" not in page and "Coding" in page and "Leadership" in page
     assert json.load(open(paths[1], encoding="utf-8"))["loop_id"] == loop_id
-    assert web.unfinished()["choices"] == []
+    assert web.loops()[0]["choices"] == []
+
+
+def test_a_loop_saves_the_answer_time_with_the_turn(local):
+    coach = local
+    loop = Loop.start(coach, "staff", ["coding"], questions=1, followups=0, seed=3)
+    session = loop.current
+    loop.answer(ANSWERS[0], elapsed_s=42.5)
+    assert coach.load_session(session.id).turns[0].elapsed_s == pytest.approx(42.5)
+    with pytest.raises(UserInputError, match="not a duration"):
+        Loop.start(coach, "staff", ["coding"], questions=1, followups=0).answer(ANSWERS[0], elapsed_s=-1)
+
+
+def test_the_cli_loop_times_typed_answers_and_answers_a_story_request(data, tmp_path):
+    from coach.stories import bank
+    from coach.stories.files import StoryDraft
+
+    c = Coach.from_env()
+    bank.add(c, StoryDraft("Mentoring", "I paired with two seniors on design docs until they led reviews."))
+    out = tmp_path / "out"
+    result = cli("loop", "--panels", "leadership", "--followups", "0", "--out", str(out),
+                 input=f"?story\n.\n{ANSWERS[0]}\n.\n")
+    assert result.exit_code == 0, result.output
+    assert "Mentoring" in result.output and "Target signals:" in result.output  # the suggestion
+    loop_id = result.output.split()[1].rstrip(":")
+    session = Loop.load(Coach.from_env(), loop_id).sessions[0]
+    answers = [t.answer for t in session.turns if t.answer is not None]
+    assert answers == [ANSWERS[0]]  # the request is not an answer
+    assert session.turns[0].elapsed_s is not None and session.turns[0].elapsed_s >= 0
+
+
+def test_the_loop_tab_suggests_a_story_and_opens_any_loops_debrief(local, monkeypatch):
+    coach = local
+    pytest.importorskip("gradio")
+    from coach.stories import bank
+    from coach.stories.files import StoryDraft
+    from coach.web import common, loop as web
+
+    monkeypatch.setattr(common, "COACH", coach)
+    loop_id = web.start("staff", ["coding", "behavioral"], 1, 0, 3)[0]
+    assert "behavioral, leadership" in web.suggest_story(loop_id)  # coding: stories are not suggested there
+    web.answer(loop_id, ANSWERS[0])
+    question = Loop.load(coach, loop_id).sessions[1].current_prompt.text
+    bank.add(coach, StoryDraft("The story for it", f"{question} I answered it with this story."))
+    assert web.suggest_story(loop_id).startswith("**Suggested story: The story for it** (fit ")
+
+    later = Loop.start(coach, "staff", ["coding", "leadership", "bar-raiser"], questions=1, followups=0, seed=4)
+    later.answer(ANSWERS[1])  # coding done; leadership and bar-raiser not started
+    assert later.id in [value for _, value in web.loops()[1]["choices"]]
+    text, files = web.open_debrief(later.id)
+    assert text.startswith("# Debrief: onsite loop") and "not started" in text and "1 of 3 panels finished" in text
+    paths = sorted(files["value"])
+    assert [p.rsplit(".", 1)[1] for p in paths] == ["html", "json", "md"]
+    packet = json.load(open(paths[1], encoding="utf-8"))
+    assert packet["loop_id"] == later.id and [p["status"] for p in packet["panels"]] == ["finished", "not started", "not started"]
+    assert Loop.load(coach, later.id).sessions[1] is None  # reading the debrief starts no panel

@@ -175,6 +175,24 @@ def test_import_records_the_schedule_once_and_forget_rebuilds_it_from_the_other_
     assert coach.store.review_items() == [] and rows(coach) == []
 
 
+def test_a_drill_saves_the_answer_time_with_the_turn(fake_settings, tmp_path, clock, monkeypatch):
+    from coach.web import common, practice
+
+    local = make_coach(data_dir_with_index(fake_settings, tmp_path / "data"), clock)
+    local.start_session("system-design", questions=2, followups=0, seed=6).answer("level 0: a")
+    drill = Drill.start(local, 1, "staff")
+    drill.answer("level 3: b", elapsed_s=61.0)
+    assert local.load_session(drill.sessions[0].id).turns[0].elapsed_s == pytest.approx(61.0)
+
+    clock.at += 2 * DAY
+    monkeypatch.setattr(common, "COACH", local)
+    state, *_, timer, shown_at = practice.start(1, "staff")
+    assert "data-timer" in timer and shown_at > 0  # the tab counts the answer time
+    state, *_, timer, _, box = practice.answer(state, "level 4: c", shown_at - 30)
+    assert local.load_session(state["sessions"][0]).turns[0].elapsed_s == pytest.approx(30, abs=5)
+    assert "Last answer took 0:3" in timer
+
+
 def test_the_practice_tab_lists_what_is_due_and_drills_it(coach, clock, monkeypatch):
     from coach.web import common, practice
 
@@ -188,10 +206,10 @@ def test_the_practice_tab_lists_what_is_due_and_drills_it(coach, clock, monkeypa
     table = practice.schedule()
     assert all(n in table for n in names) and table.index(names[0]) < table.index(names[1])
 
-    state, chat, coverage, card, status, due = practice.start(1, "staff")
+    state, chat, coverage, card, status, due, _, _ = practice.start(1, "staff")
     assert "Drill · 0 of 1 answered" in status and "part 1 of 1" in chat[0]["content"]
     assert coach.load_session(state["sessions"][0]).turns[0].question.provenance.signals == [asked(s)[0][1]]
-    state, chat, coverage, card, status, due, box = practice.answer(state, "level 4: <img src=x onerror=alert(1)>")
+    state, chat, coverage, card, status, due, _, _, box = practice.answer(state, "level 4: <img src=x onerror=alert(1)>")
     assert box == "" and "finished" in status and "end of the drill" in chat[-1]["content"]
     assert "&lt;img" in "".join(m["content"] for m in chat) and "<img" not in "".join(m["content"] for m in chat)
     assert names[1] in due and names[0] not in due  # passed: due again in a day

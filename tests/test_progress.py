@@ -95,6 +95,26 @@ def test_one_panel_counts_only_its_sessions(corpus):
     assert {c.panel for c in p.heatmap} == {"behavioral"} and {t.panel for t in p.trends} == {"behavioral"}
 
 
+def test_the_coverage_heatmap_is_an_escaped_html_table_coloured_by_level(corpus):
+    from coach.render.coverage import LEVEL_COLOURS, NO_LEVEL, coverage_html
+
+    panels = [corpus.panel("system-design"), corpus.panel("behavioral"), corpus.panel("coding")]
+    p = compute(known_rows(), panels, evidenced_level=3)
+    hostile = p.heatmap[-1].model_copy(update={"name": "<script>alert(1)</script>"})
+    page = coverage_html(p.model_copy(update={"heatmap": [*p.heatmap[:-1], hostile]}))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert [line.split("<td")[0] for line in page.split("<tr>")[1:]] == [
+        '<th scope="row" style="text-align:right;padding-right:8px;font-weight:normal;width:11em">system-design</th>',
+        '<th scope="row" style="text-align:right;padding-right:8px;font-weight:normal;width:11em">behavioral</th>',
+        '<th scope="row" style="text-align:right;padding-right:8px;font-weight:normal;width:11em">coding</th>']
+    req = p.heatmap[[c.signal for c in p.heatmap].index("requirements-framing")]
+    cell = page.split(f'title="{req.name}: ')[0].rsplit("<td", 1)[1]
+    assert f"background:{LEVEL_COLOURS[4]};color:#ffffff" in cell  # latest level 4, in white
+    assert "4 · ev. 2/3" in page.split(f'title="{req.name}: ')[1].split("</td>")[0]
+    coding = page.split("coding</th>")[1].split("</tr>")[0]
+    assert f"background:{NO_LEVEL}" in coding and "not practised" in coding and "background:#a50026" not in coding
+
+
 def test_iso_weeks_cross_the_year_boundary():
     assert iso_week(datetime(2025, 12, 29, 12).timestamp()) == "2026-W01"
     assert iso_week(datetime(2027, 1, 1, 12).timestamp()) == "2026-W53"
@@ -232,9 +252,13 @@ def test_the_progress_tab_draws_lists_and_exports_a_session(local):
     session = run_session(coach, [marker, *ANSWERS], questions=1, followups=1)
     common.use(coach)
     try:
-        *charts, tables, listing, picker = refresh("all")
-        assert len(charts) == 3 and all(c.startswith('<img alt="') and "data:image/svg+xml;base64," in c for c in charts)
+        pass_rate, trends, heatmap, tables, listing, picker = refresh("all")
+        assert all(c.startswith('<img alt="') and "data:image/svg+xml;base64," in c for c in (pass_rate, trends))
+        assert heatmap.startswith('<div class="coverage-heatmap"><table') and "system-design" in heatmap
         assert session.id in listing and picker["choices"][0][1] == session.id
+        assert refresh("all")[:2] == (pass_rate, trends)  # an unchanged history: the same charts, not drawn again
+        run_session(coach, ANSWERS[1:], questions=1, followups=0)
+        assert refresh("all")[0] != pass_rate  # one more session: drawn anew
 
         text, md, doc = open_session(session.id)
         assert "zq-unique-77" in text and "<img" not in text

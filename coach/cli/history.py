@@ -14,7 +14,7 @@ from coach.cli._app import _echo_json, app, make_coach
 from coach.errors import UserInputError
 from coach.stories.store import STORY_PANELS
 
-STORY_REQUEST = "?story"  # typed as a whole answer in `coach resume`: suggest a story instead
+STORY_REQUEST = "?story"  # typed as a whole answer in `coach resume` or `coach loop`: suggest a story instead
 
 SessionArg = typer.Argument(..., metavar="SESSION", help="A session id, as `coach history` lists them.")
 
@@ -65,7 +65,8 @@ def read_block(stream: TextIO) -> str | None:
         lines.append(line.rstrip("\n"))
 
 
-def _story_for(session, turn) -> str:
+def story_for(session, turn) -> str:
+    """Which of the user's stories fits `turn`'s question, as text (asked with STORY_REQUEST)."""
     from coach.render.stories import suggestions_text
     from coach.stories.suggest import suggest
 
@@ -74,7 +75,8 @@ def _story_for(session, turn) -> str:
     return suggestions_text(suggest(session.coach, session.panel.slug, turn.text, signals=turn.signals))
 
 
-def _heading(turn) -> str:
+def heading(turn) -> str:
+    """The line that shows a prompt in the terminal."""
     kind = f"Question {turn.question_number}" if turn.kind == "question" else f"Follow-up to question {turn.question_number}"
     return f"{kind}: {turn.text}"
 
@@ -104,7 +106,7 @@ def resume(
     used = 0
     while not session.finished:
         turn = session.current_prompt  # generates the next prompt if the process stopped before it
-        typer.echo(f"\n{_heading(turn)}")
+        typer.echo(f"\n{heading(turn)}")
         shown_at, elapsed = time.monotonic(), None
         if answers is not None:
             if used == len(answers):
@@ -119,7 +121,7 @@ def resume(
                 typer.echo("(an empty answer is not saved; type your answer)")
                 continue
             if text.strip() == STORY_REQUEST:
-                typer.echo(_story_for(session, turn))
+                typer.echo(story_for(session, turn))
                 continue
             elapsed = time.monotonic() - shown_at  # a typed answer is timed; a scripted one is not
         typer.echo("")
@@ -140,7 +142,7 @@ def resume(
 
 @app.command("export")
 def export_cmd(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the JSON here instead of to standard output.")) -> None:
-    """Export every saved session and story as one versioned JSON file (format staff-coach-history)."""
+    """Export every saved session, story and loop as one versioned JSON file (format staff-coach-history)."""
     from coach.history.exchange import export_history
 
     doc = export_history(make_coach().store)
@@ -149,13 +151,13 @@ def export_cmd(out: Optional[Path] = typer.Option(None, "--out", "-o", help="Wri
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    typer.echo(f"exported {len(doc['sessions'])} session(s) and {len(doc['stories'])} story(ies) to {out}")
+    typer.echo(f"exported {len(doc['sessions'])} session(s), {len(doc['stories'])} story(ies) and {len(doc['loops'])} loop(s) to {out}")
 
 
 @app.command("import")
 def import_cmd(file: Path = typer.Argument(..., metavar="FILE", help="A file written by `coach export`.")) -> None:
-    """Import sessions and stories from an export file: all of them or, if any field is invalid,
-    none. Sessions and stories already saved are skipped."""
+    """Import sessions, stories and loops from an export file: all of them or, if any field is
+    invalid, none. Those already saved are skipped."""
     from coach.history.exchange import import_history
 
     report = import_history(make_coach().store, file)
@@ -165,6 +167,9 @@ def import_cmd(file: Path = typer.Argument(..., metavar="FILE", help="A file wri
     if report.stories_imported or report.stories_skipped:
         typer.echo(f"imported {len(report.stories_imported)} story(ies)"
                    + (f", skipped {len(report.stories_skipped)} already saved" if report.stories_skipped else ""))
+    if report.loops_imported or report.loops_skipped:
+        typer.echo(f"imported {len(report.loops_imported)} loop(s)"
+                   + (f", skipped {len(report.loops_skipped)} already saved" if report.loops_skipped else ""))
 
 
 @app.command()

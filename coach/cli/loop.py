@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -69,11 +70,14 @@ def loop_cmd(
 
 
 def _interactive(loop) -> list[str]:
-    from coach.cli.history import read_block
+    from coach.cli.history import STORY_REQUEST, heading, read_block, story_for
     from coach.render.scorecard import markdown_headline
+    from coach.stories.store import STORY_PANELS
 
     if sys.stdin.isatty():
-        typer.echo("End each answer with a line holding only '.'; Ctrl-D stops (the loop stays saved).")
+        typer.echo("End each answer with a line holding only '.'; Ctrl-D stops (the loop stays saved)."
+                   + (f" Send {STORY_REQUEST} to ask which of your stories fits the question."
+                      if set(loop.panels) & set(STORY_PANELS) else ""))
     shown = None
     while not loop.finished:
         session = loop.current
@@ -81,15 +85,18 @@ def _interactive(loop) -> list[str]:
             shown = session.id
             typer.echo(f"\n=== Panel {loop.position + 1} of {len(loop.panels)}: {session.panel_name} ===")
         turn = session.current_prompt
-        kind = f"Question {turn.question_number}" if turn.kind == "question" else f"Follow-up to question {turn.question_number}"
-        typer.echo(f"\n{kind}: {turn.text}")
+        typer.echo(f"\n{heading(turn)}")
+        shown_at = time.monotonic()
         text = read_block(sys.stdin)
         if text is None:
             return [f"stopped at {session.panel.slug}; continue with `coach loop --resume {loop.id} --out DIR`."]
         if not text.strip():
             typer.echo("(an empty answer is not saved; type your answer)")
             continue
-        card = loop.answer(text).scorecard
+        if text.strip() == STORY_REQUEST:  # a request, not an answer: the same question is asked again
+            typer.echo(story_for(session, turn))
+            continue
+        card = loop.answer(text, elapsed_s=time.monotonic() - shown_at).scorecard
         typer.echo(markdown_headline(card).replace("**", ""))
     return []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -64,6 +65,7 @@ def drill(
         turn = run.current_prompt
         typer.echo(f"\n[{run.current.panel_name} · {turn.follow_up.signal_name if turn.follow_up else _target(run, turn)}]"
                    f"\n{turn.text}")
+        shown_at, elapsed = time.monotonic(), None
         if answers is not None:
             if used == len(answers):
                 break
@@ -75,8 +77,9 @@ def drill(
             if not text.strip():
                 typer.echo("(an empty answer is not saved; type your answer)")
                 continue
+            elapsed = time.monotonic() - shown_at  # a typed answer is timed; a scripted one is not
         typer.echo("")
-        typer.echo(to_text(run.answer(text).scorecard))
+        typer.echo(to_text(run.answer(text, elapsed_s=elapsed).scorecard))
     ids = ", ".join(s.id for s in run.sessions)
     if run.finished:
         typer.echo(f"\nDrill finished (session(s) {ids}). Still due now:")

@@ -1,8 +1,9 @@
-"""Export every saved session and story to one JSON file, and import such a file: all of it or nothing.
+"""Export every saved session, story and loop to one JSON file, and import such a file: all of it or nothing.
 
-Import reads and validates the whole file first (see `records`), then stores its sessions and
-stories in one transaction. Sessions and stories whose id is already stored are skipped and
-reported, never overwritten, so importing the same file twice changes nothing the second time.
+Import reads and validates the whole file first (see `records`), then stores its sessions,
+stories and loops in one transaction. Sessions, stories and loops whose id is already stored are
+skipped and reported, never overwritten, so importing the same file twice changes nothing the
+second time.
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ValidationError
 
 from coach.errors import UserInputError
-from coach.history.records import FORMAT, VERSION, HistoryFile, nested_problems, problems, to_record, to_rows
+from coach.history.records import (
+    FORMAT,
+    VERSION,
+    HistoryFile,
+    loop_record,
+    loop_row,
+    nested_problems,
+    problems,
+    to_record,
+    to_rows,
+)
+from coach.loop.store import LoopStore
 from coach.stories.store import StoryStore
 from coach.text_input import lone_surrogate
 
@@ -30,15 +42,19 @@ class ImportReport(BaseModel):
     skipped: list[str]
     stories_imported: list[str] = []
     stories_skipped: list[str] = []
+    loops_imported: list[str] = []
+    loops_skipped: list[str] = []
 
 
 def export_history(store: SessionStore, session_ids: list[str] | None = None) -> dict:
     """The export document for the given sessions (default: all, with every story of the story
-    bank), oldest first, ready for json.dump."""
+    bank and every loop), oldest first, ready for json.dump."""
     ids = session_ids if session_ids is not None else [s["id"] for s in sorted(store.list(), key=lambda s: s["created_at"])]
     sessions = [to_record(*store.load(sid)) for sid in ids]
-    stories = [s.model_dump(mode="json") for s in StoryStore(store).all()] if session_ids is None else []
-    doc = HistoryFile(format=FORMAT, version=VERSION, exported_at=time.time(), sessions=sessions, stories=stories)
+    everything = session_ids is None
+    stories = [s.model_dump(mode="json") for s in StoryStore(store).all()] if everything else []
+    loops = [loop_record(r) for r in sorted(LoopStore(store).list(), key=lambda r: r.created_at)] if everything else []
+    doc = HistoryFile(format=FORMAT, version=VERSION, exported_at=time.time(), sessions=sessions, stories=stories, loops=loops)
     return doc.model_dump(mode="json")
 
 
@@ -93,11 +109,16 @@ def _refuse(path: Path, found: list[str]):
 
 
 def import_history(store: SessionStore, path: Path) -> ImportReport:
-    """Validate the file, then store its sessions and stories in one transaction, skipping ids
-    already stored."""
+    """Validate the file, then store its sessions, stories and loops in one transaction, skipping
+    ids already stored."""
     doc = read_history(path)
-    stories: dict[str, list[str]] = {}
-    imported, skipped = store.insert((to_rows(s) for s in doc.sessions),
-                                     also=lambda db: stories.update(zip(("new", "old"), StoryStore.insert_new(db, doc.stories))))
-    return ImportReport(imported=imported, skipped=skipped, stories_imported=stories.get("new", []),
-                        stories_skipped=stories.get("old", []))
+    done: dict[str, tuple[list[str], list[str]]] = {}
+
+    def rest(db) -> None:  # in the sessions' transaction: a failure here imports nothing at all
+        done["stories"] = StoryStore.insert_new(db, doc.stories)
+        done["loops"] = LoopStore.insert_new(db, [loop_row(r) for r in doc.loops])
+
+    imported, skipped = store.insert((to_rows(s) for s in doc.sessions), also=rest)
+    (stories_new, stories_old), (loops_new, loops_old) = done["stories"], done["loops"]
+    return ImportReport(imported=imported, skipped=skipped, stories_imported=stories_new, stories_skipped=stories_old,
+                        loops_imported=loops_new, loops_skipped=loops_old)

@@ -15,6 +15,7 @@ write-ahead log emptied), so deleted text does not survive in freed pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -32,6 +33,17 @@ if TYPE_CHECKING:
 # An answer sentence shorter than this is not looked for in cached LLM calls on its own ("Yes.",
 # "It depends."): it would match unrelated prompts. The whole answer always is.
 MIN_FRAGMENT_WORDS = 4
+
+
+# Called with the forgotten session ids once they are gone: an interface that keeps files of its own
+# written from sessions (the web app's downloads) deletes them there.
+_AFTER_FORGET: list[Callable[[list[str]], object]] = []
+
+
+def after_forget(hook: Callable[[list[str]], object]) -> None:
+    """Have `hook(session_ids)` called after every `forget` in this process (registered once)."""
+    if hook not in _AFTER_FORGET:
+        _AFTER_FORGET.append(hook)
 
 
 class ForgetReport(BaseModel):
@@ -75,4 +87,6 @@ def forget(coach: Coach, session_ids: list[str] | None = None) -> ForgetReport:
     vectors = forget_vectors(cache_dir, coach.settings.embedding_model, texts) if texts else 0
     store.delete(ids)
     store.compact()
+    for hook in _AFTER_FORGET:
+        hook(ids)
     return ForgetReport(sessions=ids, vectors=vectors, llm_calls=len(outputs))

@@ -1,12 +1,15 @@
 """The export format: one JSON document holding whole sessions, versioned and validated strictly.
 
-    {"format": "staff-coach-history", "version": 2, "exported_at": 1.7e9, "sessions": [...], "stories": [...]}
+    {"format": "staff-coach-history", "version": 3, "exported_at": 1.7e9, "sessions": [...], "stories": [...],
+     "loops": [...]}
 
 Each session is its row in the sessions database with every turn in full: the prompt as the
 interviewer stored it (a question or follow-up with its provenance), the answer, its scorecard
 and the timestamps. Unknown fields are refused (`extra="forbid"`), and an error names the field's
 path (`sessions[0].turns[2].kind`), so a hand-edited file is fixed in one go. A format change is a
-new version; this code reads versions 1 and 2 (2 adds the story bank: each story with its scorecards).
+new version; this code reads versions 1 to 3 (2 adds the story bank: each story with its scorecards;
+3 adds onsite loops: each loop's level, panels, settings, status and the session that ran each
+panel, those sessions being in the same file).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from coach.corpus.schema import LEVELS, PANEL_SLUGS
 from coach.interviewer.followups import FollowUp
 from coach.interviewer.questions import Question
+from coach.loop.store import LoopRow
 from coach.scoring.scorecard import Scorecard
 from coach.session.store import SessionRow, TurnRow
 from coach.stories.store import Story
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
     from coach.root import Coach
 
 FORMAT = "staff-coach-history"
-VERSION = 2
+VERSION = 3
 
 
 class _Strict(BaseModel):
@@ -92,16 +96,49 @@ class StoryRecord(Story):
     model_config = ConfigDict(extra="forbid")
 
 
+class LoopConfig(_Strict):
+    """What a loop was started with (`coach.loop.Loop.start`)."""
+
+    questions: int = Field(ge=1, le=20)
+    followups: int = Field(ge=0, le=5)
+    seed: int
+    given: dict[Literal[PANEL_SLUGS], list[str]] = Field(default_factory=dict,  # type: ignore[valid-type]
+                                                         description="per panel, questions asked as written")
+
+
+class LoopRecord(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    level: Literal[LEVELS]  # type: ignore[valid-type]
+    panels: list[Literal[PANEL_SLUGS]] = Field(min_length=1)  # type: ignore[valid-type]
+    config: LoopConfig
+    status: Literal["active", "finished"]
+    created_at: float
+    updated_at: float
+    sessions: list[str | None] = Field(description="per panel, in order, the id of the session that ran it; null: not started")
+
+    @model_validator(mode="after")
+    def _one_session_per_panel(self) -> LoopRecord:
+        if len(set(self.panels)) != len(self.panels):
+            raise ValueError("a panel may appear once in a loop")
+        if len(self.sessions) != len(self.panels):
+            raise ValueError(f"sessions must name one session id (or null) per panel: {len(self.panels)} panel(s), "
+                             f"{len(self.sessions)} entry(ies)")
+        return self
+
+
 class HistoryFile(_Strict):
     format: Literal["staff-coach-history"]
-    version: Literal[1, 2]
+    version: Literal[1, 2, 3]
     exported_at: float | None = None
     sessions: list[SessionRecord]
     stories: list[StoryRecord] = Field(default_factory=list)
+    loops: list[LoopRecord] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HistoryFile:
-        for what, ids in (("session", [s.id for s in self.sessions]), ("story", [s.id for s in self.stories])):
+        linked = [sid for loop in self.loops for sid in loop.sessions if sid is not None]
+        for what, ids in (("session", [s.id for s in self.sessions]), ("story", [s.id for s in self.stories]),
+                          ("loop", [lp.id for lp in self.loops]), ("loop session", linked)):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{what} ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
         return self
@@ -124,6 +161,13 @@ def nested_problems(doc: HistoryFile) -> list[str]:
     """Check each session's settings, and each stored prompt and scorecard, against the models that
     will read them back, so an imported session can be shown and resumed; errors carry their full path."""
     out: list[str] = []
+    panels = {s.id: s.panel for s in doc.sessions}
+    for i, loop in enumerate(doc.loops):
+        for j, (slug, sid) in enumerate(zip(loop.panels, loop.sessions)):
+            if sid is not None and sid not in panels:
+                out.append(f"loops[{i}].sessions[{j}]: session {sid!r} is not in the file's sessions")
+            elif sid is not None and panels[sid] != slug:
+                out.append(f"loops[{i}].sessions[{j}]: session {sid!r} is a {panels[sid]} session, not {slug}")
     for i, s in enumerate(doc.sessions):
         try:
             SessionConfig.model_validate(s.config)
@@ -158,6 +202,17 @@ def to_rows(record: SessionRecord) -> tuple[SessionRow, list[TurnRow]]:
                      record.created_at, record.updated_at, record.backend, record.model)
     return row, [TurnRow(t.index, t.kind, t.question_number, t.prompt, t.answer, t.scorecard, t.created_at, t.answered_at,
                          t.elapsed_s) for t in record.turns]
+
+
+def loop_record(row: LoopRow) -> LoopRecord:
+    return LoopRecord(id=row.id, level=row.level, panels=row.panels, config=LoopConfig.model_validate(row.config),
+                      status=row.status, created_at=row.created_at, updated_at=row.updated_at,
+                      sessions=[row.sessions.get(i) for i in range(len(row.panels))])
+
+
+def loop_row(record: LoopRecord) -> LoopRow:
+    return LoopRow(record.id, record.level, list(record.panels), record.config.model_dump(mode="json"), record.status,
+                   record.created_at, record.updated_at, {i: sid for i, sid in enumerate(record.sessions) if sid is not None})
 
 
 def session_document(coach: Coach, session_id: str) -> dict:

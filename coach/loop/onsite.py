@@ -109,13 +109,14 @@ class Loop:
 
     # -- driving -----------------------------------------------------------------------------------
 
-    def answer(self, text: str) -> Turn:
-        """Answer the current panel's prompt; the loop is finished when the last panel is."""
+    def answer(self, text: str, elapsed_s: float | None = None) -> Turn:
+        """Answer the current panel's prompt; the loop is finished when the last panel is.
+        `elapsed_s`: the seconds the candidate took, as the interface timed it (None: untimed)."""
         session = self.current
         if session is None:
             raise UserInputError(f"Loop {self.id} is finished; there is no question waiting.",
                                  "Read its debrief, or start a new loop.")
-        turn = session.answer(text)
+        turn = session.answer(text, elapsed_s=elapsed_s)
         if self.finished:
             self._mark_finished()
         return turn

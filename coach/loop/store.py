@@ -41,6 +41,30 @@ class LoopStore:
                        (row.id, row.level, json.dumps(row.panels), json.dumps(row.config), row.status,
                         row.created_at, row.updated_at))
 
+    @staticmethod
+    def insert_new(db: sqlite3.Connection, rows: list[LoopRow]) -> tuple[list[str], list[str]]:
+        """Insert, inside the caller's transaction (an import), the loops whose id is not stored yet,
+        with their panels' sessions, which must be stored already; returns (inserted ids, skipped
+        ids). A session that runs a panel of another stored loop is an error: the caller's
+        transaction then writes nothing."""
+        inserted, skipped = [], []
+        for row in rows:
+            if db.execute("SELECT 1 FROM loops WHERE id = ?", (row.id,)).fetchone():
+                skipped.append(row.id)
+                continue
+            db.execute(f"INSERT INTO loops ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                       (row.id, row.level, json.dumps(row.panels), json.dumps(row.config), row.status,
+                        row.created_at, row.updated_at))
+            for position, session_id in sorted(row.sessions.items()):
+                other = db.execute("SELECT loop_id FROM loop_sessions WHERE session_id = ?", (session_id,)).fetchone()
+                if other:
+                    raise UserInputError(f"Loop {row.id}: session {session_id} already runs a panel of loop {other[0]}.",
+                                         "Nothing was imported. Remove that loop from the file, or import into an empty data dir.")
+                db.execute("INSERT INTO loop_sessions (loop_id, position, session_id) VALUES (?,?,?)",
+                           (row.id, position, session_id))
+            inserted.append(row.id)
+        return inserted, skipped
+
     def attach(self, loop_id: str, position: int, session_id: str) -> None:
         """Record that `session_id` runs the panel at `position`."""
         now = time.time()

@@ -143,9 +143,10 @@ class Drill:
         turns = self.current.turns if self.sessions else []
         return bool(turns) and turns[-1].answer is None
 
-    def answer(self, text: str) -> Turn:
-        """Answer the current question; when that ends its panel's session, the next panel's starts."""
-        turn = self.current.answer(text)
+    def answer(self, text: str, elapsed_s: float | None = None) -> Turn:
+        """Answer the current question; when that ends its panel's session, the next panel's starts.
+        `elapsed_s`: the seconds the candidate took, as the interface timed it (None: untimed)."""
+        turn = self.current.answer(text, elapsed_s=elapsed_s)
         self._advance()
         return turn
 

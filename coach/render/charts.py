@@ -166,11 +166,11 @@ def draw_heatmap(fig: Figure | SubFigure, p: Progress) -> None:
     _level_key(ax, "upper left", (1.0, 1.0))
 
 
-def figures(p: Progress) -> tuple[Figure, Figure, Figure]:
-    """Three figures: the pass rate, the signal trends, the coverage heatmap (the web app's charts)."""
+def figures(p: Progress) -> tuple[Figure, Figure]:
+    """Two figures: the pass rate and the signal trends (the web app's charts; its coverage heatmap
+    is an HTML table, `coverage.py`)."""
     out = []
-    for height, draw in ((_pass_rate_height(p), draw_pass_rate), (_trend_height(p), draw_trends),
-                         (_heatmap_height(p), draw_heatmap)):
+    for height, draw in ((_pass_rate_height(p), draw_pass_rate), (_trend_height(p), draw_trends)):
         fig = Figure(figsize=(WIDTH, height), layout=None)
         draw(fig, p)
         out.append(fig)

@@ -104,11 +104,11 @@ def timer_html(session: MockSession | None) -> str:
     pending = session.pending if session is not None else None
     if pending is not None:
         key = escape(f"{session.id}:{pending.index}")
-        return (f'<div class="answer-timer" id="answer-timer">Answer time <span data-timer="{key}">0:00</span>'
+        return (f'<div class="answer-timer">Answer time <span data-timer="{key}">0:00</span>'
                 " <small>(interviews are timed; it is saved with your answer)</small></div>")
     took = next((duration(t.elapsed_s) for t in reversed(session.turns) if t.elapsed_s is not None), "") if session else ""
     last = f"Last answer took {took}." if took else "No answer is being timed."
-    return f'<div class="answer-timer" id="answer-timer">{escape(last)}</div>'
+    return f'<div class="answer-timer">{escape(last)}</div>'
 
 
 # Long answers wrap between words, not inside them (the component's default breaks anywhere).

@@ -9,15 +9,18 @@ person's, and the web app and the command line share the data dir's sessions dat
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import hashlib
 import logging
 import inspect
 import queue
 import re
+import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from functools import wraps
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +28,7 @@ from typing import TypeVar
 import gradio as gr
 
 from coach.errors import BackendError, CoachError
+from coach.history.forget import after_forget
 from coach.llm import streaming
 from coach.render.markdown import backend_failure
 from coach.root import Coach
@@ -191,3 +195,53 @@ def streaming_work(work: Callable[[], T], frame: Callable[[str, int], tuple]) ->
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+# -- files offered for download -------------------------------------------------------------------
+# One folder per process, removed when it exits. Each file remembers the sessions, stories and
+# loops it was written from, so forgetting one of them deletes its files at once (see `withdraw`).
+_DOWNLOADS: list[Path] = []
+_SOURCES: dict[Path, frozenset[str]] = {}
+_DOWNLOADS_LOCK = threading.Lock()
+
+
+def downloads_dir() -> Path:
+    with _DOWNLOADS_LOCK:
+        if not _DOWNLOADS:
+            _DOWNLOADS.append(Path(tempfile.mkdtemp(prefix="coach-downloads-")))
+            atexit.register(shutil.rmtree, _DOWNLOADS[0], True)
+        return _DOWNLOADS[0]
+
+
+def offer(name: str, text: str, sources: Iterable[str]) -> str:
+    """Write `text` as the download `name` (unique per source: it carries an id) and return its
+    path; `sources` are the ids of the sessions, stories or loop it holds text of."""
+    path = downloads_dir() / name
+    with _DOWNLOADS_LOCK:
+        path.write_text(text, encoding="utf-8")
+        _SOURCES[path] = frozenset(sources)
+    return str(path)
+
+
+def withdraw(ids: Iterable[str]) -> int:
+    """Delete every download written from any of `ids`, and the copies Gradio cached of them
+    (its cache keeps a file's name under a folder named by its content hash). Returns how many
+    downloads went."""
+    ids = set(ids)
+    with _DOWNLOADS_LOCK:
+        gone = [path for path, sources in _SOURCES.items() if sources & ids]
+        for path in gone:
+            del _SOURCES[path]
+            path.unlink(missing_ok=True)
+    cache = Path(gr.utils.get_upload_folder())
+    for path in gone:
+        for copy in cache.glob(f"*/{path.name}"):
+            copy.unlink(missing_ok=True)
+            try:
+                copy.parent.rmdir()  # only if nothing else is cached there
+            except OSError:
+                pass
+    return len(gone)
+
+
+after_forget(withdraw)  # a session forgotten while the app runs takes its downloads with it

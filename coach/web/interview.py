@@ -103,7 +103,12 @@ def retry(session_id: str):
 @shows_errors
 def suggest_story(session_id: str) -> str:
     """Which of the user's stories fits the question being asked (only when the user asks)."""
-    session = _load(session_id)
+    return story_fit(_load(session_id))
+
+
+def story_fit(session: MockSession) -> str:
+    """Which of the user's stories fits the question `session` is asking, as Markdown (the Mock
+    interview and Full loop tabs' Suggest a story)."""
     turn = session.current_prompt
     if turn is None:
         return "*The interview is over: there is no question to fit a story to.*"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import gradio as gr
 
 from coach.corpus.schema import LEVELS
@@ -9,6 +11,7 @@ from coach.errors import BackendError
 from coach.practice.drill import Drill, due_list, next_due
 from coach.render.markdown import backend_failure, coverage_markdown, scorecard_markdown
 from coach.render.practice import drill_messages, drill_status, due_markdown
+from coach.render.screen import timer_html
 from coach.web.common import LLM_QUEUE, coach, shows_errors
 from coach.web.limits import within
 
@@ -23,11 +26,13 @@ def schedule() -> str:
 
 
 def _view(drill: Drill, problem: str = ""):
+    """state, chat, coverage, card, status, due, timer, and when the pending question reached the page."""
     session = drill.current
     scored = [t for s in drill.sessions for t in s.turns if t.scorecard is not None]
     card = scorecard_markdown(scored[-1].scorecard, compact=True) if scored else "*Answer the question to see its scorecard.*"
     status = drill_status(drill) + (f"\n\n⚠ **{problem}**" if problem else "")
-    return drill.state(), drill_messages(drill), coverage_markdown(session.coverage, session.panel), card, status, schedule()
+    return (drill.state(), drill_messages(drill), coverage_markdown(session.coverage, session.panel), card, status,
+            schedule(), timer_html(session), time.time())
 
 
 @shows_errors
@@ -36,7 +41,8 @@ def start(questions: int, level: str):
 
 
 @shows_errors
-def answer(state: dict | None, text: str):
+def answer(state: dict | None, text: str, shown_at: float | None = None):
+    """`shown_at`: when this page showed the question; the answer is saved with the seconds since."""
     text = within("answer", text)
     if not state:
         raise gr.Error("Press Practice weak areas first.")
@@ -46,8 +52,9 @@ def answer(state: dict | None, text: str):
     if not drill.waiting:  # the question failed to generate earlier: ask it now, and keep what was typed
         _ = drill.current_prompt
         return *_view(drill), text
+    elapsed = max(0.0, time.time() - shown_at) if shown_at else None
     try:
-        drill.answer(text)
+        drill.answer(text, elapsed_s=elapsed)
         problem = ""
     except BackendError as err:  # the answer is saved; only the next question is missing
         problem = backend_failure(err, coach().settings.backend) + " Your answer is saved: press Send answer to try again."
@@ -72,6 +79,8 @@ def practice_tab():
         with gr.Column(scale=3):
             chat = gr.Chatbot(label="Drill", height=480, elem_id="practice-chat", sanitize_html=True, allow_tags=False,
                               latex_delimiters=[], feedback_options=None)
+            timer = gr.HTML(timer_html(None), elem_id="practice-timer")
+            shown_at = gr.State(None)  # when this page showed the pending question
             reply = gr.Textbox(label="Your answer", lines=4, elem_id="practice-answer")
             send = gr.Button("Send answer", variant="primary", elem_id="practice-send")
         with gr.Column(scale=2):
@@ -79,8 +88,8 @@ def practice_tab():
             coverage = gr.Markdown("*No drill yet.*", elem_id="practice-coverage", latex_delimiters=[])
             gr.Markdown("### Last answer")
             card = gr.Markdown(elem_id="practice-scorecard", latex_delimiters=[])
-    view = [state, chat, coverage, card, status, due]
+    view = [state, chat, coverage, card, status, due, timer, shown_at]  # = _view()
     reload.click(schedule, None, due)
     go.click(start, [questions, level], view, **LLM_QUEUE)
-    send.click(answer, [state, reply], [*view, reply], **LLM_QUEUE)
+    send.click(answer, [state, reply, shown_at], [*view, reply], **LLM_QUEUE)
     return schedule, None, due

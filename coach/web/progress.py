@@ -1,13 +1,19 @@
 """The Progress tab: the charts of `coach progress`, the saved sessions, and each session's
-transcript to read and to download as Markdown and JSON."""
+transcript to read and to download as Markdown and JSON.
+
+Drawing the two matplotlib charts is most of the tab's render time, so the drawn charts are kept
+for the last few progress figures seen: an unchanged history is not drawn again. The key is the
+figures themselves (a digest of them), so any change (an answer, an import, a forgotten session,
+a recomputed score) draws anew.
+"""
 
 from __future__ import annotations
 
-import atexit
+import hashlib
 import json
-import shutil
-import tempfile
-from pathlib import Path
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import gradio as gr
 
@@ -16,25 +22,45 @@ from coach.history.listing import history
 from coach.history.progress import progress
 from coach.history.records import session_document
 from coach.render.charts import figures, html_img
+from coach.render.coverage import coverage_html
 from coach.render.history import history_markdown, session_choices
 from coach.render.markdown import transcript_markdown
 from coach.render.progress import progress_markdown
 from coach.render.transcript import render
-from coach.web.common import coach, shows_errors
+from coach.web.common import coach, offer, shows_errors
+
+if TYPE_CHECKING:
+    from coach.history.progress import Progress
 
 ALL = "all"
 LISTED = 50  # sessions in the table; the picker holds them all
-CHARTS = ("Mock pass rate by ISO week", "Pooled level per signal over sessions", "Coverage: panel x signal")
+CHARTS = ("Mock pass rate by ISO week", "Pooled level per signal over sessions")
+KEPT_CHARTS = 8  # sets of drawn charts kept (a few panels' views, for a few logins)
+_DRAWN: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+
+
+def charts(p: Progress) -> tuple[str, ...]:
+    """The pass-rate and trend charts of `p` as <img> elements, drawn only if these figures were not
+    drawn lately."""
+    key = hashlib.sha256(p.model_dump_json().encode()).hexdigest()
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    drawn = tuple(html_img(fig, alt) for fig, alt in zip(figures(p), CHARTS))
+    with _DRAWN_LOCK:
+        _DRAWN[key] = drawn
+        while len(_DRAWN) > KEPT_CHARTS:
+            _DRAWN.popitem(last=False)
+    return drawn
+
+
+def forget_drawn() -> None:
+    """Draw every chart anew on the next refresh (the benchmark's cold render)."""
+    with _DRAWN_LOCK:
+        _DRAWN.clear()
 NO_SESSION = "*Choose a session to read its transcript and download it.*"
-_EXPORTS: list[Path] = []
-
-
-def _exports_dir() -> Path:
-    """One directory per process for the files offered for download, removed when it exits."""
-    if not _EXPORTS:
-        _EXPORTS.append(Path(tempfile.mkdtemp(prefix="coach-exports-")))
-        atexit.register(shutil.rmtree, _EXPORTS[0], True)
-    return _EXPORTS[0]
 
 
 @shows_errors
@@ -45,8 +71,8 @@ def refresh(panel: str = ALL, chosen: str | None = None):
     p = progress(c, None if panel in (ALL, None) else panel, rows=rows)
     choices = session_choices(rows)
     keep = chosen if any(sid == chosen for _, sid in choices) else None
-    charts = [html_img(fig, alt) for fig, alt in zip(figures(p), CHARTS)]
-    return (*charts, progress_markdown(p), history_markdown(rows, LISTED), gr.update(choices=choices, value=keep))
+    return (*charts(p), coverage_html(p), progress_markdown(p), history_markdown(rows, LISTED),
+            gr.update(choices=choices, value=keep))
 
 
 @shows_errors
@@ -56,12 +82,10 @@ def open_session(session_id: str | None):
         return NO_SESSION, gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
     c = coach()
     session = c.load_session(session_id)
-    where = _exports_dir()
-    md = where / f"session-{session.id}.md"
-    md.write_text(render(session), encoding="utf-8")
-    doc = where / f"session-{session.id}.json"
-    doc.write_text(json.dumps(session_document(c, session.id), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return transcript_markdown(session), gr.update(value=str(md), interactive=True), gr.update(value=str(doc), interactive=True)
+    md = offer(f"session-{session.id}.md", render(session), [session.id])
+    doc = offer(f"session-{session.id}.json",
+                json.dumps(session_document(c, session.id), indent=2, ensure_ascii=False) + "\n", [session.id])
+    return transcript_markdown(session), gr.update(value=md, interactive=True), gr.update(value=doc, interactive=True)
 
 
 def progress_tab():

@@ -4,8 +4,6 @@ Markdown or JSON, and the story x signal matrix with its gaps and overlaps."""
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
@@ -14,7 +12,7 @@ from coach.stories import bank
 from coach.stories.files import check_draft
 from coach.stories.matrix import matrix
 from coach.stories.store import Story
-from coach.web.common import coach, shows_errors
+from coach.web.common import coach, offer, shows_errors, withdraw
 
 NO_STORY = "*Pick a story, or write one above and press **Add story**.*"
 
@@ -24,14 +22,12 @@ def _choices() -> list[tuple[str, str]]:
 
 
 def _downloads(story: Story | None) -> tuple:
-    """The story written as its two downloads, in a directory of their own outside the data dir."""
+    """The story written as its two downloads (in the app's downloads folder, outside the data dir)."""
     if story is None:
         return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
-    where = Path(tempfile.mkdtemp(prefix="story-"))
-    md, js = where / f"story-{story.id}.md", where / f"story-{story.id}.json"
-    md.write_text(story_markdown(story), encoding="utf-8")
-    js.write_text(json.dumps(story.export(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return gr.update(value=str(md), interactive=True), gr.update(value=str(js), interactive=True)
+    md = offer(f"story-{story.id}.md", story_markdown(story), [story.id])
+    js = offer(f"story-{story.id}.json", json.dumps(story.export(), indent=2, ensure_ascii=False) + "\n", [story.id])
+    return gr.update(value=md, interactive=True), gr.update(value=js, interactive=True)
 
 
 def _view(story: Story | None, status: str) -> tuple:
@@ -65,6 +61,7 @@ def save(story_id: str | None, title: str, text: str, tags: str):
     if not story_id:
         raise gr.Error("Pick the story to change first (or press Add story to add this one).")
     story = bank.edit(coach(), story_id, check_draft(title, text, tags))
+    withdraw([story_id])  # the old text's files, and Gradio's copies of them, go with the old text
     return _view(story, f"Saved and rescored story {story.id}.")
 
 
@@ -73,6 +70,7 @@ def remove(story_id: str | None):
     if not story_id:
         raise gr.Error("Pick the story to remove first.")
     report = bank.remove(coach(), [story_id])
+    withdraw([story_id])
     return _view(None, f"Removed story {story_id} and {report.vectors} cached vector(s) of it.")
 
 
