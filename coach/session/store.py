@@ -105,6 +105,15 @@ def _turn(t: tuple) -> TurnRow:
     return TurnRow(t[0], t[1], t[2], json.loads(t[3]), t[4], json.loads(t[5]) if t[5] else None, t[6], t[7], t[8])
 
 
+def storable(text: str) -> bool:
+    """Whether `text` can be stored (or looked up) as UTF-8: not when it holds half a surrogate pair."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _no_session(session_id: str, where: Path) -> UserInputError:
     return UserInputError(f"No session {session_id!r} in {where}.",
                           "List the saved sessions with `coach history` (or Coach.list_sessions()) and pick an id from there.")
@@ -290,6 +299,8 @@ class SessionStore:
             db.execute("UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?", (status, self.clock(), session_id))
 
     def load(self, session_id: str) -> tuple[SessionRow, list[TurnRow]]:
+        if not storable(session_id):  # typed or pasted: no id holds half a surrogate pair
+            raise _no_session(session_id, self.path)
         with self._tx(write=False) as db:
             row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if row is None:
