@@ -34,6 +34,7 @@ from coach.errors import CoachError, SessionsCorruptError, UserInputError, disk_
 from coach.practice import reviews
 from coach.practice.schedule import Item
 from coach.session import _files, _migrations
+from coach.text_input import storable
 
 
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
@@ -103,15 +104,6 @@ def _session(r: tuple) -> SessionRow:
 
 def _turn(t: tuple) -> TurnRow:
     return TurnRow(t[0], t[1], t[2], json.loads(t[3]), t[4], json.loads(t[5]) if t[5] else None, t[6], t[7], t[8])
-
-
-def storable(text: str) -> bool:
-    """Whether `text` can be stored (or looked up) as UTF-8: not when it holds half a surrogate pair."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _no_session(session_id: str, where: Path) -> UserInputError:

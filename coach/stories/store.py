@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from coach.errors import UserInputError
 from coach.scoring.scorecard import Scorecard
-from coach.session.store import SessionStore, storable
+from coach.session.store import SessionStore
+from coach.text_input import storable
 
 # The panels whose signals a story is scored against: the ones that ask for stories.
 STORY_PANELS: tuple[str, ...] = ("behavioral", "leadership", "cross-functional", "bar-raiser")
