@@ -277,3 +277,24 @@ def test_a_yaml_syntax_error_in_a_prompt_names_the_file_and_its_line(tmp_path):
         load_prompt("rewrite", "chat", tmp_path / "prompts")
     found = re.search(r"line (\d+), column \d+: ", str(err.value))
     assert "rewrite.chat.md" in str(err.value) and found and int(found.group(1)) >= line, str(err.value)
+
+
+@pytest.mark.parametrize("line, wrong, field", [
+    ("  min_words: 20", "  min_words: twenty", "abstain.min_words"),
+    ("  sim_floor: 0.18", "  sim_floor: [0.18]", "evidence.sim_floor"),
+    ("  level_thresholds: [0.25, 0.7, 1.3, 2.0]", "  level_thresholds: high", "evidence.level_thresholds"),
+    ("  hire: 35", "  hire: {score: 35}", "bands.hire"),
+], ids=["word for a number", "list for a number", "word for a list", "mapping for a number"])
+def test_a_wrong_type_in_the_scorer_settings_names_the_file_and_the_field(corpus_copy, line, wrong, field):
+    from coach.errors import CorpusError
+    from coach.scoring.settings import load_scoring_settings
+
+    path = corpus_copy / "scoring.yaml"
+    text = path.read_text(encoding="utf-8")
+    at = re.compile(f"^{re.escape(line)}(?=[ \\n])", re.MULTILINE)
+    assert at.search(text), line
+    path.write_text(at.sub(wrong, text, count=1), encoding="utf-8")
+    with pytest.raises(CorpusError) as err:
+        load_scoring_settings(corpus_copy)
+    message = str(err.value)
+    assert str(path) in message and f"field '{field}'" in message, message
