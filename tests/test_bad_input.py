@@ -15,7 +15,7 @@ import re
 import shutil
 
 import pytest
-from bad_input_helpers import (QUESTION, RELAXED, SENTENCE, TEXT, assert_inert_markdown, cli_env, listed,  # noqa: F401
+from bad_input_cases import (QUESTION, RELAXED, SENTENCE, TEXT, assert_inert_markdown, cli_env, listed,  # noqa: F401
                                refused_well, run_cli, script_file)
 from hypothesis import given, settings
 

@@ -1,5 +1,5 @@
 """Bad input through every CLI command that takes text, property-based: hypothesis draws the text
-and every input of the issue's list is an explicit example (see `bad_input_helpers`).
+and every input of the issue's list is an explicit example (see `bad_input_cases`).
 
 Each command either refuses the text, naming the file or the field and (for oversized text) the
 limit, with nothing written; or accepts it and stores exactly what it accepted. Fast tier: the
@@ -16,7 +16,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from bad_input_helpers import (QUESTION, RELAXED, SENTENCE, TEXT, cli_env, listed, run_cli,  # noqa: F401
+from bad_input_cases import (QUESTION, RELAXED, SENTENCE, TEXT, cli_env, listed, run_cli,  # noqa: F401
                                script_file)
 from history_helpers import run_session, settings_for
 from hypothesis import given, settings

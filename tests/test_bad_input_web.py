@@ -10,7 +10,7 @@ signals on the review schedule (the real scorer abstains on the toy embedder).
 from __future__ import annotations
 
 import pytest
-from bad_input_helpers import RELAXED, SENTENCE, TEXT, assert_inert_markdown, listed
+from bad_input_cases import RELAXED, SENTENCE, TEXT, assert_inert_markdown, listed
 from history_helpers import run_session
 from hypothesis import given
 
