@@ -91,19 +91,28 @@ def disk_problem(path: Path) -> str | None:
     return None
 
 
-def storage_error(what: str, path: Path, err: BaseException, problem: str | None = None) -> StorageError | None:
-    """The StorageError for a failed write of `what` at `path`, or None when the disk is neither
-    read-only nor full (`problem` forces one, when the caller already knows, e.g. SQLITE_FULL)."""
+def storage_error(what: str, path: Path, err: BaseException, problem: str | None = None,
+                  reading: bool = False) -> StorageError | None:
+    """The StorageError for a failed write of `what` at `path` (`reading`: a failed read), or None
+    when the disk is neither read-only nor full (`problem` forces one, when the caller already knows,
+    e.g. SQLITE_FULL)."""
     problem = problem or disk_problem(path)
+    cause = f"{type(err).__name__}: {err}"
+    if problem == "full" and reading:
+        return StorageError(
+            f"Cannot read {what} at {path}: the disk is full, and opening it needs a little space ({cause}).",
+            "Free some space on that disk, or set COACH_DATA_DIR to a directory on another disk, then retry. "
+            "Nothing was changed.",
+        )
     if problem == "full":
         return StorageError(
-            f"Cannot write {what} at {path}: the disk is full ({type(err).__name__}: {err}).",
+            f"Cannot write {what} at {path}: the disk is full ({cause}).",
             "Free some space on that disk, or set COACH_DATA_DIR to a directory on another disk, then retry. "
             "Nothing was half-written: what was saved before is intact.",
         )
     if problem == "read-only":
         return StorageError(
-            f"Cannot write {what} at {path}: the directory is read-only ({type(err).__name__}: {err}).",
+            f"Cannot {'read' if reading else 'write'} {what} at {path}: the directory is read-only ({cause}).",
             f"Make {Path(path).parent} writable, or set COACH_DATA_DIR to a writable directory. Nothing was changed.",
         )
     return None

@@ -35,6 +35,15 @@ def lone_surrogate(text: str) -> bool:
     return bool(_SURROGATE.search(join_surrogates(text)))
 
 
+def storable(text: str) -> bool:
+    """Whether `text` can be stored (or looked up, e.g. as an id) as UTF-8: not with half a surrogate pair."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def blank(text: str | None) -> bool:
     """Nothing to read: empty, whitespace, or only invisible format characters (zero-width space, BOM)."""
     return not text or all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)

@@ -40,7 +40,8 @@ CONCRETE_ANSWER = (
     "canary and a rehearsed rollback."
 )
 GIBBERISH = " ".join(["blorf zanky quimble frobnax"] * 8)
-XSS = "<img src=x onerror=alert(1)> I would shard by user id and alert on burn rate, then roll out behind a canary."
+XSS = ("<img src=x onerror=alert(1)> I would shard by user id <script>alert(1)</script> and alert on burn rate, then roll "
+       "out behind a canary.")
 
 
 @contextmanager

@@ -87,8 +87,9 @@ def test_mock_interview_shows_html_in_an_answer_as_text_and_wraps_up(page):
     send(page, XSS)
     chat = page.locator("#mock-chat")
     chat.get_by_text("Wrap-up").wait_for(timeout=MODEL_WAIT_MS)
-    assert "<img src=x onerror=alert(1)>" in chat.inner_text()  # shown as the characters typed
-    assert chat.locator("img").count() == 0  # ...and never turned into an element
+    shown = chat.inner_text()
+    assert "<img src=x onerror=alert(1)>" in shown and "<script>alert(1)</script>" in shown  # shown as the characters typed
+    assert chat.locator("img").count() == 0 and chat.locator("script").count() == 0  # ...and never turned into elements
     assert page.locator("#mock-scorecard img").count() == 0
     assert page.dialogs == []
     assert "finished" in page.locator("#mock-status").inner_text()

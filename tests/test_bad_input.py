@@ -15,68 +15,15 @@ import re
 import shutil
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-from markdown_it import MarkdownIt
+from bad_input_cases import (QUESTION, RELAXED, SENTENCE, TEXT, assert_inert_markdown, cli_env, listed,  # noqa: F401
+                               refused_well, run_cli, script_file)
+from hypothesis import given, settings
 
-from coach.errors import CoachError, UserInputError
+from coach.errors import UserInputError
 from coach.render.markdown import escape, scorecard_markdown
 from coach.render.scorecard import to_html, to_text
 from coach.root import Coach
 from coach.session.store import SessionStore
-
-QUESTION = "Design a rate limiter for a public API that serves 50,000 requests per second. Where do you start?"
-SENTENCE = "We sharded the orders table by customer id to cut p99 latency from 900 ms to 120 ms. "
-LISTED = {
-    "empty": "",
-    "whitespace": " \n\t \u00a0\u200b ",
-    "1 MB": "x" * 1_000_000,
-    "10,000 lines": "we measured it\n" * 10_000,
-    "control characters": "We chose Kafka\x00\x07 for ordering \x1b[31mred\x1b[0m.",
-    "right-to-left and emoji": "\u202eWe chose Kafka \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 🚀👩\u200d💻 for ordering guarantees.",
-    "markdown": "# Plan\n\n**We** chose _Kafka_ | a | b |\n|---|---|\n- [link](javascript:alert(1))\n```python\nprint(1)\n```\n$x^2$",
-    "html": "<b>We</b> chose Kafka <script>alert(1)</script> <img src=x onerror=alert(1)> because ordering mattered.",
-    "pasted question": QUESTION,
-    "repeated sentence": SENTENCE * 500,
-}
-MB_ANSWER = LISTED["1 MB"]
-RELAXED = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                          HealthCheck.too_slow, HealthCheck.data_too_large])
-# Text hypothesis draws: any characters (surrogates and controls included), and mixtures of real
-# sentences with markup, role tags and right-to-left runs.
-PIECES = st.sampled_from(["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "**bold**", "[SYSTEM]", "\u202e",
-                          "🚀", "\x00", "\ud83d", "```", "|", "\n\n", "&amp;", "$$", SENTENCE, QUESTION])
-TEXT = st.one_of(st.text(max_size=300), st.lists(st.one_of(PIECES, st.text(max_size=40)), max_size=12).map("".join))
-
-
-def listed(f):
-    """Every input of the issue's list as an explicit example of the hypothesis test `f`."""
-    for text in LISTED.values():
-        f = example(text)(f)
-    return f
-
-
-def refused_well(err: CoachError, text: str) -> None:
-    """A refusal says what to do and, for oversized text, names the limit."""
-    message = str(err)
-    assert err.hint and message.strip()
-    if len(text) > 20_000:
-        assert "the limit is" in message, message
-
-
-# Elements the inputs above would create if they were rendered rather than shown: typed HTML, a
-# Markdown link, image or heading.
-TYPED = {"script", "img", "iframe", "a", "svg", "style", "object", "embed", "b", "input", "form", "link", "meta", "h1", "h2"}
-_TAG = re.compile(r"<\s*/?\s*([a-zA-Z][\w-]*)([^>]*)>")
-
-
-def assert_inert_markdown(md: str) -> None:
-    """Rendered as CommonMark with raw HTML allowed (the worst case), `md` holds no element a user
-    typed and no handler attribute: what was typed shows as text."""
-    html = MarkdownIt("commonmark", {"html": True}).render(md)
-    for tag, attrs in _TAG.findall(html):
-        assert tag.lower() not in TYPED, (tag, html[:500])
-        assert not re.search(r"\bon\w+\s*=|javascript:", attrs, re.IGNORECASE), html[:500]
 
 
 @pytest.fixture
@@ -163,34 +110,6 @@ def test_escaped_text_stays_text_in_markdown():
 # --- the command line ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cli_env(fake_settings, tmp_path_factory):
-    """A private data dir holding a copy of the fake index, for CLI runs that write sessions."""
-    data = tmp_path_factory.mktemp("cli-data")
-    shutil.copytree(fake_settings.index_dir, data / "index")
-    return {"COACH_DATA_DIR": str(data), "COACH_EMBEDDING_MODEL": fake_settings.embedding_model}
-
-
-def run_cli(args: list[str], env: dict, stdin: str | None = None):
-    """Run a command; a non-CoachError exception fails the test with its traceback."""
-    from typer.testing import CliRunner
-
-    from coach.cli._app import app
-
-    result = CliRunner().invoke(app, args, input=stdin, env=env)
-    err = result.exception
-    if err is not None and not isinstance(err, (CoachError, SystemExit)):
-        raise err
-    return result, err if isinstance(err, CoachError) else None
-
-
-def _script(path, answers: list[str], key: str = "answers") -> str:
-    import yaml
-
-    path.write_text(yaml.safe_dump({key: answers}, allow_unicode=True), encoding="utf-8")
-    return str(path)
-
-
 def _bad_files(tmp_path) -> dict[str, str]:
     files = {}
     for name, body in {"invalid UTF-8": b"answers:\n  - We chose \xff\xfe Kafka \xc3(\n", "binary": bytes(range(256)) * 4,
@@ -201,39 +120,6 @@ def _bad_files(tmp_path) -> dict[str, str]:
         path.write_bytes(body)
         files[name] = str(path)
     return files
-
-
-@pytest.mark.parametrize("name", list(LISTED))
-def test_cli_commands_that_take_text(cli_env, tmp_path, name):
-    text = LISTED[name]
-    answer = tmp_path / "answer.txt"
-    answer.write_text(text, encoding="utf-8", errors="surrogatepass")
-    for args in (["score", "-p", "system-design", "-q", QUESTION, "-f", str(answer), "--json"],
-                 ["score", "-p", "system-design", "-q", text[:200_000], "-f", str(answer)],
-                 ["ask", "-p", "coding", "--focus", text[:200_000], "--seed", "1"],
-                 ["retrieve", text[:200_000], "-k", "3"]):
-        result, err = run_cli(args, cli_env)
-        if err is not None:
-            assert re.search(r"the limit is|is empty|control character", str(err)), (args[:2], str(err))
-    # the same text as a script's answers, and as the questions to ask
-    script = _script(tmp_path / "script.yaml", [text, SENTENCE])
-    out = tmp_path / "out"
-    for args in (["mock", "-p", "behavioral", "-s", script, "-o", str(out), "-n", "1", "-f", "1"],
-                 ["mock", "-p", "behavioral", "-s", _script(tmp_path / "ok.yaml", [SENTENCE]), "--ask",
-                  _script(tmp_path / "q.yaml", [text], "questions"), "-o", str(out), "-n", "1", "-f", "0"],
-                 ["loop", "--panels", "coding", "-s", _loop_script(tmp_path, text), "-o", str(out), "-f", "0"]):
-        result, err = run_cli(args, cli_env)
-        if err is not None:
-            assert "Script file" in str(err) or "File " in str(err) or "question" in str(err), str(err)
-            assert not out.exists() or args[0] != "mock"  # refused before anything was written
-
-
-def _loop_script(tmp_path, text: str) -> str:
-    import yaml
-
-    path = tmp_path / "loop.yaml"
-    path.write_text(yaml.safe_dump({"panels": {"coding": [text, SENTENCE]}}, allow_unicode=True), encoding="utf-8")
-    return str(path)
 
 
 def test_cli_commands_that_read_files_name_the_file_and_the_reason(cli_env, tmp_path):
@@ -261,7 +147,7 @@ def test_cli_commands_that_read_files_name_the_file_and_the_reason(cli_env, tmp_
 
 
 def test_a_bad_answer_in_a_script_is_named_before_the_session_starts(cli_env, tmp_path):
-    script = _script(tmp_path / "s.yaml", [SENTENCE, "x" * 20_001])
+    script = script_file(tmp_path / "s.yaml", [SENTENCE, "x" * 20_001])
     before = len(Coach.from_env(data_dir=cli_env["COACH_DATA_DIR"]).store.list())
     _, err = run_cli(["mock", "-p", "coding", "-s", script, "-o", str(tmp_path / "o")], cli_env)
     assert "answers[2]" in str(err) and "the limit is 20,000" in str(err) and script in str(err)
@@ -391,3 +277,24 @@ def test_a_yaml_syntax_error_in_a_prompt_names_the_file_and_its_line(tmp_path):
         load_prompt("rewrite", "chat", tmp_path / "prompts")
     found = re.search(r"line (\d+), column \d+: ", str(err.value))
     assert "rewrite.chat.md" in str(err.value) and found and int(found.group(1)) >= line, str(err.value)
+
+
+@pytest.mark.parametrize("line, wrong, field", [
+    ("  min_words: 20", "  min_words: twenty", "abstain.min_words"),
+    ("  sim_floor: 0.18", "  sim_floor: [0.18]", "evidence.sim_floor"),
+    ("  level_thresholds: [0.25, 0.7, 1.3, 2.0]", "  level_thresholds: high", "evidence.level_thresholds"),
+    ("  hire: 35", "  hire: {score: 35}", "bands.hire"),
+], ids=["word for a number", "list for a number", "word for a list", "mapping for a number"])
+def test_a_wrong_type_in_the_scorer_settings_names_the_file_and_the_field(corpus_copy, line, wrong, field):
+    from coach.errors import CorpusError
+    from coach.scoring.settings import load_scoring_settings
+
+    path = corpus_copy / "scoring.yaml"
+    text = path.read_text(encoding="utf-8")
+    at = re.compile(f"^{re.escape(line)}(?=[ \\n])", re.MULTILINE)
+    assert at.search(text), line
+    path.write_text(at.sub(wrong, text, count=1), encoding="utf-8")
+    with pytest.raises(CorpusError) as err:
+        load_scoring_settings(corpus_copy)
+    message = str(err.value)
+    assert str(path) in message and f"field '{field}'" in message, message

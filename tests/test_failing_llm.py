@@ -114,3 +114,41 @@ def test_llama_server_killed_mid_generation_keeps_the_answer_and_the_app_serves_
         resumed = web.load_session(killed)
         assert len(resumed.turns) == 2 and resumed.turns[0].answer == ANSWERS[0]
         assert resumed.turns[1].text in str(frame[0][-1]["content"])
+
+
+@pytest.mark.slow
+def test_llama_server_stopped_mid_generation_times_out_keeps_the_answer_and_resumes(data, served, caplog, tmp_path):
+    """SIGSTOP: the process is alive and holds its connections but answers nothing more, as a
+    wedged server does. Each try waits COACH_LLM_TIMEOUT_S (short here), then the user is told."""
+    import os
+    import signal
+
+    stuck, other = _sessions(data, 2, 1)
+    port = free_port()
+    web = _rewriting(data, f"http://127.0.0.1:{port}/v1", timeout_s=4)
+    served(web)
+    caplog.set_level(logging.WARNING, logger="coach.llm")
+    with _llama(port, tmp_path) as proc:
+        frames = interview.answer(stuck, ANSWERS[0], None)
+        streamed = next(frames)  # the rewrite's first words are on the screen: the server is generating
+        assert "Rewriting the composed draft" in str(streamed[0][-1]["content"])
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            frame = last(frames)
+            took = time.monotonic() - started
+            status = frame[3].replace("\\", "")
+            assert "timed out after 4 s (3 attempts)" in status and "COACH_LLM_TIMEOUT_S" in status, status
+            assert "no question was invented" in status and "Your answer is saved" in status and frame[-1]["visible"]
+            assert took < 3 * 4 + 8, took  # three tries of the configured timeout, not the 60 s default
+            logged = _retries(caplog)
+            assert len(logged) == 3 and "retrying" in logged[0] and "giving up" in logged[-1], logged
+            assert [t.answer for t in web.load_session(stuck).turns] == [ANSWERS[0]]  # kept, nothing made up
+            # the app goes on serving another session while the server is stopped
+            assert ANSWER in str(last(interview.answer(other, ANSWER, None))[0]) and web.load_session(other).finished
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
+        frame = last(interview.retry(stuck))  # the server answers again: the interrupted session carries on
+        resumed = web.load_session(stuck)
+        assert len(resumed.turns) == 2 and resumed.turns[0].answer == ANSWERS[0]
+        assert resumed.turns[1].text in str(frame[0][-1]["content"])

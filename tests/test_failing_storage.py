@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 import shutil
+import subprocess
+import sys
 
 import pytest
 from failing_parts import fill, last, read_only, small_disk
@@ -17,7 +19,7 @@ from coach.root import Coach
 from coach.testing import FakeBackend
 
 gr = pytest.importorskip("gradio")
-from coach.web import common, interview, score, search  # noqa: E402
+from coach.web import common, interview, progress, score, search  # noqa: E402
 
 ANSWER = "We load-tested the new path at 30k requests per second and kept two weeks of rollback capacity."
 
@@ -64,7 +66,8 @@ def test_read_only_data_dir_reads_history_and_refuses_writes_saying_why(fake_set
     assert _coach(data).load_session(a.id).answer(ANSWER).answer == ANSWER  # writable again: it carries on
 
 
-def test_full_disk_refuses_the_answer_keeps_what_was_saved_and_recovers(fake_settings, tmp_path, served):
+def test_full_disk_reads_every_session_refuses_the_answer_and_recovers(fake_settings, tmp_path, served,
+                                                                      monkeypatch, capsys):
     with small_disk(tmp_path / "disk", 8) as disk:
         data = data_dir_with_index(fake_settings, disk / "data")
         web = _coach(data)
@@ -73,15 +76,58 @@ def test_full_disk_refuses_the_answer_keeps_what_was_saved_and_recovers(fake_set
         b = run_session(web, [])
         before = _answered(web, a.id)
         filler = fill(disk)
-        with pytest.raises(gr.Error, match="disk is full") as shown:
+        # Reading needs no space: a store opened now, the list, a session, the CLI and the web's lists.
+        fresh = _coach(data)
+        assert {s["id"] for s in fresh.list_sessions()} == {a.id, b.id}
+        loaded = fresh.load_session(a.id)
+        assert [t.answer for t in loaded.turns] == before
+        monkeypatch.setenv("COACH_DATA_DIR", str(data))
+        monkeypatch.setenv("COACH_EMBEDDING_MODEL", fake_settings.embedding_model)
+        for args in (["history"], ["show", a.id], ["export"]):
+            code, out, err = cli(args, monkeypatch, capsys)
+            assert code == 0 and a.id in out, (args, err)
+        assert a.id in interview.past_sessions()[0] and a.id in str(progress.refresh())
+        # A write says the disk is full and what to do, and saves nothing of the answer.
+        with pytest.raises(StorageError, match="Cannot write .* the disk is full") as refused:
+            loaded.answer(ANSWER)
+        assert "Free some space" in str(refused.value)
+        with pytest.raises(gr.Error, match="Cannot write .* the disk is full"):
             last(interview.answer(a.id, ANSWER, None))
-        assert "Free some space" in str(shown.value)
+        # Another session is served while the disk is still full.
+        frame = last(interview.resume(b.id))
+        assert frame[0] == b.id and b.turns[0].text in str(frame[1])
         filler.unlink()
-        assert _answered(web, a.id) == before  # the answered turn is intact, the refused one not half-saved
-        frame = last(interview.answer(b.id, ANSWER, None))  # the app goes on, for another session
+        after = web.load_session(a.id)
+        assert [t.answer for t in after.turns] == before  # nothing half-saved: the same turns, none answered since
+        assert loaded.answer(ANSWER).answer == ANSWER  # the same answer, sent again, is kept
+        assert before[-1] is None and _answered(web, a.id)[: len(before)] == [*before[:-1], ANSWER]
+        frame = last(interview.answer(b.id, ANSWER, None))
         assert ANSWER in str(frame[0]) and not frame[-1]["visible"]
-        assert _answered(web, a.id) == before
-        assert web.load_session(a.id).answer(ANSWER).answer == ANSWER  # and the first carries on
+
+
+_KILLED_WRITER = """
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_autocheckpoint = 0")
+db.execute("UPDATE sessions SET updated_at = 12345.0 WHERE id = ?", (sys.argv[2],))
+db.commit()
+os._exit(0)  # killed: the change is only in the write-ahead log, never copied into the file
+"""
+
+
+def test_full_disk_reads_what_a_killed_process_left_in_the_write_ahead_log(fake_settings, tmp_path):
+    with small_disk(tmp_path / "disk", 8) as disk:
+        data = data_dir_with_index(fake_settings, disk / "data")
+        a = run_session(_coach(data), [])
+        db = data / "sessions.sqlite3"
+        subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(db), a.id], check=True)
+        wal, shm = (db.with_name(db.name + end) for end in ("-wal", "-shm"))
+        assert wal.stat().st_size > 0
+        shm.unlink()  # and its index gone: rebuilding that on disk needs space, so it is kept in memory
+        filler = fill(disk)
+        assert _coach(data).list_sessions()[0]["updated_at"] == 12345.0  # not the file's older value
+        filler.unlink()
+        assert _coach(data).list_sessions()[0]["updated_at"] == 12345.0
 
 
 def _garbage(path):

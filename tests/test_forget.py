@@ -228,3 +228,34 @@ def test_forget_and_story_removal_delete_the_web_apps_downloads_of_them(fake_set
         assert holding(downloads, story_marker) == []
     finally:
         common.use(None)
+
+
+def test_forget_finds_sessions_and_stories_in_every_login_database(coach, monkeypatch):
+    """With several web logins each person's sessions live under users/ in the data dir: `coach
+    forget ID` finds the session there, and `coach forget --all` empties every person's database."""
+    from coach.session.logins import login_dir
+    from coach.session.store import SessionStore
+    from coach.stories import bank
+    from coach.stories.files import StoryDraft
+
+    data = coach.settings.data_dir
+    alice, bob = (coach.with_parts(store=SessionStore(login_dir(data, who) / "sessions.sqlite3")) for who in ("alice", "bob"))
+    gone = run_session(alice, answers(GONE), questions=2, followups=1, seed=3)
+    kept = run_session(bob, answers(KEPT), questions=2, followups=1, seed=4)
+    assert any(f.startswith("users/") for f in holding(data, GONE)) and "cache/llm.sqlite3" in holding(data, GONE)
+
+    report = forget(coach, [gone.id])  # the data dir's coach, as the command line has it
+
+    assert report.sessions == [gone.id] and report.llm_calls > 0
+    assert holding(data, GONE) == []  # every file under the data dir, the logins' databases included
+    assert any(f.startswith("users/") for f in holding(data, KEPT))
+    assert bob.load_session(kept.id).turns[0].answer == answers(KEPT)[0]
+    with pytest.raises(UserInputError):
+        alice.load_session(gone.id)
+
+    bank.add(alice, StoryDraft(f"The {KEPT} migration", answers(KEPT)[1]))
+    monkeypatch.setenv("COACH_DATA_DIR", str(data))
+    monkeypatch.setenv("COACH_EMBEDDING_MODEL", FAKE_EMBEDDING_MODEL)
+    every = CliRunner().invoke(app, ["forget", "--all"])
+    assert every.exit_code == 0 and f"forgot 1 session(s): {kept.id}" in every.output and "removed 1 story" in every.output
+    assert holding(data, KEPT) == []

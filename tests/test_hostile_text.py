@@ -9,6 +9,8 @@
   The pipeline must not rise on any probe (the text is removed before the judge reads it, and an
   answer that addressed the grader cannot lift a level above the evidence scorer's).
 - Follow-ups never say back grader-directed text or markup.
+- A hostile focus (what the user asks to practise) reaches the rewrite prompt; a backend that obeys
+  it, a fake chat backend and a fake Ollama server on loopback, has every rewrite refused by the gate.
 """
 
 from __future__ import annotations
@@ -201,3 +203,106 @@ def test_real_models_rewriting_follow_ups_never_leak_or_leave_their_role(coach, 
         _point_is_clean(fu)
         if fu.composition == "rewrite":
             assert fu.rewrite.provenance.backend == backend
+
+
+# --- a hostile focus, through a chat backend that obeys it ---------------------------------------
+
+FOCUS_LEAKS = LEAKS + ["{focus}", "{draft} {focus}", "Sure, as you asked: {focus}", "{focus} {draft}"]
+# What a leak carries that a composed question never says.
+LEAKED = re.compile(r"system prompt|instructions|ignore|pirate|evaluator|grader|strong-hire|5/5|\[/?SYSTEM\]|<\|im_|"
+                    r"as an ai|no preamble|you are (now|the interviewer)|rewrite|draft|assistant|<script|<img", re.IGNORECASE)
+
+
+def _obeying(text: str) -> tuple[str, str]:
+    """The draft and the focus in a rewrite prompt's last message, for a model that obeys the focus."""
+    draft = re.search(r"<<<DRAFT\n(.*?)\nDRAFT>>>", text, re.DOTALL).group(1)
+    focus = re.search(r"The candidate wants to practise: (.*)", text, re.DOTALL).group(1).strip()
+    return draft, focus
+
+
+def _asked_cleanly(q, leak: str) -> None:
+    assert q.composition == "draft" and q.text == q.draft, (leak, q.text, q.rewrite)
+    assert q.rewrite.rejections, q.rewrite
+    assert not LEAKED.search(q.text), q.text
+
+
+@pytest.mark.parametrize("n, leak", list(enumerate(FOCUS_LEAKS)))
+def test_a_hostile_focus_never_makes_a_question_leak_or_leave_its_role(fake_coach, n, leak):
+    def obey(prompt, sampling):
+        draft, focus = _obeying(prompt.messages[-1].content)
+        return leak.format(panel="System design", draft=draft, focus=focus)
+
+    backend = FakeBackend(obey, style="chat")
+    focus = HOSTILE[n % len(HOSTILE)]
+    q = fake_coach.with_parts(backend=backend).ask("system-design", focus=focus, seed=3)
+    assert backend.calls, "the rewrite was never asked"
+    _asked_cleanly(q, leak)
+
+
+class FakeOllama:
+    """An Ollama server on loopback: /api/chat as the ollama client speaks it (streamed as
+    newline-delimited JSON, or one object), each reply written by `reply(messages)`."""
+
+    def __init__(self, reply):
+        import http.server
+        import threading
+
+        self.requests: list[dict] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if self.path != "/api/chat":
+                    self.send_error(404)
+                    return
+                outer.requests.append(body)
+                text = reply(body["messages"])
+                stamp = {"model": body.get("model", "m"), "created_at": "2025-01-01T00:00:00Z"}
+                last = {**stamp, "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop",
+                        "eval_count": len(text.split()), "prompt_eval_count": 10, "total_duration": 1}
+                if body.get("stream", True):
+                    lines = [{**stamp, "message": {"role": "assistant", "content": text}, "done": False}, last]
+                    kind = "application/x-ndjson"
+                else:
+                    lines = [{**last, "message": {"role": "assistant", "content": text}}]
+                    kind = "application/json"
+                payload = "".join(json.dumps(line) + "\n" for line in lines).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("leak", [FOCUS_LEAKS[0], FOCUS_LEAKS[2], "{draft} {focus}"])
+def test_the_gate_refuses_a_leaking_rewrite_through_the_ollama_backend(fake_coach, leak):
+    from coach.llm.ollama_backend import OllamaBackend
+
+    def obey(messages):
+        draft, focus = _obeying(messages[-1]["content"])
+        return leak.format(panel="System design", draft=draft, focus=focus)
+
+    server = FakeOllama(obey)
+    try:
+        settings = fake_coach.settings.model_copy(update={"backend": "ollama", "ollama_base_url": server.url,
+                                                          "ollama_style": "chat", "llm_timeout_s": 10})
+        backend = OllamaBackend(settings)
+        q = fake_coach.with_parts(backend=backend).ask("system-design", focus=HOSTILE[0], seed=3)
+    finally:
+        server.close()
+    assert server.requests and all(r["messages"][-1]["role"] == "user" for r in server.requests)
+    assert "Ignore previous instructions" in server.requests[0]["messages"][-1]["content"]  # the focus reached it
+    _asked_cleanly(q, leak)

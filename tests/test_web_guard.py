@@ -51,6 +51,32 @@ def test_app_py_refuses_to_start_on_all_interfaces_without_a_login(tmp_path):
         assert "Running on" not in done.stdout  # it never listened
 
 
+def test_share_links_stay_off_even_when_gradio_share_asks_for_one(monkeypatch):
+    """GRADIO_SHARE=True makes Gradio open a public link when launch() leaves `share` unset: the app
+    sets it off. The real launch runs (on loopback, not blocking) and is closed at once."""
+    gr = pytest.importorskip("gradio")
+    import coach.web as web
+    from coach.testing import free_port
+    from coach.web import common
+
+    seen: dict = {}
+    launch = gr.Blocks.launch
+
+    def launched(self, *args, **kwargs):
+        seen.update(kwargs)
+        launch(self, *args, **{**kwargs, "server_port": free_port(), "prevent_thread_lock": True})
+        seen.update(demo_share=self.share, share_url=self.share_url, local_url=self.local_url)
+        self.close()
+
+    monkeypatch.setattr(gr.Blocks, "launch", launched)
+    monkeypatch.setattr(common, "warm_up", lambda: None)  # no models: nothing is asked of them here
+    monkeypatch.setattr(common, "PER_LOGIN", common.PER_LOGIN)
+    monkeypatch.setenv("GRADIO_SHARE", "True")
+    web.main([])
+    assert seen["share"] is False and seen["server_name"] == "127.0.0.1", seen
+    assert seen["demo_share"] is False and seen["share_url"] is None and "127.0.0.1" in seen["local_url"], seen
+
+
 def test_every_text_input_has_a_named_limit_and_nothing_is_done_past_it(fake_coach, tmp_path):
     gr = pytest.importorskip("gradio")
     from coach.session.store import SessionStore

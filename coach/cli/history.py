@@ -180,7 +180,7 @@ def forget(
     """Delete a session (or all) with every trace of its answers: turns, cached vectors and
     cached LLM calls; the files are rewritten so nothing of them stays on disk. --all also
     removes every story of the story bank (`coach stories rm --all` removes only those)."""
-    from coach.history.forget import forget as forget_sessions
+    from coach.history.forget import forget as forget_sessions, stores as session_stores
     from coach.stories.bank import remove as remove_stories
 
     if (session_id is None) == (not every):
@@ -189,8 +189,8 @@ def forget(
     report = forget_sessions(coach, None if every else [session_id])
     typer.echo(f"forgot {len(report.sessions)} session(s)" + (f": {', '.join(report.sessions)}" if report.sessions else "")
                + f"; deleted {report.vectors} cached vector(s) and {report.llm_calls} cached LLM call(s).")
-    if every:
-        gone = remove_stories(coach)
-        typer.echo(f"removed {len(gone.stories)} story(ies); deleted {gone.vectors} cached vector(s) and "
-                   f"{gone.llm_calls} cached LLM call(s).")
+    if every:  # every login's story bank too
+        gone = [remove_stories(coach.with_parts(store=store)) for store in session_stores(coach)]
+        typer.echo(f"removed {sum(len(g.stories) for g in gone)} story(ies); deleted {sum(g.vectors for g in gone)} "
+                   f"cached vector(s) and {sum(g.llm_calls for g in gone)} cached LLM call(s).")
     typer.echo("Transcripts written with --out are files of yours; delete them yourself if you want them gone.")

@@ -8,6 +8,10 @@ An answer leaves traces in three places under the data dir:
 - the LLM record/replay cache (`cache/llm.sqlite3`): every call whose prompt or output holds an
   answer sentence, the whole answer, or a follow-up that said the answer back.
 
+With several web logins each person's sessions live in a database of their own
+(`coach.session.logins`); forget looks for a session in every one of them, and `--all` forgets the
+sessions of every one.
+
 Caches are purged first and the sessions last, so a failure part-way leaves the session listed and
 `forget` can simply be run again. Every file is rewritten (VACUUM, and the sessions database's
 write-ahead log emptied), so deleted text does not survive in freed pages.
@@ -25,7 +29,8 @@ from coach.llm.cache import forget_containing
 from coach.retrieval.embeddings import forget_vectors
 from coach.scoring import traces as scoring_traces
 from coach.scoring.text import split_sentences
-from coach.session.store import TurnRow
+from coach.session.logins import login_databases
+from coach.session.store import SessionStore, TurnRow
 
 if TYPE_CHECKING:
     from coach.root import Coach
@@ -70,23 +75,47 @@ def traces(turns: list[TurnRow]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(texts)), list(dict.fromkeys(fragments))
 
 
+def stores(coach: Coach) -> list[SessionStore]:
+    """The data dir's sessions database and every login's (see `coach.session.logins`)."""
+    main = coach.store
+    return [main, *(SessionStore(p) for p in login_databases(coach.settings.data_dir) if p.resolve() != main.path.resolve())]
+
+
+def _holders(coach: Coach, session_ids: list[str] | None) -> list[tuple[SessionStore, list[str]]]:
+    """(store, its ids to forget) for each store holding any; an unknown id is an error."""
+    every = stores(coach)
+    if session_ids is None:
+        return [(s, ids) for s in every if (ids := [row["id"] for row in s.list()])]
+    wanted = list(dict.fromkeys(session_ids))
+    found = [(s, s.existing(wanted)) for s in every]
+    for sid in wanted:
+        if not any(sid in ids for _, ids in found):
+            coach.store.load(sid)  # the error that names `coach history`
+    return [(s, [sid for sid in wanted if sid in ids]) for s, ids in found if ids]
+
+
 def forget(coach: Coach, session_ids: list[str] | None = None) -> ForgetReport:
-    """Forget the given sessions (None: all of them). An unknown id is an error naming
-    `coach history`, raised before anything is deleted."""
-    store = coach.store
-    ids = list(dict.fromkeys(session_ids)) if session_ids is not None else [s["id"] for s in store.list()]
+    """Forget the given sessions (None: all of them), wherever they are stored. An unknown id is an
+    error naming `coach history`, raised before anything is deleted."""
+    holders = _holders(coach, session_ids)
     texts: list[str] = []
     fragments: list[str] = []
-    for sid in ids:
-        found = traces(store.load(sid)[1])
-        texts += found[0]
-        fragments += found[1]
+    for store, ids in holders:
+        for sid in ids:
+            found = traces(store.load(sid)[1])
+            texts += found[0]
+            fragments += found[1]
     cache_dir = coach.settings.cache_dir
     outputs = forget_containing(cache_dir / "llm.sqlite3", fragments)
     texts += interviewer_traces.output_texts(outputs)
     vectors = forget_vectors(cache_dir, coach.settings.embedding_model, texts) if texts else 0
-    store.delete(ids)
-    store.compact()
+    for store, ids in holders:
+        store.delete(ids)
+    coach.store.compact()
+    for store, _ in holders:
+        if store is not coach.store:
+            store.compact()  # a login's database that held some of them
+    forgotten = [sid for _, ids in holders for sid in ids]
     for hook in _AFTER_FORGET:
-        hook(ids)
-    return ForgetReport(sessions=ids, vectors=vectors, llm_calls=len(outputs))
+        hook(forgotten)
+    return ForgetReport(sessions=forgotten, vectors=vectors, llm_calls=len(outputs))

@@ -16,11 +16,13 @@ every shown turn answered is loaded too: if it was answered to its end but not m
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from coach.errors import StorageError
 from coach.scoring.pooling import pooling_key
 
 if TYPE_CHECKING:
@@ -69,5 +71,6 @@ def history(coach: Coach) -> list[HistoryRow]:
             backend=s["backend"], model=s["model"], levels=pooled.levels,
         ))
     if recomputed and not coach.store.read_only:  # a read-only data dir is listed, just not updated
-        coach.store.set_pooled(recomputed)
+        with contextlib.suppress(StorageError):  # nor a full disk: the results are recomputed next time
+            coach.store.set_pooled(recomputed)
     return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)

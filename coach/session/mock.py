@@ -15,16 +15,18 @@ same seed and the same answers give the same session.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from coach.corpus.schema import Panel
-from coach.errors import CoachError, UserInputError
+from coach.errors import CoachError, StorageError, UserInputError
 from coach.interviewer.followups import FollowUp, follow_up, weakest_signal
 from coach.interviewer.questions import Question, ask, check_focus, check_level, given, signal_of
 from coach.scoring.asks import split_asks
+from coach.scoring.text import check_answer
 from coach.scoring import Scorecard
 from coach.scoring.pooling import LabelledQuote, ScoredTurn, SessionScore, pool, pooling_key
 from coach.scoring.verdict import Recommendation
@@ -163,7 +165,10 @@ class MockSession:
         session = cls(coach, row, turns)
         if row.status != "finished" and session.finished:
             # The process stopped between saving the last answer and marking the session finished.
-            coach.store.set_status(session.id, "finished")
+            # Saying so is tidying up: where the disk cannot take it, the next load tries again.
+            if not coach.store.read_only:
+                with contextlib.suppress(StorageError):
+                    coach.store.set_status(session.id, "finished")
             session.status = "finished"
         return session
 
@@ -253,6 +258,7 @@ class MockSession:
                                  "It is finished; call summary(), or start a new session.")
         if blank(text):
             raise UserInputError("The answer is empty.", "Type the answer you would give in the interview.")
+        check_answer(text)  # whichever scorer is configured, only text within the limit is stored
         card = self._score(turn, text)
         if elapsed_s is not None and not elapsed_s >= 0:
             raise UserInputError(f"elapsed_s={elapsed_s} is not a duration.", "Pass the seconds taken to answer, or None.")

@@ -14,7 +14,8 @@ and the write is on disk when the call returns. Foreign keys are enforced on eve
 
 Failures of the file itself become errors that say what to do: a damaged file is
 `SessionsCorruptError`, a full disk or a read-only directory `StorageError`. In a read-only data
-dir the sessions can still be read (listed, shown, exported); every write is refused up front.
+dir the sessions can still be read (listed, shown, exported); every write is refused up front. On a
+full disk they can still be read too (see `_files`), and a write fails saying the disk is full.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import errno
 import json
 import sqlite3
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -33,27 +33,13 @@ from pathlib import Path
 from coach.errors import CoachError, SessionsCorruptError, UserInputError, disk_problem, storage_error
 from coach.practice import reviews
 from coach.practice.schedule import Item
-from coach.session import _migrations
+from coach.session import _files, _migrations
+from coach.text_input import storable
 
 
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 _DISK = {sqlite3.SQLITE_FULL: "full", sqlite3.SQLITE_READONLY: "read-only", sqlite3.SQLITE_IOERR: None,
          sqlite3.SQLITE_CANTOPEN: None, sqlite3.SQLITE_PERM: None}
-
-
-def _switch_to_wal(db: sqlite3.Connection, wait_s: float = 30.0) -> None:
-    # Switching a new file to WAL needs an exclusive lock, and SQLite reports "database is locked"
-    # at once instead of calling the busy handler, so a second process creating the same file
-    # at the same moment would fail to open it. Once the file is in WAL mode this is a no-op.
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as err:
-            if err.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 @dataclass(frozen=True)
@@ -137,14 +123,22 @@ class SessionStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.read_only = self.path.is_file() and disk_problem(self.path) == "read-only"
-            with closing(self._connect()) as db:
-                # Refused before the switch to WAL, which rewrites the header of a file in another mode.
-                version = _migrations.refuse_newer(db, self.path)
-                if self.read_only and version < _migrations.LATEST:
-                    raise self._refused()  # reading it needs the migrations, which write
-                if not self.read_only:
-                    _switch_to_wal(db)
-                    _migrations.apply(db, self.path)
+            try:
+                with closing(self._connect()) as db:
+                    # Refused before the switch to WAL, which rewrites the header of a file in another mode.
+                    version = _migrations.refuse_newer(db, self.path)
+                    if self.read_only and version < _migrations.LATEST:
+                        raise self._refused()  # reading it needs the migrations, which write
+                    if not self.read_only:
+                        _files.switch_to_wal(db)
+                        _migrations.apply(db, self.path)
+            except sqlite3.Error as err:
+                if self.read_only or not self._short_of_space(err):
+                    raise
+                with closing(_files.connect_without_space(self.path)) as db:
+                    if _migrations.refuse_newer(db, self.path) < _migrations.LATEST:
+                        raise err from None  # it needs the migrations, which need space: a failed write
+                # Up to date: it is read without space, and each write says the disk is full.
         except sqlite3.Error as err:
             raise self._failure(err) or CoachError(
                 f"The sessions database {self.path} cannot be opened: {err}.",
@@ -155,17 +149,37 @@ class SessionStore:
                 "Check that COACH_DATA_DIR names a directory you can write to.") from err
 
     def _connect(self) -> sqlite3.Connection:
-        if self.read_only:
-            # immutable: SQLite would otherwise need to create the WAL's shared-memory file.
-            uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?immutable=1"
-            return sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
-        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        return _files.connect(self.path, self.read_only)
+
+    def _short_of_space(self, err: sqlite3.Error) -> bool:
+        code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
+        return code in _DISK and disk_problem(self.path) == "full"
+
+    def _begin_read(self) -> sqlite3.Connection:
+        db = self._connect()
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            if not self.read_only:
+                db.execute("PRAGMA secure_delete = ON")
+            _files.start_reading(db)
+            return db
+        except sqlite3.Error as err:
+            db.close()
+            if self.read_only or not self._short_of_space(err):
+                raise
+        db = _files.connect_without_space(self.path)  # a full disk: read what is saved all the same
+        try:
+            _files.start_reading(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def _refused(self) -> CoachError:
         err = OSError(errno.EROFS, "read-only file system or directory")
         return storage_error("the sessions database", self.path, err, "read-only")  # type: ignore[return-value]
 
-    def _failure(self, err: sqlite3.Error) -> CoachError | None:
+    def _failure(self, err: sqlite3.Error, reading: bool = False) -> CoachError | None:
         """What a failure of the database file means to the user; None for other errors (a bug)."""
         code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
         if code in _CORRUPT:
@@ -177,7 +191,7 @@ class SessionStore:
                 "a file you saved with `coach export`.",
             )
         if code in _DISK:
-            found = storage_error("the sessions database", self.path, err, _DISK[code])
+            found = storage_error("the sessions database", self.path, err, _DISK[code], reading=reading)
             return found or CoachError(f"The sessions database {self.path} cannot be used: {err}.",
                                        "Check the file's permissions and the disk it is on, then retry.")
         return None
@@ -192,18 +206,20 @@ class SessionStore:
             self._open()  # moved aside while the app ran: start the empty one now
         db = None
         try:
-            db = self._connect()
-            db.execute("PRAGMA foreign_keys = ON")
-            if not self.read_only:
+            if write:
+                db = self._connect()
+                db.execute("PRAGMA foreign_keys = ON")
                 db.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not just unlinked
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                db.execute("BEGIN IMMEDIATE")
+            else:
+                db = self._begin_read()
             yield db
             db.execute("COMMIT")
         except BaseException as err:
             if db is not None and db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse the rollback too
                     db.execute("ROLLBACK")
-            if isinstance(err, sqlite3.Error) and (failure := self._failure(err)) is not None:
+            if isinstance(err, sqlite3.Error) and (failure := self._failure(err, reading=not write)) is not None:
                 raise failure from err
             raise
         finally:
@@ -275,6 +291,8 @@ class SessionStore:
             db.execute("UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?", (status, self.clock(), session_id))
 
     def load(self, session_id: str) -> tuple[SessionRow, list[TurnRow]]:
+        if not storable(session_id):  # typed or pasted: no id holds half a surrogate pair
+            raise _no_session(session_id, self.path)
         with self._tx(write=False) as db:
             row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if row is None:
@@ -365,19 +383,12 @@ class SessionStore:
             raise self._refused()
         try:
             with closing(self._connect()) as db:
-                _checkpoint(db)
+                _files.checkpoint(db)
                 db.execute("VACUUM")
-                _checkpoint(db)
+                _files.checkpoint(db)
         except sqlite3.Error as err:
             raise self._failure(err) or err
 
-
-def _checkpoint(db: sqlite3.Connection, wait_s: float = 10.0) -> None:
-    """Copy the write-ahead log into the file and empty it. Another process reading at that moment
-    (the web app) makes SQLite report busy instead of waiting; its reads are short, so try again."""
-    deadline = time.monotonic() + wait_s
-    while db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def _insert_session(db: sqlite3.Connection, row: SessionRow) -> None:

@@ -20,6 +20,7 @@ import yaml
 
 from coach.errors import UserInputError
 from coach.scoring.text import MAX_ANSWER_CHARS
+from coach.text_input import check_text
 
 MAX_TITLE_CHARS = 200
 MAX_TAGS = 20
@@ -56,7 +57,18 @@ def check_draft(title: str, text: str, tags: list[str] | str | None = None, sour
             f"{source} is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,} (the answer limit: a story is scored like an answer).",
             "Tell the story as you would in an interview (two to three minutes, 300-500 words), or split it into two stories.",
         )
-    return StoryDraft(title, text, _tags(tags, source))
+    out = StoryDraft(title, text, _tags(tags, source))
+    for name, value in (("title", out.title), ("text", out.text), ("tags", " ".join(out.tags))):
+        _plain(value, name, source)
+    return out
+
+
+def _plain(value: str, field: str, source: str) -> None:
+    """Refuse control characters and broken surrogates (binary debris, not words) naming `source` and the field."""
+    try:
+        check_text(value, field, len(value), "")
+    except UserInputError as err:
+        raise UserInputError(f"{source}: {err.message}", err.hint) from None
 
 
 def _tags(tags: list[str] | str | None, source: str) -> list[str]:

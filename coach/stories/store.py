@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from coach.errors import UserInputError
 from coach.scoring.scorecard import Scorecard
 from coach.session.store import SessionStore
+from coach.text_input import storable
 
 # The panels whose signals a story is scored against: the ones that ask for stories.
 STORY_PANELS: tuple[str, ...] = ("behavioral", "leadership", "cross-functional", "bar-raiser")
@@ -92,6 +93,8 @@ class StoryStore:
                 raise no_story(story.id)
 
     def get(self, story_id: str) -> Story:
+        if not storable(story_id):
+            raise no_story(story_id)
         with self.sessions.transaction(write=False) as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM stories WHERE id = ?", (story_id,)).fetchone()
         if row is None:

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import atexit
 import contextvars
-import hashlib
 import logging
 import inspect
 import queue
+<<<<<<< HEAD
 import re
 import shutil
 import tempfile
+=======
+>>>>>>> i15
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable
 from functools import wraps
-from pathlib import Path
 from typing import TypeVar
 
 import gradio as gr
@@ -32,6 +33,7 @@ from coach.history.forget import after_forget
 from coach.llm import streaming
 from coach.render.markdown import backend_failure
 from coach.root import Coach
+from coach.session.logins import login_dir
 from coach.session.store import SessionStore
 
 # One Coach for the process, shared by every browser tab: the embedder, the index and the LLM load
@@ -53,13 +55,6 @@ def _shared() -> Coach:
     if COACH is None:
         COACH = Coach.from_env()
     return COACH
-
-
-def login_dir(data_dir: Path, login: str) -> Path:
-    """Where one login's sessions database lives: a readable name plus a hash, so no two logins
-    (and no name with path characters in it) can meet."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", login)[:40] or "_"
-    return data_dir / "users" / f"{safe}-{hashlib.sha256(login.encode()).hexdigest()[:10]}"
 
 
 def coach() -> Coach:
