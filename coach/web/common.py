@@ -14,16 +14,13 @@ import contextvars
 import logging
 import inspect
 import queue
-<<<<<<< HEAD
-import re
 import shutil
 import tempfile
-=======
->>>>>>> i15
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable
 from functools import wraps
+from pathlib import Path
 from typing import TypeVar
 
 import gradio as gr
