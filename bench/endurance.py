@@ -3,13 +3,15 @@
 Memory (resident set) at the start and the end, and the p95 latency of the first and the last 100
 scores: a memo or cache that grows without bound shows as memory climbing and latency drifting.
 Goals: memory flat within 10 %, p95 drift within 10 %. The answers are fixture answers of the
-panel with a distinct closing sentence each, so no score is a cache hit.
+panel with the run's number written into every sentence, so no sentence is a cache hit and every
+score embeds its whole answer (the memo and the disk vector cache grow as they do for a user).
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ SCORES = 1_000
 WINDOW = 100
 PANEL = "system-design"
 FIXTURES = REPO_ROOT / "evals" / "fixtures" / "scoring"
+_SENTENCE_END = re.compile(r"([.?!])(\s|$)")
 
 
 def rss_mb() -> float:
@@ -59,7 +62,7 @@ def run() -> Result:
         seconds = []
         for n in range(SCORES):
             question, answer = pairs[n % len(pairs)]
-            text = f"{answer} We reviewed it again in week {n + 1} and wrote down what changed."
+            text = _SENTENCE_END.sub(f" (take {n + 1})\\1\\2", answer)
             started = time.perf_counter()
             coach.score(PANEL, text, question)
             seconds.append(time.perf_counter() - started)

@@ -42,6 +42,7 @@ loop = Loop.load(coach, loop_id) if loop_id != "new" else Loop.start(coach, "sta
 print("loop", loop.id, flush=True)
 while not loop.finished:
     session = loop.current
+    session.current_prompt  # what the candidate reads first (composed now if the last driver died before it)
     pool = answers[session.panel.slug]
     done = sum(t.answer is not None for t in session.turns)
     print("answered", loop.answer(pool[done % len(pool)]).index, flush=True)
