@@ -97,6 +97,18 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
+def _added_claim(text: str, draft: str, focus: str) -> str | None:
+    """What the rewrite claims that the draft did not: a number, words put in the candidate's
+    mouth, or the interviewer speaking as "I"."""
+    if numbers(text) - numbers(draft) - numbers(focus):
+        return "adds a number"
+    if len(_ATTRIBUTION.findall(text)) > len(_ATTRIBUTION.findall(draft)):
+        return "puts words in the candidate's mouth"
+    if len(_FIRST_PERSON.findall(text)) > len(_FIRST_PERSON.findall(draft)):
+        return "changes who is speaking"
+    return None
+
+
 def partial_problem(text: str, draft: str, focus: str) -> str | None:
     """A problem that the words written so far already settle: more words can only add to it, so
     the whole rewrite would be refused for it too, and the backend may stop there. The last word
@@ -106,12 +118,9 @@ def partial_problem(text: str, draft: str, focus: str) -> str | None:
         return None
     if len(words(settled)) > MAX_WORDS:
         return f"too long (over {MAX_WORDS} words)"
-    if numbers(settled) - numbers(draft) - numbers(focus):
-        return "adds a number"
-    if len(_ATTRIBUTION.findall(settled)) > len(_ATTRIBUTION.findall(draft)):
-        return "puts words in the candidate's mouth"
-    if len(_FIRST_PERSON.findall(settled)) > len(_FIRST_PERSON.findall(draft)):
-        return "changes who is speaking"
+    problem = _added_claim(settled, draft, focus)
+    if problem:
+        return problem
     new = {t for t in terms(settled) - terms(draft) - terms(focus) if not t[0].isdigit()}
     if len(new) > MAX_NEW_TERMS:
         return "adds facts"
@@ -137,12 +146,9 @@ def gate_problem(text: str, draft: str, focus: str, signal_vecs: tuple[np.ndarra
         return "same as the draft"
     if numbers(draft) - numbers(text):
         return "drops a number"
-    if numbers(text) - numbers(draft) - numbers(focus):
-        return "adds a number"
-    if len(_ATTRIBUTION.findall(text)) > len(_ATTRIBUTION.findall(draft)):
-        return "puts words in the candidate's mouth"
-    if len(_FIRST_PERSON.findall(text)) > len(_FIRST_PERSON.findall(draft)):
-        return "changes who is speaking"
+    problem = _added_claim(text, draft, focus)
+    if problem:
+        return problem
     kept, new = terms(draft), terms(text)
     if kept and len(kept & new) / len(kept) < MIN_TERMS_KEPT:
         return "drops the draft's facts"
