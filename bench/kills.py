@@ -30,7 +30,7 @@ from .common import Result, coach_command, subprocess_env, temp_data_dir
 
 NAME = "kills"
 KILLS = 20
-QUESTIONS = 4  # per panel, no follow-ups: 28 answers in a loop of seven panels
+QUESTIONS = 8  # per panel, no follow-ups: 56 answers in a loop of seven panels, room for all 20 kills
 SEED = 20261201
 DRIVER = """
 import json, sys
