@@ -198,3 +198,36 @@ def test_the_subject_threshold_is_fit_to_keep_own_answers_and_reported_leave_one
     # a held-out panel unlike the others shows up in the held-out figures, not hidden by the fit
     skewed = points + [("c", True, 0.45)] * 10 + [("c", False, 0.1)] * 10
     assert subject_lopo(skewed, goal=0.95)["own_question_answered_rate_lopo"] < 0.95
+
+
+def test_an_answer_far_more_on_another_question_of_the_panel_answers_that_one_instead():
+    from coach.scoring.asks import answers_elsewhere
+
+    rule = AlignmentRule(ask_similarity=0.5, subject_threshold=0.6, word_weight=0.0, elsewhere_margin=0.22)
+    sizing = "Size the cluster for 25k requests per second at peak"
+    # on the asked question's subject by chance (0.68), squarely on another's (1.04): answers that one
+    assert answers_elsewhere(0.68, {sizing: 1.04, "Tell me about a conflict": 0.4}, rule) == sizing
+    # a generic story fits every question of its panel about equally: never caught by the relative test
+    assert answers_elsewhere(0.62, {"Tell me about a conflict": 0.7, "A time you failed": 0.65}, rule) is None
+    # the other question must itself be on the answer's subject, and without a margin there is no test
+    assert answers_elsewhere(0.1, {"Tell me about a conflict": 0.5}, rule) is None
+    assert answers_elsewhere(0.68, {sizing: 1.04}, AlignmentRule(0.5, 0.6, 0.0)) is None
+    # and align() then marks every ask not addressed, however close a sentence comes to one
+    sentences = ["We limited each tenant to 1,000 requests per second."]
+    vec = np.stack([_unit(1, 0, 0)])
+    results = align(["how accurate does the limit need to be"], "How accurate does the limit need to be?", sentences[0], sentences,
+                    vec, _unit(1, 0, 0), vec, rule, elsewhere=sizing)
+    assert [r.addressed for r in results] == [False]
+    assert align(["how accurate does the limit need to be"], "How accurate does the limit need to be?", sentences[0], sentences,
+                 vec, _unit(1, 0, 0), vec, rule)[0].addressed
+
+
+def test_the_relative_margin_is_fit_between_own_answers_and_off_question_pairs_and_cross_validated():
+    from coach.evals.alignment import elsewhere_lopo, fit_elsewhere_margin
+
+    assert fit_elsewhere_margin([0.0, 0.08], [0.36, 0.5, -0.3]) == pytest.approx(0.22)
+    assert fit_elsewhere_margin([0.1], [0.05]) is None  # nothing above the own answers: no test
+    own = [(p, True, 0.8, 0.05) for p in "ab" for _ in range(20)]
+    off = [(p, False, 0.3, 0.0) for p in "ab" for _ in range(20)] + [(p, False, 0.7, 0.4) for p in "ab"]
+    lopo = elsewhere_lopo(own + off)
+    assert lopo["own_question_answered_rate_lopo"] == 1.0 and lopo["off_question_gated_rate_lopo"] == 1.0

@@ -5,6 +5,8 @@
   >= 95 %) and never above lean-no (goal: none).
   The on-subject threshold behind "did not answer" was fit on these pairs, so they are also reported
   leave-one-panel-out: the threshold refit on six panels, applied to the seventh (`subject_lopo`).
+  So is the relative test's margin (an answer much more on another sample question of its panel
+  answers that one instead): `elsewhere_lopo`.
 - Follow-up answers judged on their signal: an answer from the follow-up fixtures, scored as the
   reply to a follow-up that probes a signal it clearly shows, must score above the same answer
   scored as the reply to a follow-up on a signal it does not touch, and must not lose for leaving
@@ -23,11 +25,53 @@ OWN_PASS_GOAL = 0.95  # own-question answers that must pass the on-subject gate 
 
 
 def _score(scorer, panel, answer, question):
-    """(card, on-subject measure or None): the measure only where the scorer exposes it."""
+    """(card, on-subject measure or None, its lead of another sample question or None): the
+    measures only where the scorer exposes them."""
     if hasattr(scorer, "analyse"):
         analysis = scorer.analyse(panel, answer, question)
-        return analysis.card, analysis.subject
-    return scorer.score(panel, answer, question), None
+        return analysis.card, analysis.subject, analysis.elsewhere_gap
+    return scorer.score(panel, answer, question), None, None
+
+
+def fit_elsewhere_margin(own_gaps: list[float], off_gaps: list[float]) -> float | None:
+    """The relative test's margin: halfway between the largest lead another sample question has over
+    an own question the on-subject gate passes, and the smallest such lead above it in the
+    off-question pairs the gate passes. None when no such pair exists (nothing to separate)."""
+    top = max(own_gaps, default=0.0)
+    above = [g for g in off_gaps if g > top]
+    return round((top + min(above)) / 2, 4) if above else None
+
+
+def elsewhere_lopo(points: list[tuple], goal: float = OWN_PASS_GOAL) -> dict[str, float]:
+    """Leave-one-panel-out figures for the whole rule: on six panels' points (panel, own?, measure,
+    gap) the on-subject threshold is refit, then the relative test's margin on the points passing
+    it; both are applied to the seventh panel's."""
+    def passes(m, g, t, margin):
+        return m >= t and not (margin is not None and g is not None and g >= margin and m + g >= t)
+
+    panels = sorted({p[0] for p in points})
+    own_pass = own_n = off_gated = off_n = 0
+    margins = []
+    for held in panels:
+        rest = [p for p in points if p[0] != held]
+        t = fit_subject_threshold([p[2] for p in rest if p[1]], [p[2] for p in rest if not p[1]], goal)
+        fit = [p for p in rest if p[2] >= t and p[3] is not None]
+        margin = fit_elsewhere_margin([p[3] for p in fit if p[1]], [p[3] for p in fit if not p[1]])
+        margins.append(margin)
+        for p, is_own, m, g in (q for q in points if q[0] == held):
+            if is_own:
+                own_n += 1
+                own_pass += passes(m, g, t, margin)
+            else:
+                off_n += 1
+                off_gated += not passes(m, g, t, margin)
+    fitted = [m for m in margins if m is not None]
+    return {
+        "own_question_answered_rate_lopo": round(own_pass / own_n, 4) if own_n else 1.0,
+        "off_question_gated_rate_lopo": round(off_gated / off_n, 4) if off_n else 1.0,
+        "elsewhere_margin_lopo_min": min(fitted) if fitted else 0.0,
+        "elsewhere_margin_lopo_max": max(fitted) if fitted else 0.0,
+    }
 
 
 def fit_subject_threshold(own: list[float], off: list[float], goal: float = OWN_PASS_GOAL) -> float:
@@ -44,15 +88,15 @@ def subject_lopo(points: list[tuple[str, bool, float]], goal: float = OWN_PASS_G
     """Leave-one-panel-out figures for the on-subject threshold: fit on six panels' (panel, own?, measure)
     points, applied to the seventh's. Returns the held-out own-question pass rate and the held-out
     share of off-question pairs gated (judged not to answer), and the thresholds' spread."""
-    panels = sorted({p for p, _, _ in points})
+    panels = sorted({p[0] for p in points})
     own_pass = own_n = off_gated = off_n = 0
     cuts = []
     for held in panels:
-        fit_own = [m for p, is_own, m in points if p != held and is_own]
-        fit_off = [m for p, is_own, m in points if p != held and not is_own]
+        fit_own = [m for p, is_own, m, *_ in points if p != held and is_own]
+        fit_off = [m for p, is_own, m, *_ in points if p != held and not is_own]
         t = fit_subject_threshold(fit_own, fit_off, goal)
         cuts.append(t)
-        for p, is_own, m in points:
+        for p, is_own, m, *_ in points:
             if p != held:
                 continue
             if is_own:
@@ -70,8 +114,9 @@ def subject_lopo(points: list[tuple[str, bool, float]], goal: float = OWN_PASS_G
 
 
 def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: list[dict],
-                 points: list[tuple[str, bool, float]] | None = None, scored: dict | None = None) -> dict[str, float]:
-    """The off-question metrics; `points` collects each pair's (panel, own question?, on-subject measure).
+                 points: list[tuple] | None = None, scored: dict | None = None) -> dict[str, float]:
+    """The off-question metrics; `points` collects each pair's (panel, own question?, on-subject
+    measure, lead of another sample question).
     `scored`: answer id -> (card, measure) against its own question, when the caller has scored them already."""
     scored = scored or {}
     lower = compared = above_lean_no = pairs = own_answered = own_total = 0
@@ -83,11 +128,11 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
             own_i = next((i for i, q in enumerate(qs) if q.id == a["question"]), None)
             if own_i is None:
                 continue
-            own, measure = scored[a["id"]] if a["id"] in scored else _score(scorer, panel, a["text"], qs[own_i].text)
+            own, measure, gap = scored[a["id"]] if a["id"] in scored else _score(scorer, panel, a["text"], qs[own_i].text)
             if own.overall is None:
                 continue
             if measure is not None:
-                points.append((slug, True, measure))
+                points.append((slug, True, measure, gap))
             own_total += 1
             own_answered += own.answered != "no"
             if own.answered == "no":
@@ -95,9 +140,9 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
                                  "problem": "marked as not answering its own question", "asks": [x.text for x in own.asks]})
             for k in range(1, OTHER_QUESTIONS + 1):
                 other = qs[(own_i + k) % len(qs)]
-                card, measure = _score(scorer, panel, a["text"], other.text)
+                card, measure, gap = _score(scorer, panel, a["text"], other.text)
                 if measure is not None and card.overall is not None:
-                    points.append((slug, False, measure))
+                    points.append((slug, False, measure, gap))
                 pairs += 1
                 off = card.overall if card.overall is not None else -1
                 if card.band in ("hire", "strong-hire"):
@@ -113,8 +158,19 @@ def off_question(scorer, corpus: Corpus, fixtures: dict[str, dict], failures: li
         "off_question_above_lean_no": float(above_lean_no),
         "own_question_answered_rate": round(own_answered / own_total, 4) if own_total else 1.0,
         "off_question_pairs": float(pairs),
-        **({k: v for k, v in subject_lopo(points).items() if not k.startswith("subject_threshold")} if len({p for p, _, _ in points}) > 1 else {}),
+        **(_lopo(scorer, points) if len({p[0] for p in points}) > 1 else {}),
     }
+
+
+def _lopo(scorer, points: list[tuple]) -> dict[str, float]:
+    """Cross-validated figures of the alignment rule as shipped: the on-subject threshold alone, or
+    with the relative test when the settings turn it on (both refit leave-one-panel-out)."""
+    a = getattr(getattr(scorer, "settings", None), "alignment", None)
+    if a is not None and a.elsewhere_margin is not None:
+        out = elsewhere_lopo(points)
+    else:
+        out = subject_lopo(points)
+    return {k: v for k, v in out.items() if k.endswith("_lopo")}
 
 
 def follow_up_focus(scorer, corpus: Corpus, fixtures_dir: Path, panels, failures: list[dict]) -> dict[str, float]:

@@ -9,8 +9,9 @@ examples), prints the best settings, and, with --holdout, the metrics on panels 
 With --signals it fits `signal_scale` instead: one multiplier per signal on its summed evidence, so
 a signal whose indicators match too readily (or too rarely) lands on the graded levels; it reports
 the fit in-sample and cross-validated on halves of the fixtures. With --alignment it refits the
-on-subject threshold behind "did not answer the question" (`alignment.subject_threshold`) on the
-off-question pairs and reports it leave-one-panel-out.
+on-subject threshold behind "did not answer the question" (`alignment.subject_threshold`) and the
+relative test's margin (`alignment.elsewhere_margin`) on the off-question pairs, and reports both
+leave-one-panel-out.
 It writes nothing: copy the numbers into corpus/scoring.yaml deliberately, then run `coach eval`.
 """
 
@@ -160,16 +161,23 @@ def calibrate_signals(embedder, corpus, base, fixtures) -> None:
 
 
 def calibrate_alignment(scorer, corpus, fixtures) -> None:
-    points: list[tuple[str, bool, float]] = []
+    points: list[tuple] = []
     metrics = alignment.off_question(scorer, corpus, scoring.load_scoring_fixtures(fixtures, PANEL_SLUGS), [], points)
-    own = [m for _, is_own, m in points if is_own]
-    off = [m for _, is_own, m in points if not is_own]
+    own = [p[2] for p in points if p[1]]
+    off = [p[2] for p in points if not p[1]]
     t = alignment.fit_subject_threshold(own, off)
     print(f"subject_threshold fitted on all {len(own)} own answers and {len(off)} off-question pairs: {t} "
           f"(shipped {scorer.settings.alignment.subject_threshold}); in-sample with the shipped one: {metrics}")
     lopo = alignment.subject_lopo(points)
     print(f"leave-one-panel-out: own answers passing {lopo['own_question_answered_rate_lopo']}, off-question pairs gated "
           f"{lopo['off_question_gated_rate_lopo']}, thresholds {lopo['subject_threshold_lopo_min']}-{lopo['subject_threshold_lopo_max']}")
+    shipped = scorer.settings.alignment.subject_threshold
+    passing = [p for p in points if p[2] >= shipped and p[3] is not None]
+    margin = alignment.fit_elsewhere_margin([p[3] for p in passing if p[1]], [p[3] for p in passing if not p[1]])
+    both = alignment.elsewhere_lopo(points)
+    print(f"elsewhere_margin fitted on the answers passing the shipped threshold: {margin} (shipped {scorer.settings.alignment.elsewhere_margin}); "
+          f"leave-one-panel-out with both refit: own answers passing {both['own_question_answered_rate_lopo']}, off-question pairs "
+          f"gated {both['off_question_gated_rate_lopo']}, margins {both['elsewhere_margin_lopo_min']}-{both['elsewhere_margin_lopo_max']}")
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ def run(
     unscored = 0
     grader = GraderProbes.load(fixtures_dir) if with_probes else None
     cards = {}  # graded answer id -> its scorecard, for evidence precision
-    measures: dict[str, float | None] = {}  # graded answer id -> its on-subject measure (own question)
+    measures: dict[str, tuple] = {}  # graded answer id -> its on-subject measure and another question's lead (own question)
     labels = precision.load_labels(fixtures_dir)
     candidates: list[fit_attribution.Answer] = []  # quote candidates, for the cross-validated attribution figures
     embed_together(getattr(scorer, "embedder", None), [a["text"] for fx in fixtures.values() for a in fx["answers"]])
@@ -77,7 +77,7 @@ def run(
             if hasattr(scorer, "analyse"):
                 analysis = scorer.analyse(panel, a["text"], questions.get(a["question"], ""))
                 card = analysis.card
-                measures[a["id"]] = analysis.subject
+                measures[a["id"]] = (analysis.subject, analysis.elsewhere_gap)
                 if a["id"] in labels and analysis.candidates is not None:
                     candidates.append(fit_attribution.answer_rows(a["id"], slug, analysis, labels[a["id"]], [s.id for s in panel.signals]))
             else:
@@ -139,7 +139,7 @@ def run(
     junk_ok, junk_total = _junk(scorer, corpus, fixtures_dir, panels, failures)
     false_flagged, sentences, flagged_cases = false_flags(fixtures_dir, panels) if grader else (0, 0, [])
     failures += flagged_cases
-    own_cards = {i: (card, measures.get(i)) for i, card in cards.items()}
+    own_cards = {i: (card, *measures.get(i, (None, None))) for i, card in cards.items()}
     read_question = {**alignment.off_question(scorer, corpus, fixtures, failures, scored=own_cards),
                      **alignment.follow_up_focus(scorer, corpus, fixtures_dir, panels, failures)}
     quoting = precision.measure(cards, labels)

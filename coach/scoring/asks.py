@@ -87,6 +87,20 @@ class AlignmentRule:
     subject_threshold: float  # ... once the answer as a whole is on the question's subject
     word_weight: float  # weight of the shared-word share in the subject measure
     min_subject_weight: float = 0.0  # the share's denominator is at least this (see on_subject)
+    elsewhere_margin: float | None = None  # an answer this much more on another panel question's subject answers that one
+
+
+def answers_elsewhere(measure: float, others: dict[str, float], rule: AlignmentRule) -> str | None:
+    """The other question of the panel the answer is about instead, or None. A relative test: an
+    answer squarely on another question's subject (over `subject_threshold`) and on it by
+    `elsewhere_margin` more than on the question asked answers that one, however many words it
+    shares with this one by chance ("limit", "RPS", "pages"). An absolute threshold cannot tell
+    those apart from a plain story told to a generic behavioral question, which fits every
+    question of its panel about equally and so is never caught by this test."""
+    if rule.elsewhere_margin is None or not others:
+        return None
+    text, best = max(others.items(), key=lambda kv: kv[1])
+    return text if best >= rule.subject_threshold and best - measure >= rule.elsewhere_margin else None
 
 
 def ask_in_context(question: str, asks: list[str]) -> list[str]:
@@ -143,14 +157,15 @@ def on_subject(question: str, answer_text: str, question_vec: np.ndarray, senten
 
 def align(asks: list[str], question: str, answer_text: str, sentences: list[str], ask_vecs: np.ndarray,
           question_vec: np.ndarray, sentence_vecs: np.ndarray, rule: AlignmentRule, weights: WordWeights | None = None,
-          sentence_weight: np.ndarray | None = None) -> list[AskResult]:
+          sentence_weight: np.ndarray | None = None, elsewhere: str | None = None) -> list[AskResult]:
     """Per ask (`ask_vecs` embed each ask in context): addressed or not, with the answer's
     sentences that address it (best first, up to 2). An answer that is not about the question's
     subject addresses none of its asks, however close one sentence comes to an ask's wording ("what
-    would you do differently" fits any story); one that is addresses at least its closest ask."""
+    would you do differently" fits any story), and neither does one that answers another question of
+    the panel instead (`elsewhere`, from `answers_elsewhere`); one that is addresses at least its closest ask."""
     if not len(sentences):
         return [AskResult(text=a, addressed=False) for a in asks]
-    relevant = on_subject(question, answer_text, question_vec, sentence_vecs, rule, weights, sentence_weight) >= rule.subject_threshold
+    relevant = elsewhere is None and on_subject(question, answer_text, question_vec, sentence_vecs, rule, weights, sentence_weight) >= rule.subject_threshold
     sims = sentence_vecs @ np.asarray(ask_vecs).T  # (sentences, asks)
     closest = int(np.argmax(sims.max(axis=0)))
     results = []

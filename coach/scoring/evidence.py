@@ -17,7 +17,8 @@ import numpy as np
 
 from coach.retrieval.embeddings import Embedder
 from coach.corpus.schema import Panel
-from coach.scoring.asks import AlignmentRule, AskResult, WordWeights, align, ask_in_context, content_stems, on_subject, split_asks
+from coach.scoring.asks import (AlignmentRule, AskResult, WordWeights, align, answers_elsewhere, ask_in_context, content_stems,
+                                on_subject, split_asks)
 from coach.scoring.coaching import finish_card
 from coach.scoring.attribution import Candidates, candidates, choose_quotes, signal_parts
 from coach.scoring.detectors import Detection, detect
@@ -39,6 +40,7 @@ class PanelVectors:
     cue_rows: dict[str, np.ndarray]  # failure mode id -> (c, d) cue vectors
     weak_rows: dict[str, np.ndarray]  # signal id -> (1, d) "what a weak answer looks like"
     topic: np.ndarray  # (t, d): everything on the panel, for the off-topic check
+    questions: np.ndarray  # (q, d): the panel's sample questions, for the relative question-alignment test
 
 
 _CACHE: dict[tuple[str, int], PanelVectors] = {}
@@ -76,6 +78,7 @@ def _embed_panel(panel: Panel, embedder: Embedder) -> PanelVectors:
         cue_rows={k: np.stack(v) for k, v in cue_rows.items()},
         weak_rows={k: np.stack(v) for k, v in weak_rows.items()},
         topic=np.concatenate([np.stack([v for v in vecs[: len(texts)]]), vecs[len(texts) :]]),
+        questions=vecs[len(texts) : len(texts) + len(panel.sample_questions)],
     )
 
 
@@ -87,6 +90,7 @@ class Analysis:
     candidates: Candidates | None = None  # the quote candidates and their features (what the attribution fit reads)
     sentences: tuple[str, ...] = ()  # the sentences the candidates index
     subject: float | None = None  # how squarely the answer is on the question's subject (asks.on_subject)
+    elsewhere_gap: float | None = None  # how much more it is on another sample question's subject (best other - subject)
 
 
 _VOCABS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Embedder -> its vocabulary
@@ -253,7 +257,10 @@ class EvidenceScorer:
         floor = self.settings.alignment.min_specificity
         said = [i for i, (s, d) in enumerate(zip(sentences, detections)) if d.specificity >= floor or subject & content_stems(s)]
         weight = np.array([min(1.0, 0.5 + detections[i].specificity / (2 * floor)) for i in said])
-        ask_results, subject_measure = self._align(question, asks, q_vecs, [sentences[i] for i in said], vecs[said], weight)
+        ask_results, subject_measure, gap, elsewhere = self._align(panel, question, asks, q_vecs, [sentences[i] for i in said],
+                                                                   vecs[said], weight)
+        if elsewhere:
+            notes.append(f'it answers another question of this panel instead: "{elsewhere}"')
         if not question.strip():
             notes.append("no question given: whether the answer addresses it was not checked")
         probed = probed if probed in {s.id for s in panel.signals} else None
@@ -266,7 +273,7 @@ class EvidenceScorer:
                       grader_text=removed),
             panel, self.settings, sentences, detections, sim_matrix,
         )
-        return Analysis(card.with_vectors(said_vectors), depth, clean, cands, tuple(sentences), subject_measure)
+        return Analysis(card.with_vectors(said_vectors), depth, clean, cands, tuple(sentences), subject_measure, gap)
 
     @staticmethod
     def _asks(question: str, asks: list[str] | None) -> list[str]:
@@ -275,17 +282,25 @@ class EvidenceScorer:
             return []
         return [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
 
-    def _align(self, question: str, asks: list[str], q_vecs: np.ndarray, sentences: list[str], vecs: np.ndarray,
-               weight: np.ndarray) -> tuple[list[AskResult], float | None]:
-        """The asks' results, and the on-subject measure they were gated on (None without a question).
+    def _align(self, panel: Panel, question: str, asks: list[str], q_vecs: np.ndarray, sentences: list[str], vecs: np.ndarray,
+               weight: np.ndarray) -> tuple[list[AskResult], float | None, float | None, str | None]:
+        """The asks' results, the on-subject measure they were gated on (None without a question), how
+        much more the answer is on another sample question of the panel (best other - measure), and
+        that question when the answer answers it instead (`asks.answers_elsewhere`).
         `q_vecs`: each ask in context, then the whole question (as `analyse` encoded them)."""
         if not question.strip():
-            return [], None
+            return [], None, None, None
         a = self.settings.alignment
-        rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight, a.min_subject_weight)
-        text = " ".join(sentences)
-        measure = on_subject(question, text, q_vecs[-1], vecs, rule, self._word_weights(), weight)
-        return align(asks, question, text, sentences, q_vecs[:-1], q_vecs[-1], vecs, rule, self._word_weights(), weight), round(measure, 4)
+        rule = AlignmentRule(a.ask_similarity, a.subject_threshold, a.word_weight, a.min_subject_weight, a.elsewhere_margin)
+        text, words = " ".join(sentences), self._word_weights()
+        measure = on_subject(question, text, q_vecs[-1], vecs, rule, words, weight)
+        asked = normalise(question)
+        others = {q.text: on_subject(q.text, text, v, vecs, rule, words, weight)
+                  for q, v in zip(panel.sample_questions, _panel_vectors(panel, self.embedder).questions) if normalise(q.text) != asked}
+        gap = round(max(others.values()) - measure, 4) if others else None
+        elsewhere = answers_elsewhere(measure, others, rule)
+        results = align(asks, question, text, sentences, q_vecs[:-1], q_vecs[-1], vecs, rule, words, weight, elsewhere)
+        return results, round(measure, 4), gap, elsewhere
 
     def _word_weights(self) -> WordWeights:
         if "word_weights" not in self.__dict__:

@@ -13,7 +13,7 @@ from coach.errors import CorpusError, yaml_problem
 from coach.scoring.attribution import Attribution
 from coach.scoring.topic import TopicReferenceFile, read_topic_reference
 
-CODE_VERSION = "5"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment; 4: text addressed to the grader removed; 5: learned quote attribution)
+CODE_VERSION = "6"  # bump when the algorithm changes; the settings hash covers the numbers (2: off-topic by contrast; 3: attribution, question alignment; 4: text addressed to the grader removed; 5: learned quote attribution; 6: relative question-alignment test)
 
 
 class _Strict(BaseModel):
@@ -90,6 +90,9 @@ class Alignment(_Strict):
     subject_threshold: float = Field(ge=0, description="on-subject measure below which the answer addresses no ask")
     word_weight: float = Field(ge=0, description="weight of the question's shared content words in that measure")
     min_subject_weight: float = Field(default=0.0, ge=0, description="least idf weight the shared-word share is taken of")
+    elsewhere_margin: float | None = Field(
+        default=None, ge=0, description="on-subject lead of another sample question of the panel over the asked one "
+        "at which the answer answers that one instead (none: no relative test)")
     partial_penalty: float = Field(ge=0, le=1, description="share of the overall lost when every ask is missed")
     min_specificity: float = Field(ge=0, description="a sentence sharing no word with the question needs this much specificity to count")
 
