@@ -149,16 +149,40 @@ _BARE: dict[str, object] = {}
 
 
 def bare_encoder(embedder) -> Callable[[list[str]], np.ndarray]:
-    """The library underneath: a sentence-transformers model from the same files, encoded with the same
-    arguments as the coach's embedder, with nothing of the coach in between."""
+    """The library the model ships for: sentence-transformers on torch from the same files, normalised
+    vectors in batches of 16 (the fastest batch size on 2 cores), with nothing of the coach in between."""
     key = str(embedder.path)
     if key not in _BARE:
         from sentence_transformers import SentenceTransformer
 
         _BARE[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
         _BARE[key].encode(["warm-up sentence for the embedder"])
-    model, kwargs = _BARE[key], dict(embedder.lc.encode_kwargs)
-    return lambda texts: model.encode(list(texts), show_progress_bar=False, **kwargs)
+    model = _BARE[key]
+    return lambda texts: model.encode(list(texts), show_progress_bar=False, normalize_embeddings=True, batch_size=16)
+
+
+def bare_onnx(embedder) -> Callable[[list[str]], np.ndarray] | None:
+    """The runtime underneath the coach's default embedder: onnxruntime alone on the same exported
+    file with its default session options (all cores), one text per run, mean-pooled and normalised
+    in numpy. None when the embedder does not run on ONNX Runtime."""
+    if getattr(embedder, "runtime", None) != "onnx":
+        return None
+    import onnxruntime as ort
+
+    lc = embedder.lc
+    session = ort.InferenceSession(str(lc.path), providers=["CPUExecutionProvider"])
+
+    def encode(texts):
+        out = []
+        for text in texts:
+            ids = np.asarray([lc.tokenizer.encode(text.strip()).ids], dtype=np.int64)
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})[0][0]
+            vec = hidden.mean(axis=0)
+            out.append(vec / np.linalg.norm(vec))
+        return np.stack(out)
+
+    encode(["warm-up sentence for the embedder"])
+    return encode
 
 
 def build_index(settings, embedder):

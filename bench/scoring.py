@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 
-from .common import Result, bare_encoder, forget_all, forget_memo, pct, ratio, temp_data_dir, warm_embedder
+from .common import Result, bare_encoder, bare_onnx, forget_all, forget_memo, pct, ratio, temp_data_dir, warm_embedder
 
 NAME = "scoring"
 PANEL = "system-design"
@@ -23,8 +23,9 @@ WARMUP = 3
 
 def assemble_answer(fixture: dict, target_words: int = TARGET_WORDS, start: int = 0) -> tuple[str, str | None]:
     """Paragraphs of one panel's fixture answers (hire-band first), from answer `start` on, until
-    ~target_words; and the first answer's question id."""
-    from coach.scoring.text import word_count
+    target_words, the last paragraph cut after the sentence that reaches it; and the first answer's
+    question id."""
+    from coach.scoring.text import split_sentences, word_count
 
     ranked = sorted(fixture["answers"], key=lambda a: a.get("band") not in ("strong-hire", "hire"))
     answers = ranked[start % len(ranked):] + ranked[: start % len(ranked)]
@@ -33,6 +34,14 @@ def assemble_answer(fixture: dict, target_words: int = TARGET_WORDS, start: int 
         for para in a["text"].split("\n\n"):
             if para.strip() and word_count("\n\n".join(paragraphs)) < target_words:
                 paragraphs.append(para.strip())
+    if paragraphs:  # whole sentences, no more of the last paragraph than reaches target_words
+        before = word_count("\n\n".join(paragraphs[:-1]))
+        kept: list[str] = []
+        for sentence in split_sentences(paragraphs[-1]):
+            if before + word_count(" ".join(kept)) >= target_words:
+                break
+            kept.append(sentence)
+        paragraphs[-1] = " ".join(kept)
     return "\n\n".join(paragraphs), answers[0].get("question")
 
 
@@ -73,7 +82,7 @@ def _run(result, coach, load_fixture, split_sentences, word_count) -> Result:
     sentences = split_sentences(answer)
     scorer = coach.scorer
     fresh = new_answers(fixture, RUNS + WARMUP)
-    bare = bare_encoder(embedder)
+    bare, bare_ort = bare_encoder(embedder), bare_onnx(embedder)
 
     def new_score(k):  # a new answer: in no memo and not on disk
         forget_all(scorer.embedder)
@@ -88,7 +97,13 @@ def _run(result, coach, load_fixture, split_sentences, word_count) -> Result:
         scorer.score(panel, answer, question)
         return _ms(lambda: scorer.score(panel, answer, question))
 
+    def new_bare_ort(k):  # the same, by onnxruntime alone on the coach's exported model
+        texts = split_sentences(fresh[k])
+        return _ms(lambda: bare_ort(texts))
+
     calls = {"score": new_score, "bare": new_bare, "score_again": again}
+    if bare_ort is not None:
+        calls["bare_ort"] = new_bare_ort
     for k in range(WARMUP):  # the first score also embeds the panel's rubric, once per process
         for fn in calls.values():
             fn(k)
@@ -110,12 +125,19 @@ def _run(result, coach, load_fixture, split_sentences, word_count) -> Result:
     paired = [a / b for a, b in zip(times["score"], times["bare"]) if b]
     result.add("score_vs_bare_paired", "score / bare encode of the same answer, median over runs", pct(paired, 50), "x",
                note="each run's pair ran back to back: steadier than the ratio of percentiles on a busy machine")
+    if "bare_ort" in times:
+        result.add("bare_ort_p50_ms", "bare onnxruntime, one sentence per run, p50", p["bare_ort"][0], "ms")
+        result.add("bare_ort_p95_ms", "bare onnxruntime, one sentence per run, p95", p["bare_ort"][1], "ms")
+        result.add("score_vs_bare_ort_p95", "score / bare onnxruntime, p95", ratio(p["score"][1], p["bare_ort"][1]), "x")
+        paired_ort = [a / b for a, b in zip(times["score"], times["bare_ort"]) if b]
+        result.add("score_vs_bare_ort_paired", "score / bare onnxruntime on the same answer, median over runs", pct(paired_ort, 50), "x")
     result.add("score_again_p50_ms", "score() p50, same answer again (embedder memo warm)", p["score_again"][0], "ms",
                note="" if hasattr(embedder, "_memo") else "the embedder keeps no memo")
     result.info = {
         "panel": PANEL,
         "answer_words": word_count(answer),
         "sentences": len(sentences),
+        "embedding_runtime": getattr(embedder, "runtime", None),
         "question_id": question_id if question else None,
         "runs": RUNS,
         "warmup": WARMUP,

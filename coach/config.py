@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default="bundled:all-MiniLM-L6-v2",
         description="'bundled:all-MiniLM-L6-v2' or a local sentence-transformers directory",
     )
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx", description="what runs the embedding model: ONNX Runtime (same vectors, faster) or torch"
+    )
     chunk_size: int = Field(default=900, ge=200, description="max characters per compendium chunk")
     chunk_overlap: int = Field(default=0, ge=0)
 

@@ -85,7 +85,7 @@ class Coach:
     def embedder(self) -> Embedder:
         from coach.retrieval.embeddings import get_embedder
 
-        return get_embedder(self.settings.embedding_model, self.settings.cache_dir)
+        return get_embedder(self.settings.embedding_model, self.settings.cache_dir, self.settings.embedding_runtime)
 
     @cached_property
     def index(self) -> VectorIndex:
