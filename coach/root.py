@@ -123,6 +123,17 @@ class Coach:
         """The scorer named by settings.scorer."""
         return self.scorer_named(None)
 
+    def prepare_scoring(self, question: str, asks: list[str] | None = None):
+        """Start embedding, in the background, what scoring an answer to `question` needs of the
+        question itself (`coach.scoring.prepare`); a Future, or None while no scorer is loaded
+        (loading one is not worth doing early: the first answer loads it)."""
+        scorer = self.__dict__.get("evidence_scorer")
+        if scorer is None:
+            return None
+        from coach.scoring.prepare import in_background
+
+        return in_background(scorer.prepare, question, asks)
+
     @cached_property
     def store(self) -> SessionStore:
         from coach.session.store import SessionStore

@@ -17,6 +17,9 @@ class Scorer(Protocol):
     def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
               probed: str | None = None) -> Scorecard: ...
 
+    def prepare(self, question: str, asks: list[str] | None = None) -> None:
+        """Do now what scoring an answer to `question` will need of the question alone."""
+
 
 def check_scorer(name: str, settings: Settings) -> str:
     """`name` if it is a scorer this configuration can run. The judge and combined scorers refuse

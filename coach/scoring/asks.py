@@ -103,6 +103,19 @@ def answers_elsewhere(measure: float, others: dict[str, float], rule: AlignmentR
     return text if best >= rule.subject_threshold and best - measure >= rule.elsewhere_margin else None
 
 
+def asks_of(question: str, asks: list[str] | None) -> list[str]:
+    """The asks alignment checks: those given, else split from the question; none without one."""
+    if not question.strip():
+        return []
+    return [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
+
+
+def question_texts(question: str, asks: list[str]) -> list[str]:
+    """What of the question is embedded to align an answer with it: each ask in context, then the
+    whole question; nothing without asks."""
+    return [*ask_in_context(question, asks), question] if asks else []
+
+
 def ask_in_context(question: str, asks: list[str]) -> list[str]:
     """Each ask with the question's scene around it, as it is embedded: "how do you handle it"
     means nothing without the sentence that says what "it" is."""

@@ -17,8 +17,8 @@ import numpy as np
 
 from coach.retrieval.embeddings import Embedder
 from coach.corpus.schema import Panel
-from coach.scoring.asks import (AlignmentRule, AskResult, WordWeights, align, answers_elsewhere, ask_in_context, content_stems,
-                                on_subject, split_asks)
+from coach.scoring.asks import (AlignmentRule, AskResult, WordWeights, align, answers_elsewhere, asks_of, content_stems,
+                                on_subject, question_texts)
 from coach.scoring.coaching import finish_card
 from coach.scoring.attribution import Candidates, candidates, choose_quotes, signal_parts
 from coach.scoring.detectors import Detection, detect
@@ -169,6 +169,13 @@ class EvidenceScorer:
         follow-up asked about, which the answer is then judged on."""
         return self.analyse(panel, answer, question, asks=asks, probed=probed).card
 
+    def prepare(self, question: str, asks: list[str] | None = None) -> None:
+        """Embed what scoring an answer to `question` embeds of the question itself (its asks in
+        context, the whole question), so the answer, when it comes, is all that is left to embed."""
+        texts = question_texts(question, asks_of(question, asks))
+        if texts:
+            self.embedder.encode(texts)
+
     def analyse(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
                 probed: str | None = None) -> Analysis:
         """The scorecard plus the depth share behind its overall, for scorers that re-aggregate levels."""
@@ -193,8 +200,8 @@ class EvidenceScorer:
         pv = _panel_vectors(panel, self.embedder)
         # One encode call for the answer's sentences and the question's asks: each call costs a
         # model pass of its own, and these texts fit in the same batches.
-        asks = self._asks(question, asks)
-        asked = [*ask_in_context(question, asks), question] if asks else []
+        asks = asks_of(question, asks)
+        asked = question_texts(question, asks)
         both = self.embedder.encode(sentences + asked) if sentences or asked else np.zeros((0, pv.topic.shape[1]), dtype=np.float32)
         vecs, q_vecs = both[: len(sentences)], both[len(sentences) :]
         reason = self._abstain_reason(answer, question, sentences, vecs, panel)
@@ -274,13 +281,6 @@ class EvidenceScorer:
             panel, self.settings, sentences, detections, sim_matrix,
         )
         return Analysis(card.with_vectors(said_vectors), depth, clean, cands, tuple(sentences), subject_measure, gap)
-
-    @staticmethod
-    def _asks(question: str, asks: list[str] | None) -> list[str]:
-        """The asks alignment checks: those given, else split from the question; none without one."""
-        if not question.strip():
-            return []
-        return [a for a in (asks or split_asks(question)) if a.strip()] or split_asks(question)
 
     def _align(self, panel: Panel, question: str, asks: list[str], q_vecs: np.ndarray, sentences: list[str], vecs: np.ndarray,
                weight: np.ndarray) -> tuple[list[AskResult], float | None, float | None, str | None]:

@@ -73,6 +73,9 @@ class JudgeScorer:
             name=mode, version=f"{CODE_VERSION}+judge.{self.prompt.hash}{structured}+evidence.{evidence.settings.version}"
         )
 
+    def prepare(self, question: str, asks: list[str] | None = None) -> None:
+        self.evidence.prepare(question, asks)
+
     def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
               probed: str | None = None) -> Scorecard:
         analysis = self.evidence.analyse(panel, answer, question, asks=asks, probed=probed)

@@ -163,6 +163,8 @@ class MockSession:
             for t in rows
         ]
         session = cls(coach, row, turns)
+        if session.pending is not None:
+            session._prepare(session.pending)
         if row.status != "finished" and session.finished:
             # The process stopped between saving the last answer and marking the session finished.
             # Saying so is tidying up: where the disk cannot take it, the next load tries again.
@@ -278,16 +280,25 @@ class MockSession:
         return turn
 
     def _score(self, turn: Turn, text: str) -> Scorecard:
-        """Composed questions carry their asks. A follow-up's answer is judged on the signal it
-        probed, against the follow-up's own asks, and is on-subject when it stays on the main
-        question's subject: the point said back from the answer does not count as the subject."""
+        question, asks, probed = self._scored_against(turn)
+        card = self.coach.scorer.score(self.panel, text, question, asks=asks, probed=probed)
+        return card if turn.question is not None else card.model_copy(update={"question": turn.text})
+
+    def _scored_against(self, turn: Turn) -> tuple[str, list[str] | None, str | None]:
+        """The question text, asks and probed signal an answer to `turn` is scored with. Composed
+        questions carry their asks. A follow-up's answer is judged on the signal it probed, against
+        the follow-up's own asks, and is on-subject when it stays on the main question's subject:
+        the point said back from the answer does not count as the subject."""
         if turn.question is not None:
-            return self.coach.scorer.score(self.panel, text, turn.text, asks=turn.question.asks or None)
+            return turn.text, turn.question.asks or None, None
         main = next(t.text for t in self.turns if t.kind == "question" and t.question_number == turn.question_number)
         asks = split_asks(turn.text)
-        card = self.coach.scorer.score(self.panel, text, f"{main} {' '.join(asks)}", asks=asks,
-                                       probed=turn.follow_up.signal if turn.follow_up else None)
-        return card.model_copy(update={"question": turn.text})
+        return f"{main} {' '.join(asks)}", asks, turn.follow_up.signal if turn.follow_up else None
+
+    def _prepare(self, turn: Turn) -> None:
+        """While the candidate reads `turn`, embed what scoring their answer needs of it."""
+        question, asks, _ = self._scored_against(turn)
+        self.coach.prepare_scoring(question, asks)
 
     def _next_prompt(self) -> Turn | None:
         step = self._decide()
@@ -317,6 +328,7 @@ class MockSession:
             turn = Turn(index=index, kind="follow-up", question_number=last.question_number, text=item.text, follow_up=item)
         self.store.add_turn(self.id, index, turn.kind, turn.question_number, item.model_dump(mode="json"))
         self.turns.append(turn)
+        self._prepare(turn)
         return turn
 
     # -- reporting -------------------------------------------------------------------------------
