@@ -132,7 +132,7 @@ class Coach:
             return None
         from coach.scoring.prepare import in_background
 
-        return in_background(scorer.prepare, question, asks)
+        return in_background(scorer.prepare_question, question, asks)
 
     @cached_property
     def store(self) -> SessionStore:

@@ -106,7 +106,7 @@ class FakeScorer:
     def __init__(self, level_of: Callable[[str], int | None]):
         self.level_of = level_of
 
-    def prepare(self, question: str, asks: list[str] | None = None) -> None:
+    def prepare_question(self, question: str, asks: list[str] | None = None) -> None:
         """Nothing to prepare: levels come from the answer alone."""
 
     def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,

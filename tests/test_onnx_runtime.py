@@ -53,6 +53,8 @@ def test_onnx_runtime_gives_the_vectors_sentence_transformers_gives(embedder, to
     # One text alone, and in any order, is the same vector: nothing depends on the batch.
     assert np.abs(np.asarray(embedder.lc.embed_query(texts[3])) - want[3]).max() < 1e-5
     assert np.abs(np.asarray(embedder.lc.embed_documents(texts[::-1]))[::-1] - want).max() < 1e-5
+    # A call dominated by one long text runs on every core at once: the same vectors again.
+    assert np.abs(embedder.lc.encode([texts[-1], texts[0]]) - want[[-1, 0]]).max() < 1e-5
 
 
 def test_the_export_is_made_once_and_reused(own_cache, monkeypatch):

@@ -21,7 +21,7 @@ def test_nothing_is_prepared_before_a_scorer_is_loaded(fake_settings):
 
 def test_a_failure_in_the_background_is_not_raised_there(fake_settings):
     class Broken(FakeScorer):
-        def prepare(self, question, asks=None):
+        def prepare_question(self, question, asks=None):
             raise RuntimeError("embedder gone")
 
     coach = Coach(fake_settings).with_parts(evidence_scorer=Broken(lambda a: 2))

@@ -9,6 +9,10 @@ packing sentences gains nothing: padding a batch to its longest sentence only ad
 answers at 16 sentences a batch: p50 347 ms). Dynamic int8 quantisation was no faster and moved
 vectors (cosine to the original down to 0.945); OpenVINO was slower (p50 286-352 ms).
 
+One text alone (a search query, a question with its whole answer) cannot be split that way: it
+runs on a second session whose operators use every core (a 256-token text: 112-120 ms against
+~200 ms on one thread; the second session costs about 110 MB).
+
 sentence-transformers' own ONNX backend needs `optimum`, whose ONNX package pins transformers
 below 4.58, so the model is exported here, once per set of weights, with `torch.onnx`, into the
 user's cache (`$XDG_CACHE_HOME/staff-coach/onnx/`). The export is checked against the torch model
@@ -84,14 +88,19 @@ class OnnxEmbeddings(Embeddings):
         # Sentences are encoded one at a time (no padding) on one thread each, `workers` at once:
         # ONNX Runtime runs a call on the calling thread and lets go of the GIL meanwhile.
         self.workers = max(1, workers or os.cpu_count() or 1)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._options, self._ort = options, ort
+        self._ort = ort
+        self._options = self._session_options(threads=1)
         self.session = self._load_checked()
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed") if self.workers > 1 else None
+        self._wide = None  # every core on one text: made on first need
         self._lock = threading.Lock()
+
+    def _session_options(self, threads: int):
+        options = self._ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        return options
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -163,15 +172,23 @@ class OnnxEmbeddings(Embeddings):
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        if self._pool is None or len(texts) == 1:
+        if self._pool is None:
             return np.stack([self._vector(self.session, t) for t in texts])
+        lengths = [len(t) for t in texts]
+        if len(texts) < self.workers or max(lengths) * self.workers > 1.2 * sum(lengths):
+            # One text would keep one worker busy while the others wait: all cores on each text.
+            with self._lock:
+                if self._wide is None:
+                    self._wide = self._ort.InferenceSession(str(self.path), self._session_options(self.workers),
+                                                            providers=["CPUExecutionProvider"])
+                return np.stack([self._vector(self._wide, t) for t in texts])
         # Longest first, each to the least-loaded worker: the workers finish together.
         shares: list[list[int]] = [[] for _ in range(min(self.workers, len(texts)))]
         load = [0] * len(shares)
-        for i in sorted(range(len(texts)), key=lambda i: -len(texts[i])):
+        for i in sorted(range(len(texts)), key=lambda i: -lengths[i]):
             w = load.index(min(load))
             shares[w].append(i)
-            load[w] += len(texts[i])
+            load[w] += lengths[i]
         out: list[np.ndarray | None] = [None] * len(texts)
         with self._lock:
             done = self._pool.map(lambda share: [self._vector(self.session, texts[i]) for i in share], shares)

@@ -17,7 +17,7 @@ class Scorer(Protocol):
     def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
               probed: str | None = None) -> Scorecard: ...
 
-    def prepare(self, question: str, asks: list[str] | None = None) -> None:
+    def prepare_question(self, question: str, asks: list[str] | None = None) -> None:
         """Do now what scoring an answer to `question` will need of the question alone."""
 
 

@@ -169,7 +169,7 @@ class EvidenceScorer:
         follow-up asked about, which the answer is then judged on."""
         return self.analyse(panel, answer, question, asks=asks, probed=probed).card
 
-    def prepare(self, question: str, asks: list[str] | None = None) -> None:
+    def prepare_question(self, question: str, asks: list[str] | None = None) -> None:
         """Embed what scoring an answer to `question` embeds of the question itself (its asks in
         context, the whole question), so the answer, when it comes, is all that is left to embed."""
         texts = question_texts(question, asks_of(question, asks))

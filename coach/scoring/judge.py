@@ -73,8 +73,8 @@ class JudgeScorer:
             name=mode, version=f"{CODE_VERSION}+judge.{self.prompt.hash}{structured}+evidence.{evidence.settings.version}"
         )
 
-    def prepare(self, question: str, asks: list[str] | None = None) -> None:
-        self.evidence.prepare(question, asks)
+    def prepare_question(self, question: str, asks: list[str] | None = None) -> None:
+        self.evidence.prepare_question(question, asks)
 
     def score(self, panel: Panel, answer: str, question: str = "", *, asks: list[str] | None = None,
               probed: str | None = None) -> Scorecard:
