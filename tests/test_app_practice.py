@@ -1,10 +1,13 @@
 """The Practice tab in Chromium: a vague answer in a mock interview puts its signal on the review
-schedule, and "Practice weak areas" drills what is due (the app is shared with other browser tests,
-so other items may be due too)."""
+schedule, and "Practice weak areas" drills what is due. The test runs its own app: on the app the
+other browser tests share, an earlier weak answer on the same signal has already scheduled it for
+a later day, and nothing would be due."""
 
 from __future__ import annotations
 
-from browser_helpers import MODEL_WAIT_MS, open_tab, send, start_interview, wait_text
+import pytest
+
+from browser_helpers import MODEL_WAIT_MS, open_page, open_tab, private_data_dir, send, serve_app, start_interview, wait_text
 
 # Scored 0 on its question's signal by the evidence scorer (on-topic words, nothing specific).
 VAGUE = ("I would look at the system and think about what the users need. Then I would talk to the team about the "
@@ -12,7 +15,14 @@ VAGUE = ("I would look at the system and think about what the users need. Then I
          "production and see how it goes from there.")
 
 
-def test_a_weak_answer_comes_back_in_the_practice_tab_and_a_drill_asks_it(page):
+@pytest.fixture
+def own_page(browser, built_settings, tmp_path_factory):
+    with serve_app(private_data_dir(built_settings, tmp_path_factory)) as url, open_page(browser, url) as pg:
+        yield pg
+
+
+def test_a_weak_answer_comes_back_in_the_practice_tab_and_a_drill_asks_it(own_page):
+    page = own_page
     start_interview(page, "system-design", questions=1, followups=0)
     send(page, VAGUE)
     # The app's first scorecard embeds the scorer's reference sentences (cached afterwards): when this
