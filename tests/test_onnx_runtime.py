@@ -109,6 +109,16 @@ def test_an_export_that_fails_is_logged_and_torch_is_used(own_cache, monkeypatch
     assert not list(own_cache.glob("**/*.tmp"))  # no half-written file left behind
 
 
+def test_an_unwritable_cache_falls_back_to_torch_and_says_what_to_do(tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    with caplog.at_level(logging.WARNING, logger="coach.retrieval"):
+        emb = Embedder(BUNDLED)
+    assert emb.runtime == "torch" and emb.encode(["A sentence."]).shape == (1, emb.dim)
+    assert "is writable, or set COACH_EMBEDDING_RUNTIME=torch" in caplog.text
+
+
 def test_the_runtime_is_a_setting(monkeypatch):
     monkeypatch.setenv("COACH_EMBEDDING_RUNTIME", "torch")
     assert Settings().embedding_runtime == "torch"

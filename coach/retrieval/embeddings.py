@@ -3,7 +3,7 @@
 `COACH_EMBEDDING_MODEL` names the model: the bundled one, a local sentence-transformers directory,
 or `fake:<dim>`, the deterministic toy embedder in `coach.testing` that unit tests use (no model
 load, hashed words instead of meaning). `COACH_EMBEDDING_RUNTIME` says what runs it: ONNX Runtime
-(the default, `coach.retrieval.onnx_runtime`: the same vectors, about 1.6x faster) or torch."""
+(the default, `coach.retrieval.onnx_runtime`: the same vectors, about 1.5x faster) or torch."""
 
 from __future__ import annotations
 
@@ -98,14 +98,15 @@ class Embedder:
     def _onnx(self):
         """The ONNX Runtime embeddings, or None (logged) when this model or machine cannot run them:
         torch gives the same vectors, only slower."""
-        from coach.retrieval.onnx_runtime import OnnxEmbeddings, Unsupported
+        from coach.retrieval.onnx_runtime import OnnxEmbeddings, Unsupported, cache_root
 
         try:
             return OnnxEmbeddings(self.path, self.fingerprint)
         except Unsupported as err:
             log.info("Embedding with torch: %s cannot run on ONNX Runtime (%s).", self.path, err)
         except Exception as err:  # an export or runtime failure: torch still works, only slower
-            log.warning("Embedding with torch, about 1.6x slower: ONNX Runtime failed (%s: %s).", type(err).__name__, err)
+            log.warning("Embedding with torch, about 1.5x slower: ONNX Runtime failed (%s: %s). Check that %s is "
+                        "writable, or set COACH_EMBEDDING_RUNTIME=torch to skip ONNX Runtime.", type(err).__name__, err, cache_root())
         return None
 
     def with_disk_cache(self, cache_dir: Path) -> Embedder:

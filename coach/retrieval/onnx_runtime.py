@@ -1,5 +1,5 @@
 """The sentence-transformers model run by ONNX Runtime: the same weights, the same vectors, about
-1.6x faster than torch on 2 CPU cores.
+1.5x faster than torch on 2 CPU cores.
 
 Measured on 2 cores, 39 answers of ~440 words (23 sentences, ~660 tokens) each: torch through
 sentence-transformers p50 414 ms; ONNX Runtime, one sentence at a time on each of two threads,
