@@ -255,7 +255,7 @@ def test_architecture_states_the_system_it_presumes_and_poses_twists_as_supposit
     Now traffic doubles" (a past story spliced to a hypothetical)."""
     bank = corpus.items["architecture-deep-dive"]
     for item in bank.items:
-        assert "Now {" not in item.stem, item.id
+        assert "Now {" not in item.stem and "Then {" not in item.stem, item.id
         if re.search(r"\b(?:ideally|preferably) one that \{system\}", item.stem):
             assert set(item.slots) == {"system"}, item.id  # nothing else in the question may lean on it
     tags = _tags(bank)
@@ -355,3 +355,16 @@ def test_system_design_asks_fit_their_twist(corpus):
     for q in all_composed(bank):
         if q.elements.get("probe") == "fails-first":
             assert "regional" not in tags[q.elements["twist"]], q.key
+
+
+@pytest.mark.parametrize("slug", ["system-design", "coding"])
+def test_load_twists_are_suppositions_that_say_how_much_load(corpus, slug):
+    """"Then the company launches in Asia, and half the new users are 200 ms away. How much extra
+    capacity do you need?" read as a seam, and gave the capacity ask no load to size from."""
+    bank = corpus.items[slug]
+    for item in bank.items:
+        if any(r.startswith("twist:load") for r in item.requires):
+            assert "Then {" not in item.stem and "Now {" not in item.stem, item.id
+    for path, kind, element in bank.walk():
+        if kind == "twist" and "load-change" in element.tags:
+            assert re.search(r"\d|\b(?:doubles|triples|every|ten times|a third|half|thousands|hours)\b", element.text), path
