@@ -60,7 +60,8 @@ def _frames(coach, panel, signal):
 def any_fit(monkeypatch):
     """Say a point back whatever frame follows: saying back is off by default (blind grades), and the
     toy embedder's word overlap says nothing about fit, so tests of the say-back mechanics switch it
-    on and the fit threshold off."""
+    on and the fit threshold off. Anchored frames, tried before these, are switched off."""
+    monkeypatch.setattr("coach.interviewer._followup_choice.ANCHORED", False)
     monkeypatch.setattr("coach.interviewer._followup_choice.SAY_BACK", True)
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)
 
@@ -112,6 +113,7 @@ def test_a_composed_follow_up_says_a_point_back_and_asks_the_fitting_frame(fake_
 def test_a_point_that_fits_no_pointing_frame_is_not_said_back_and_the_frame_is_asked_alone(fake_coach, monkeypatch):
     panel = fake_coach.panel("system-design")
     signal = panel.signals[0]
+    monkeypatch.setattr("coach.interviewer._followup_choice.ANCHORED", False)  # CACHE_ANSWER names Redis
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", 1.01)  # no frame that points back fits
     monkeypatch.setattr("coach.interviewer._followup_choice.about_point", lambda *a, **k: None)  # nor one about any point
     fu = _fu(fake_coach, "system-design", "How?", CACHE_ANSWER, FakeBackend([]), seed=3, scorecard=_only(panel, signal.id))

@@ -1,6 +1,7 @@
 """Load and validate the corpus: the compendium, the seven panels, the case studies, the item
 models the interviewer composes its questions from (`items/`, optional) and the glossary of the
-abbreviations it uses (`glossary.yaml`, optional)."""
+abbreviations it uses (`glossary.yaml`, optional) and the anchored follow-up frames with the
+components and people they name (`anchors.yaml`, optional)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from coach.errors import CorpusError, unknown_choice, yaml_problem
+from coach.corpus.anchors import Anchors
 from coach.corpus.items import ItemBank
 from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Glossary, Panel
 
@@ -32,6 +34,7 @@ class Corpus:
     file_hashes: dict[str, str] = field(default_factory=dict)
     items: dict[str, ItemBank] = field(default_factory=dict)  # panel slug -> its item models
     glossary: dict[str, str] = field(default_factory=dict)  # abbreviation -> what it stands for
+    anchors: Anchors | None = None  # anchored follow-up frames and what they can name
 
     def panel(self, slug: str) -> Panel:
         if slug not in self.panels:
@@ -118,6 +121,19 @@ def load_items(path: Path, panel: Panel, sections: set[int], case_ids: set[str])
     return bank
 
 
+def load_anchors(path: Path, panels: dict[str, Panel]) -> Anchors:
+    """The anchored follow-up frames, each checked against its panel's signals."""
+    data = _load_yaml(path)
+    try:
+        anchors = Anchors.model_validate(data)
+        anchors.check_signals({slug: {s.id for s in p.signals} for slug, p in panels.items()})
+    except ValidationError as err:
+        raise _validation_error(path, err, data) from err
+    except ValueError as err:
+        raise CorpusError(f"Corpus file {path}: {err}.", "Use a signal id listed in that panel's file.") from err
+    return anchors
+
+
 def load_glossary(path: Path, corpus_text: str) -> dict[str, str]:
     """Abbreviation -> meaning; each abbreviation must occur in the corpus (a plural counts)."""
     data = _load_yaml(path)
@@ -165,7 +181,9 @@ def load_corpus(root: Path) -> Corpus:
     if (root / "glossary.yaml").is_file():
         said = [compendium] + [_read_text(p) for p in sorted((root / "panels").glob("*.yaml")) + sorted((root / "cases").glob("*.yaml"))]
         glossary = load_glossary(track(root / "glossary.yaml"), "\n".join(said))
-    return Corpus(root=root, compendium=compendium, panels=panels, cases=cases, file_hashes=hashes, items=items, glossary=glossary)
+    anchors = load_anchors(track(root / "anchors.yaml"), panels) if (root / "anchors.yaml").is_file() else None
+    return Corpus(root=root, compendium=compendium, panels=panels, cases=cases, file_hashes=hashes, items=items, glossary=glossary,
+                  anchors=anchors)
 
 
 @lru_cache(maxsize=4)

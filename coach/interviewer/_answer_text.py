@@ -113,8 +113,9 @@ _UNSAYABLE = re.compile(r"[\"“”`{}\[\]=<>]|\([^)]*\s[^)]*\)|->|\w_\w")  # co
 # "you turned that into a guardrail" and "you mapped that against ..." too: "that" as the object.
 _LOST_ANTECEDENT = re.compile(
     r"\b(?:it|its|they|them|their|those|these|he|she|him|her|his|hers)\b(?!-)|\b(?:new|other|every|each) one\b"
-    r"|\b(?:this|that)\s+(?:into|against|to|for|with|on|from|over|up|out|down|back|off|away|through)\b|\b(?:this|that)$"
-    r"|\b(?:left|joined|in|at|from|on|for|to|with|of|about|into)\s+(?:this|that)\b",  # "you left that org"
+    r"|\b(?:this|that)\s+(?:into|against|to|for|with|on|in|at|from|over|up|out|down|back|off|away|through)\b|\b(?:this|that)$"
+    r"|\b(?:left|joined|in|at|from|on|for|to|with|of|about|into)\s+(?:this|that)\b"  # "you left that org"
+    r"|\b(?:exactly|just|only|all of) (?:this|that)\b|\b(?:this|that) way\b",  # "told them exactly that", "leaned that way"
     re.IGNORECASE,
 )
 # A clause that only frames the story ("the real question is the exit cost", "SMS is the one that

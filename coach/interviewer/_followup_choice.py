@@ -12,6 +12,10 @@ Three ways to compose it, best first:
 - bridge   the point as context, then a frame that stands alone, asking about another aspect of
            the same work: "You mentioned that X. In that same migration, how ...?". The bridge
            says the question moves on, so the pair need not be close in meaning.
+- anchored a frame that names a component or a person the answer mentioned ("If Redis slowed to a
+           crawl, ...", `corpus/anchors.yaml`), after the clause that mentions it, said back; the
+           frame alone, still naming it, when that clause cannot be said back cleanly. Tried on the
+           candidate signals weakest first, before the frames asked alone.
 - alone    the frame alone, when no clause of the answer can be said back cleanly.
 """
 
@@ -51,6 +55,10 @@ BRIDGES = False
 # cannot tell a point a frame follows from one it does not, so the follow-up is chosen by what the
 # answer lacks and how well the frame fits the exchange, and asked alone.
 SAY_BACK = False
+# Anchored frames name what they ask about, so the question follows the clause said back before
+# it by construction (see coach.corpus.anchors).
+ANCHORED = True
+ANCHOR_SIGNALS = 1
 # Frames asked alone (or after a bridge) whose fit to the exchange is this close to the best are
 # equally good; a seeded choice among them spreads frames across answers.
 ALONE_MARGIN = 0.08
@@ -68,11 +76,15 @@ class Choice:
     frame: object
     detail: str = ""
     point: str = ""
-    how: str = "alone"  # fits | bridge | alone
+    how: str = "alone"  # fits | anchored | bridge | alone
     work: str = ""  # the work a bridge names ("migration")
     fit: float = 0.0  # cosine of the point and the frame
+    anchor: str = ""  # what an anchored frame names ("Redis", "the CISO")
 
     def draft(self, said_back: Callable[[str], str]) -> str:
+        if self.how == "anchored":
+            asked = self.frame.fill(self.anchor)
+            return f"{said_back(self.point)} {asked}" if self.point else asked
         if self.how == "fits":
             return f"{said_back(self.point)} {self.frame.text}"
         if self.how == "bridge":
@@ -131,10 +143,16 @@ def about_point(embedder, points: list[tuple[str, str]], frames: list, known=Non
 
 
 def choose(candidates: Sequence[tuple[Signal, list, list[tuple[str, str]]]], embedder, exchange_fit, work: str, seed: int,
-           panel: Panel, known=None) -> Choice:
+           panel: Panel, known=None, anchored: Sequence[list] = (), found: Sequence = ()) -> Choice:
     """The follow-up to ask. `candidates` are (signal, unasked frames, candidate points), weakest
     signal first; `exchange_fit(frames)` scores frames against the question and answer; `known`:
-    vectors computed already (the frames', the answer's sentences as the scorer embedded them)."""
+    vectors computed already (the frames', the answer's sentences as the scorer embedded them).
+    `anchored`: each candidate signal's unasked anchored frames; `found`: what the answer names
+    (`coach.interviewer._anchored.find`)."""
+    if ANCHORED and found:
+        chosen = _anchored(candidates, anchored, found, seed, panel)
+        if chosen is not None:
+            return chosen
     if SAY_BACK:
         chosen = _said_back(candidates, embedder, known)
         if chosen is not None:
@@ -164,6 +182,27 @@ def _said_back(candidates, embedder, known) -> Choice | None:
         if found is not None:
             fit, (detail, point), frame = found
             return Choice(signal, frame, detail, point, "fits", fit=fit)
+    return None
+
+
+_PLANS_ARE_DESIGNS = frozenset({"system-design", "coding"})
+
+
+def _anchored(candidates, anchored, found, seed: int, panel: Panel) -> Choice | None:
+    """An anchored frame on the weakest candidate signal that has one for something the answer
+    names; a thing whose clause can be said back before one whose cannot. None when no frame
+    takes anything the answer names."""
+    # Frames on other panels presume the thing exists ("what is it today?"); a design or coding
+    # answer is a plan by nature.
+    found = [a for a in found if not a.plan or panel.slug in _PLANS_ARE_DESIGNS]
+    ranked = sorted(found, key=lambda a: not a.point)  # stable: in the order mentioned otherwise
+    for (signal, _, _), frames in list(zip(candidates, anchored))[:ANCHOR_SIGNALS]:
+        for tier in (True, False):
+            options = [(a, f) for a in ranked if bool(a.point) == tier for f in frames
+                       if a.category in f.takes and (a.named or not f.names_only)]
+            if options:
+                anchor, frame = rng(seed, panel.slug, "anchored", signal.id).choice(options)
+                return Choice(signal, frame, anchor.sentence, anchor.point, "anchored", anchor=anchor.text)
     return None
 
 

@@ -14,6 +14,7 @@ A backend that can write may then rewrite the draft for flow, shown only when th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from coach.corpus.items import FollowUpFrame, ItemBank
 from coach.corpus.schema import FollowUp as Frame
 from coach.corpus.schema import Panel, Signal
 from coach.errors import UserInputError
+from coach.interviewer._anchored import find as find_anchors
 from coach.interviewer._answer_text import candidate_points, pick_detail, refers_to, say_back
 from coach.interviewer._best_of_n import GenerationProvenance
 from coach.interviewer._checks import shares_run, surface_problem
@@ -61,8 +63,9 @@ class FollowUp(Spoken):
     answer_point: str = Field(default="", description="what of that sentence it says back, in the second person")
     refers_to_answer: bool = False
     composed_as: str = Field(default="alone", description=(
-        "fits: a frame that points back at the point said back; bridge: the point as context, then a frame on "
-        "another aspect of the same work; alone: the frame alone, nothing said back"))
+        "anchored: a frame naming a component or person the answer mentioned, after the clause that mentions it "
+        "when that can be said back; fits: a frame that points back at the point said back; bridge: the point as "
+        "context, then a frame on another aspect of the same work; alone: the frame alone, nothing said back"))
     shared_terms: list[str] = Field(default_factory=list, description="what it picks up from the answer")
     provenance: FollowUpProvenance
 
@@ -126,8 +129,13 @@ def follow_up(
         frames = frames_for(panel, signal, bank, level)
         points = candidate_points(answer, signal_text(signal), embedder, known) if uses_points() else []
         candidates.append((signal, _unasked(frames, [q_text, *asked]), points))
+    anchors = coach.corpus.anchors
+    found = find_anchors(answer, anchors) if anchors is not None else []
+    anchored = [_unasked_anchored(anchors.for_signal(panel.slug, s.id), [q_text, *asked]) if anchors is not None else []
+                for s, _, _ in candidates]
     work = work_named(panel, q_text)
-    choice = choose(candidates, embedder, lambda pool: _fit(embedder, pool, q_text, answer, known), work, seed, panel, known)
+    choice = choose(candidates, embedder, lambda pool: _fit(embedder, pool, q_text, answer, known), work, seed, panel, known,
+                    anchored, found)
     signal, probe, point = choice.signal, choice.frame, choice.point
     frames = frames_for(panel, signal, bank, level)
     detail = choice.detail or pick_detail(answer, signal_text(signal), embedder, known)[0]
@@ -191,6 +199,14 @@ def _unasked(frames: list, asked: Sequence[str]) -> list:
     every one has been."""
     asked_norm = [" ".join(a.lower().split()) for a in asked]
     return [f for f in frames if not any(" ".join(f.text.lower().split()) in a for a in asked_norm)] or frames
+
+
+def _unasked_anchored(frames: list, asked: Sequence[str]) -> list:
+    """The anchored frames not yet put to the candidate, whatever they named then."""
+    def put(frame) -> bool:
+        before, after = (re.escape(" ".join(part.lower().split())) for part in frame.text.split("{anchor}"))
+        return any(re.search(f"{before}.+?{after}", " ".join(a.lower().split())) for a in asked)
+    return [f for f in frames if not put(f)]
 
 
 def candidate_signals(p: Panel, card: Scorecard, coverage, avoid) -> list[Signal]:
