@@ -141,3 +141,14 @@ def test_with_anchored_frames_off_the_frame_is_asked_alone(fake_coach, monkeypat
     fu = fake_coach.follow_up(panel, "How?", "The catalog service sits in front of Postgres with Redis.", seed=4,
                               scorecard=_only(panel, "resilience"))
     assert fu.composed_as == "alone" and "Redis" not in fu.text
+
+
+def test_naming_again_what_the_clause_said_back_passes_the_checks(fake_coach):
+    from coach.interviewer.followups import followup_problem
+
+    said = "You mentioned that you told the product manager in person why."
+    text = f"{said} Where did the product manager stand on this at the start, and what, if anything, changed their mind?"
+    assert followup_problem(text, fake_coach.embedder, ["Tell me about a slip."], "I told the product manager in person why.", said) is None
+    # Without a clause said back, the same repetition inside one question is still refused.
+    twice = "Where did the product manager stand, and did the product manager change their mind later?"
+    assert followup_problem(twice, fake_coach.embedder, [], "We slipped.") == "repeated phrase"

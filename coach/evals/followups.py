@@ -89,6 +89,7 @@ def run(
         questions = {q.id: q for q in corpus.panel(slug).sample_questions}
         bank = corpus.items.get(slug)
         bank_frames = {f.id for f in bank.frames} if bank is not None else set()
+        bank_frames |= {f.id for f in corpus.anchors.frames} if corpus.anchors is not None else set()
         for case in fx.cases[:per_panel]:
             question = questions[case.question]
             fu = follow_up(coach, corpus.panel(slug), question.text, case.answer, None, "staff", derive(seed, case.id))
@@ -97,7 +98,7 @@ def run(
                 "panel": slug, "case": case.id, "missing": sorted(case.missing), "signal": fu.signal,
                 "targets_missing": fu.signal in case.missing, "refers_to_answer": fu.refers_to_answer,
                 "shared_terms": fu.shared_terms, "fallback": fu.is_fallback, "problem": problem,
-                "composition": fu.composition, "said_back": bool(fu.answer_point),
+                "composition": fu.composition, "said_back": bool(fu.answer_point), "anchored": fu.composed_as == "anchored",
                 "from_bank": fu.provenance.source in bank_frames,
                 "text": fu.text, "answer_detail": fu.answer_detail,
                 "tried": fu.provenance.candidates_tried, "rejections": fu.provenance.rejections,
@@ -130,7 +131,9 @@ def _metrics(rows: list[dict]) -> dict[str, float]:
         "fallback_rate": round(sum(r["fallback"] for r in rows) / n, 4),
         "shown_valid_rate": round(sum(not r["problem"] for r in rows) / n, 4),
         "says_back_rate": round(sum(r["said_back"] for r in rows) / n, 4),
+        # Names a component or person from the answer (corpus/anchors.yaml), said back or not.
+        "anchored_rate": round(sum(r.get("anchored", False) for r in rows) / n, 4),
         "rewrite_rate": round(sum(r["composition"] == "rewrite" for r in rows) / n, 4),
-        # Asked from the item bank's frames, not the panel's few tagged follow-ups (its fallback).
+        # Asked from the item bank's or the anchored frames, not the panel's few tagged follow-ups (its fallback).
         "bank_frame_rate": round(sum(r.get("from_bank", False) for r in rows) / n, 4),
     }

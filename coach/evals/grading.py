@@ -3,6 +3,7 @@
     python -m coach.evals.grading draw      # write the sample (texts only, shuffled) and its key
     python -m coach.evals.grading draw --with-rewrites   # also what the gated rewrite would show
     python -m coach.evals.grading report    # askable rates per source, from the committed grades
+    python -m coach.evals.grading draw-anchored   # the anchored follow-ups' own sample (grading/anchored)
 
 The sample is fixed: 5 questions per panel (seeds 1-5, a level per seed) and 2 follow-ups per
 panel on fixture answers, shuffled together with 10 of the corpus's own sample questions, so the
@@ -50,6 +51,42 @@ def draw(coach: Coach, rewriter: Coach | None = None) -> list[dict]:
     random.Random(SHUFFLE_SEED).shuffle(items)
     for i, item in enumerate(items, 1):
         item["id"] = f"g{i:02d}"
+    return items
+
+
+def draw_anchored(coach: Coach) -> list[dict]:
+    """Every distinct anchored follow-up to the follow-up and scoring fixtures' answers, on any of
+    the weakest three signals (so that more frames and things are read than a session would
+    reach), with 8 follow-ups asked alone and 6 corpus questions as controls, shuffled."""
+    import coach.interviewer._followup_choice as choice
+
+    anchored, alone, seen = [], [], set()
+    wider, choice.ANCHOR_SIGNALS = choice.ANCHOR_SIGNALS, 3
+    try:
+        for slug in PANEL_SLUGS:
+            panel = coach.panel(slug)
+            questions = {q.id: q.text for q in panel.sample_questions}
+            answers = [(c.id, c.question, c.answer) for c in load_followup_fixtures(
+                coach.settings.evals_dir / "fixtures", coach.corpus, (slug,))[slug].cases]
+            scoring = load_fixture(coach.settings.evals_dir / "fixtures" / "scoring" / f"{slug}.yaml")["answers"]
+            answers += [(a["id"], a["question"], a["text"]) for a in scoring if a.get("question") in questions]
+            for case, qid, answer in answers:
+                fu = coach.follow_up(panel, questions[qid], answer, seed=derive(0, case))
+                item = {"case": case, "panel": slug, "text": fu.text, "frame": fu.provenance.source}
+                if fu.composed_as == "anchored" and fu.text not in seen:
+                    seen.add(fu.text)
+                    anchored.append(item | {"said_back": bool(fu.answer_point), "source": "anchored"})
+                elif fu.composed_as == "alone":
+                    alone.append(item | {"source": "alone"})
+    finally:
+        choice.ANCHOR_SIGNALS = wider
+    r = random.Random(7)
+    items = anchored + r.sample(alone, min(8, len(alone)))
+    pool = [(slug, q) for slug in PANEL_SLUGS for q in coach.panel(slug).sample_questions]
+    items += [{"panel": slug, "text": q.text, "source": "corpus-question", "question": q.id} for slug, q in r.sample(pool, 6)]
+    r.shuffle(items)
+    for i, item in enumerate(items, 1):
+        item["id"] = f"a{i:02d}"
     return items
 
 
@@ -127,12 +164,15 @@ def summarise(folder: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("draw", "report"))
+    parser.add_argument("action", choices=("draw", "report", "draw-anchored"))
     parser.add_argument("--with-rewrites", action="store_true", help="add what the gated rewrite would show")
     args = parser.parse_args()
     coach = Coach.from_env()
     folder = coach.settings.evals_dir / "fixtures" / "grading"
-    if args.action == "draw":
+    if args.action == "draw-anchored":
+        stale = write(draw_anchored(coach), folder / "anchored")
+        print(f"wrote {folder / 'anchored' / 'sample.yaml'}; ungraded: {', '.join(stale) or 'none'}")
+    elif args.action == "draw":
         rewriter = Coach(coach.settings.model_copy(update={"rewrite": "on"})) if args.with_rewrites else None
         stale = write(draw(coach, rewriter), folder)
         print(f"wrote {folder / 'sample.yaml'}; ungraded: {', '.join(stale) or 'none'}")

@@ -232,10 +232,13 @@ def candidate_signals(p: Panel, card: Scorecard, coverage, avoid) -> list[Signal
 def followup_problem(text: str, embedder, blocked: Sequence[str], answer: str, said_back: str = "") -> str | None:
     """Every check a shown follow-up passes; None when it passes. `said_back` is the part that says
     the answer back on purpose ("You mentioned that ..."); only the rest must not copy the answer."""
+    own = text[len(said_back):] if said_back and text.startswith(said_back) else text
     problem = surface_problem(text, MIN_WORDS, MAX_WORDS)
+    if problem == "repeated phrase" and own is not text and not surface_problem(own.strip(), 1, MAX_WORDS) \
+            and surface_problem(said_back.rstrip(".") + "?", 1, MAX_WORDS) is None:
+        problem = None  # an anchored frame names again what the clause said back mentioned ("the CISO")
     if problem:
         return problem
-    own = text[len(said_back):] if said_back and text.startswith(said_back) else text
     if shares_run(own, answer, 8):
         return "copies the answer"
     vec = embedder.encode_one(text)
