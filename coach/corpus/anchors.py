@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pydantic import Field, field_validator, model_validator
 
-from coach.corpus.schema import PANEL_SLUGS, Strict, _check_id
+from coach.corpus.schema import Strict, _check_id, _check_panel
 
 
 class Category(Strict):
@@ -46,12 +46,7 @@ class AnchoredFrame(Strict):
 
     _id = field_validator("id")(_check_id)
 
-    @field_validator("panel")
-    @classmethod
-    def _known_panel(cls, value: str) -> str:
-        if value not in PANEL_SLUGS:
-            raise ValueError(f"unknown panel {value!r}; valid panels: {', '.join(PANEL_SLUGS)}")
-        return value
+    _panel = field_validator("panel")(_check_panel)
 
     @field_validator("text")
     @classmethod

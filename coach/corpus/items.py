@@ -68,7 +68,7 @@ from collections.abc import Iterable
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from coach.corpus.combinations import combinations, slot_order
-from coach.corpus.schema import LEVELS, PANEL_SLUGS, Level, Strict, _check_id, _unique
+from coach.corpus.schema import LEVELS, Level, Strict, _check_id, _check_panel, _unique
 
 _TAG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SLOT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -281,12 +281,7 @@ class ItemBank(Strict):
     items: list[ItemModel] = Field(min_length=1)
     frames: list[FollowUpFrame] = Field(default_factory=list, description="follow-up probes, per signal")
 
-    @field_validator("panel")
-    @classmethod
-    def _known_panel(cls, value: str) -> str:
-        if value not in PANEL_SLUGS:
-            raise ValueError(f"unknown panel {value!r}; valid panels: {', '.join(PANEL_SLUGS)}")
-        return value
+    _panel = field_validator("panel")(_check_panel)
 
     @model_validator(mode="after")
     def _bank_is_coherent(self, info: ValidationInfo) -> ItemBank:

@@ -33,6 +33,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_panel(value: str) -> str:
+    if value not in PANEL_SLUGS:
+        raise ValueError(f"unknown panel {value!r}; valid panels: {', '.join(PANEL_SLUGS)}")
+    return value
+
+
 def _check_id(value: str) -> str:
     if not _ID.match(value):
         raise ValueError(f"{value!r} is not a kebab-case id (lowercase letters, digits, dashes)")
@@ -101,12 +107,7 @@ class Panel(Strict):
     failure_modes: list[FailureMode] = Field(min_length=3)
     level_expectations: LevelExpectations
 
-    @field_validator("slug")
-    @classmethod
-    def _known_slug(cls, value: str) -> str:
-        if value not in PANEL_SLUGS:
-            raise ValueError(f"unknown panel {value!r}; valid panels: {', '.join(PANEL_SLUGS)}")
-        return value
+    _slug = field_validator("slug")(_check_panel)
 
     @field_validator("draws_on")
     @classmethod
