@@ -56,6 +56,14 @@ def test_a_noun_used_as_a_modifier_names_other_work(anchors):
     assert "the gateway" in _named("Every request goes through the gateway before it reaches a pod.", anchors)
 
 
+def test_people_outside_engineering_are_asked_in_business_terms_and_engineers_are_not(corpus, anchors):
+    frame = next(f for f in anchors.frames if f.signal == "business-translation")
+    peers = {c for c, cat in anchors.categories.items() if cat.people} - set(frame.takes)
+    assert "peer-team" in peers and "colleague" in peers  # nobody explains "the technical side" to the platform lead
+    assert {a.category for a in find("I met the platform lead and the finance partner one-on-one.", anchors)} == {
+        "peer-team", "partner"}
+
+
 def test_a_modifier_is_kept_and_a_line_break_is_not(anchors):
     found = _named("We mapped who had to say yes: the data-infrastructure\ndirector and two teams.", anchors)
     assert "the data-infrastructure director" in found

@@ -25,6 +25,7 @@ class Category(Strict):
 
     names: list[str] = Field(default_factory=list)
     nouns: list[str] = Field(default_factory=list)
+    people: bool = Field(default=False, description="people, not components: said back after what the candidate did towards them")
 
     @model_validator(mode="after")
     def _something(self) -> Category:

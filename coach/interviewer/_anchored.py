@@ -45,8 +45,6 @@ class Anchor:
     plan: bool = False  # mentioned in what the candidate would do ("I'd put Redis in front")
 
 
-# Categories of people; the rest are components.
-PEOPLE = frozenset({"executive", "partner"})
 _PATTERNS: dict[int, list[tuple[str, bool, re.Pattern]]] = {}
 
 
@@ -95,7 +93,7 @@ def find(answer: str, anchors: Anchors) -> list[Anchor]:
         for _, cat, named, text, surface in sorted(hits):
             key = text.lower()
             if key not in out:
-                point = _clause(sentence, surface, cat, PEOPLE)
+                point = _clause(sentence, surface, anchors.categories[cat].people)
                 out[key] = Anchor(cat, text, named, sentence, point, bool(_PLAN.search(sentence)))
     return [a for key, a in out.items() if key not in doubted]
 
@@ -122,7 +120,7 @@ def _canonical(spellings: list[str], written: str) -> str:
     return next((n for n in spellings if n.lower() == written.lower()), written)
 
 
-def _clause(sentence: str, surface: str, category: str, people: frozenset[str]) -> str:
+def _clause(sentence: str, surface: str, person: bool) -> str:
     """The clause of the sentence that mentions the thing, said back; '' when none is clean or
     none says what the frame will ask about (see `_sets_up`)."""
     lowered = surface.lower()
@@ -130,7 +128,7 @@ def _clause(sentence: str, surface: str, category: str, people: frozenset[str]) 
     wanted = next((lowered.replace(k, v, 1) for k, v in reflected.items() if lowered.startswith(k)), lowered)
     wanted = wanted.split(None, 1)[-1] if wanted.split()[0] in {"a", "an", "one", "the"} else wanted
     for point in points_from(trim_detail(sentence)):
-        if wanted in point.lower() and _one_clause(point) and _sets_up(point, wanted, category in people):
+        if wanted in point.lower() and _one_clause(point) and _sets_up(point, wanted, person):
             return point
     return ""
 
