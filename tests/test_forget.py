@@ -72,7 +72,9 @@ def echo_draft(prompt, sampling) -> str:
 @pytest.fixture
 def coach(fake_settings, tmp_path, monkeypatch) -> Coach:
     # Every follow-up says a point of the answer back (any frame fits), so the answer's words reach
-    # the model's prompt and its cache: the trace forget must remove.
+    # the model's prompt and its cache: the trace forget must remove. Anchored frames, tried first,
+    # are off: the clause they say back names a component, and need not carry the marker.
+    monkeypatch.setattr("coach.interviewer._followup_choice.ANCHORED", False)
     monkeypatch.setattr("coach.interviewer._followup_choice.SAY_BACK", True)
     monkeypatch.setattr("coach.interviewer._followup_choice.POINT_FIT", -1.0)
     data = data_dir_with_index(fake_settings, tmp_path / "data")

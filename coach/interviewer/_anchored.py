@@ -45,13 +45,15 @@ class Anchor:
     plan: bool = False  # mentioned in what the candidate would do ("I'd put Redis in front")
 
 
-_PATTERNS: dict[int, list[tuple[str, bool, re.Pattern]]] = {}
+_PATTERNS: dict[tuple, list[tuple[str, bool, re.Pattern]]] = {}
 
 
 def _patterns(anchors: Anchors) -> list[tuple[str, bool, re.Pattern]]:
     """(category, is a name, pattern): names before nouns, longest first, so "the security team"
     is found before "security"."""
-    found = _PATTERNS.get(id(anchors))
+    # Keyed by the lexicon itself: an id() may be reused by another corpus after this one is freed.
+    lexicon = tuple((cat, tuple(c.names), tuple(c.nouns)) for cat, c in anchors.categories.items())
+    found = _PATTERNS.get(lexicon)
     if found is None:
         found = []
         for cat, c in anchors.categories.items():
@@ -63,7 +65,7 @@ def _patterns(anchors: Anchors) -> list[tuple[str, bool, re.Pattern]]:
                 alts = "|".join(re.escape(n) for n in sorted(c.nouns, key=len, reverse=True))
                 found.append((cat, False, re.compile(
                     rf"\b(the|our|my|an?|one)\s+((?:(?:{_MODIFIERS})\s+)?)({alts})(?![\w/-]){_COMPOUND}", re.IGNORECASE)))
-        _PATTERNS[id(anchors)] = found
+        _PATTERNS[lexicon] = found
     return found
 
 
