@@ -282,3 +282,19 @@ def test_a_collapsed_pool_fails_the_variety_floor(corpus_copy):
     panel, bank = _broken(corpus_copy, "leadership", shrink)
     texts = {compose(bank, "org-outcomes", "senior", _rng(panel.slug, s, "senior", "org-outcomes")).text for s in range(1, 21)}
     assert 1 <= len(texts) < 15
+
+
+@pytest.mark.parametrize("slug, item_id, kind, tag", [
+    # "Walk me through a time you coached a tech lead on another team ... Where did you take on
+    # something nobody had asked you to own?": a story of growing someone is about them owning more.
+    ("behavioral", "beh-own-staff-unasked", "situation", "people"),
+    # "The catch is that nothing may take it offline ... What do you leave out of version one?": the
+    # constraint gives the cut nothing to work with.
+    ("system-design", "sd-ops-staff-version-one", "constraint", "availability"),
+])
+def test_an_ask_is_never_paired_with_a_setup_it_does_not_use(corpus, slug, item_id, kind, tag):
+    bank = corpus.items[slug]
+    tags = {e.id: set(e.tags) for e in bank.elements[kind]}
+    composed = [q for q in all_composed(bank) if q.item_id == item_id]
+    assert composed
+    assert not any(tag in tags[q.elements[kind].split("/")[0]] for q in composed)
