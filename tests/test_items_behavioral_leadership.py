@@ -291,10 +291,35 @@ def test_a_collapsed_pool_fails_the_variety_floor(corpus_copy):
     # "The catch is that nothing may take it offline ... What do you leave out of version one?": the
     # constraint gives the cut nothing to work with.
     ("system-design", "sd-ops-staff-version-one", "constraint", "availability"),
+    # "Suppose it has been running for two years without a restart. What does your code do, step by step?"
+    ("coding", "cod-edge-twist", "twist", "pressure"),
+    ("coding", "cod-edge-principal-observed", "twist", "pressure"),
+    # "The catch is that every change has to be auditable for seven years. What is your two-year plan?"
+    ("system-design", "sd-ops-principal-plan", "constraint", "compliance"),
 ])
 def test_an_ask_is_never_paired_with_a_setup_it_does_not_use(corpus, slug, item_id, kind, tag):
     bank = corpus.items[slug]
-    tags = {e.id: set(e.tags) for e in bank.elements[kind]}
+    tags = {path: set(e.tags) for path, _, e in bank.walk()}
+    slot = kind.split("/")[-1]
     composed = [q for q in all_composed(bank) if q.item_id == item_id]
     assert composed
-    assert not any(tag in tags[q.elements[kind].split("/")[0]] for q in composed)
+    assert not any(tag in tags[q.elements[slot]] for q in composed)
+
+
+def test_an_act_that_built_a_check_is_not_asked_what_check_came_out_of_it(corpus):
+    # "When did you last turn a postmortem action into a check ...? What check or habit came out of it?"
+    pairs = {(q.elements["act"], q.elements["probe"]) for q in all_composed(corpus.items["behavioral"])
+             if q.item_id == "beh-grow-when-last"}
+    assert pairs and ("postmortem-check", "became-mechanism") not in pairs
+
+
+def test_a_symptom_that_follows_a_change_is_not_offered_a_quick_fix_against_a_real_one(corpus):
+    # "... p95 jumps right after a routine deploy. A quick fix takes a day, the real one a month.
+    # Which do you ship?": rolling the change back is the answer.
+    texts = [q.text for q in all_composed(corpus.items["bar-raiser"]) if q.item_id == "br-long-quick-fix"]
+    assert texts and not any(re.search(r"\bafter a (?:routine deploy|ranking change|shared library upgrade)", t) for t in texts)
+
+
+def test_a_deploy_that_caused_the_slowdown_is_not_asked_which_component_feels_it_first(corpus):
+    texts = [q.text for q in all_composed(corpus.items["architecture-deep-dive"]) if "feels it first" in q.text]
+    assert texts and not any("routine deploy" in t for t in texts)
