@@ -77,3 +77,15 @@ def test_chunk_ids_are_stable_and_unique(corpus):
     assert len({d.id for d in a}) == len(a)
     kinds = {d.metadata["kind"] for d in a if d.metadata["source"] == "panel"}
     assert kinds == {"overview", "question", "signal", "follow-up", "failure-mode"}
+
+
+def test_a_key_given_twice_is_refused_with_its_line(corpus_copy):
+    # YAML keeps the last of two keys silently: an element with two `excludes:` lines lost the first.
+    path = corpus_copy / "items" / "architecture-deep-dive.yaml"
+    text = path.read_text()
+    marker = "    - id: first-look\n"
+    assert marker in text
+    path.write_text(text.replace(marker, marker + "      excludes: [regional]\n", 1))
+    with pytest.raises(CorpusError) as err:
+        load_corpus(corpus_copy)
+    assert "architecture-deep-dive.yaml" in str(err.value) and "twice" in str(err.value) and "line" in str(err.value)

@@ -21,7 +21,22 @@ from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Glossary, Panel
 
 # libyaml's loader when PyYAML was built with it: the corpus is read on every command, and the
 # pure-Python parser spends most of the load time tokenising.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Refuses a key given twice in one mapping: YAML keeps the last silently, so an element with
+    two `excludes:` lines lost the first (and the pair it banned came back)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark, f"found the key {key!r} twice", key_node.start_mark)
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+_YAML_LOADER = _StrictLoader
 _SECTION = re.compile(r"^## (\d+)\. ", re.MULTILINE)
 
 
