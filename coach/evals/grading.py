@@ -15,6 +15,9 @@ prompts change, `draw` again and regrade the texts it reports as ungraded.
 `--with-rewrites` draws the same questions and follow-ups again with COACH_REWRITE=on and adds
 every rewrite that passed the gate (and so would be shown) as an item of its own, so the gated
 rewrite can be compared with the draft alone on the same slots.
+
+This sample is regraded whenever its texts change, and fixes follow its "no"s, so it ends up a
+regression set; fresh random draws graded once each (coach.evals.spot) measure the item banks.
 """
 
 from __future__ import annotations
@@ -124,11 +127,11 @@ def write(items: list[dict], folder: Path) -> list[str]:
     key = [{k: v for k, v in i.items() if k != "text"} | {"text": i["text"]} for i in items]
     (folder / "key.yaml").write_text("# Where each sample text came from (do not show this to the grader).\n"
                                      + yaml.safe_dump({"items": key}, sort_keys=False, allow_unicode=True, width=120))
-    graded = _grades(folder)
+    graded = load_grades(folder)
     return [i["id"] for i in items if graded.get(i["id"], {}).get("text") != i["text"]]
 
 
-def _grades(folder: Path) -> dict[str, dict]:
+def load_grades(folder: Path) -> dict[str, dict]:
     path = folder / "grades.yaml"
     if not path.exists():
         return {}
@@ -138,7 +141,7 @@ def _grades(folder: Path) -> dict[str, dict]:
 def summarise(folder: Path) -> dict[str, float]:
     """Askable rate per source, over the sample texts that carry a grade for exactly that text."""
     key = {i["id"]: i for i in load_fixture(folder / "key.yaml")["items"]}
-    grades = _grades(folder)
+    grades = load_grades(folder)
     out: dict[str, float] = {}
     ungraded = 0
     for source in ("composed-question", "composed-follow-up", "gated-rewrite-question", "gated-rewrite-follow-up", "corpus-question"):

@@ -4,7 +4,8 @@ Per panel, a few sessions of questions (each knowing what it asked before and wh
 already targeted), and the first question of 20 seeds. Metrics: every shown question passes the
 checks, none repeats within a session, first questions differ across seeds, every signal and most
 of the panel's compendium sections are reached, the share shown as a rewrite, and the askable rates
-from the committed blind grades (coach.evals.grading). Timings are details, not metrics: they
+from the committed blind grades (coach.evals.grading); the spot rounds' askable rates
+(coach.evals.spot) are reported as details. Timings are details, not metrics: they
 depend on the machine.
 
     python -m coach.evals.questions --calibrate   # the on-panel threshold against its fixture
@@ -20,7 +21,7 @@ from statistics import quantiles
 import numpy as np
 
 from coach.corpus.schema import LEVELS, PANEL_SLUGS
-from coach.evals import grading
+from coach.evals import grading, spot
 from coach.evals.base import SuiteResult, load_fixture
 from coach.interviewer import ON_PANEL_THRESHOLD, SESSION_DUPLICATE, SHOT_DUPLICATE, panel_reference
 from coach.interviewer._checks import surface_problem
@@ -72,11 +73,13 @@ def run(coach: Coach, panels: tuple[str, ...] = PANEL_SLUGS, per_panel: int = 30
     overall["section_coverage"] = round(float(np.mean([m["section_coverage"] for m in per_panel_metrics.values()])), 4)
     overall["distinct_first_questions"] = round(float(np.mean(list(firsts.values()))), 4)
     overall.update(grading.summarise(coach.settings.evals_dir / "fixtures" / "grading"))
+    # Reported, not gating: each spot round is a new random draw graded once, so rounds differ by draw.
+    spot_rounds = {f.name: spot.summarise(f) for f in spot.rounds(spot.spot_dir(coach))}
     seconds = [r["seconds"] for r in rows]
     timing = {"p50_s": round(float(np.median(seconds)), 4), "p95_s": round(quantiles(seconds, n=20)[-1], 4) if len(seconds) > 1 else seconds[0]}
     return SuiteResult(
         name="questions", metrics=overall, per_panel=per_panel_metrics, failures=failures,
-        details={"backend": coach.backend.name, "timing": timing, "shown": rows}, seconds=time.perf_counter() - started,
+        details={"backend": coach.backend.name, "timing": timing, "spot_rounds": spot_rounds, "shown": rows}, seconds=time.perf_counter() - started,
     )
 
 
