@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from coach.corpus.chunking import compendium_documents, corpus_documents
@@ -83,9 +85,9 @@ def test_a_key_given_twice_is_refused_with_its_line(corpus_copy):
     # YAML keeps the last of two keys silently: an element with two `excludes:` lines lost the first.
     path = corpus_copy / "items" / "architecture-deep-dive.yaml"
     text = path.read_text()
-    marker = "    - id: first-look\n"
-    assert marker in text
-    path.write_text(text.replace(marker, marker + "      excludes: [regional]\n", 1))
+    line = re.search(r"^ +excludes: .*\n", text, re.MULTILINE).group(0)
+    path.write_text(text.replace(line, line + line, 1))
     with pytest.raises(CorpusError) as err:
         load_corpus(corpus_copy)
     assert "architecture-deep-dive.yaml" in str(err.value) and "twice" in str(err.value) and "line" in str(err.value)
+    assert "Merge the two entries" in err.value.hint

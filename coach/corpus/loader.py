@@ -79,8 +79,11 @@ def _load_yaml(path: Path) -> object:
     try:
         return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
-        raise CorpusError(f"Corpus file {path} is not valid YAML: {yaml_problem(err)}.",
-                          "Fix the YAML syntax there (a quote left open, a tab, or a ': ' inside unquoted text).") from err
+        if "twice" in str(getattr(err, "problem", "")):
+            hint = "Merge the two entries into one (keep every value of both), then load again."
+        else:
+            hint = "Fix the YAML syntax there (a quote left open, a tab, or a ': ' inside unquoted text)."
+        raise CorpusError(f"Corpus file {path} is not valid YAML: {yaml_problem(err)}.", hint) from err
     except RecursionError:
         raise CorpusError(f"Corpus file {path} nests lists or mappings too deeply to read.", "Restore it from git.") from None
 
