@@ -64,6 +64,13 @@ def test_people_outside_engineering_are_asked_in_business_terms_and_engineers_ar
         "peer-team", "partner"}
 
 
+def test_one_of_many_is_not_asked_about_as_the_only_one(anchors):
+    # "You mentioned that each region gets a read replica. If the read replica failed ..." (graded "no")
+    assert set(_named("Each region gets a read replica, and writes go to one primary.", anchors)) == {"the primary"}
+    assert "the read replica" not in _named("We run a read replica per region for the reporting reads.", anchors)
+    assert "the read replica" in _named("We added a read replica for the reporting queries.", anchors)
+
+
 def test_a_modifier_is_kept_and_a_line_break_is_not(anchors):
     found = _named("We mapped who had to say yes: the data-infrastructure\ndirector and two teams.", anchors)
     assert "the data-infrastructure director" in found

@@ -64,6 +64,12 @@ def test_spot_rates_are_the_grades_as_given_per_source(tmp_path):
     (tmp_path / "grades.yaml").write_text(yaml.safe_dump({"grades": grades}))
     rates = spot.summarise(tmp_path)
     assert rates == {"composed-question_askable": 0.5, "askable": 0.5, "graded": 2.0, "drawn": 3.0}
+    # Two graders apart: askable only where both said yes, and each grader's own rate.
+    grades[0] |= {"grader_a": "yes", "grader_b": "yes"}
+    grades[1] |= {"grader_a": "yes", "grader_b": "no"}
+    (tmp_path / "grades.yaml").write_text(yaml.safe_dump({"grades": grades}))
+    rates = spot.summarise(tmp_path)
+    assert rates["askable"] == 0.5 and rates["askable_grader_a"] == 1.0 and rates["askable_grader_b"] == 0.5
 
 
 def test_every_committed_spot_round_is_fully_graded():

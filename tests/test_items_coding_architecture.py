@@ -166,8 +166,12 @@ def test_coding_twists_only_meet_problems_they_make_sense_for(corpus, every):
     tags = _tags(bank)
     for q in questions:
         twist = q.elements.get("twist")
-        if twist in ("crash-between", "retry-in-flight", "two-pods", "reorder"):
+        if twist in ("retry-in-flight", "two-pods", "reorder"):
             assert tags[q.elements["problem"]] & {"two-writes", "duplicates", "ordering"}, q.key
+        crash = {"crash-after-charge": "charge", "crash-mid-transfer": "transfer", "crash-before-ack": "ack",
+                 "crash-before-mark": "relay"}
+        if twist in crash:  # each crash names the two writes of one kind of problem
+            assert crash[twist] in tags[q.elements["problem"]], q.key
         if twist == "same-key":
             assert {"concurrent", "keyed"} <= tags[q.elements["problem"]], q.key
         if q.elements.get("constraint", "").startswith("on-call"):  # code with nothing to fail has nothing to explain

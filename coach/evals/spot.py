@@ -82,6 +82,9 @@ def summarise(folder: Path) -> dict[str, float]:
             out[f"{source}_askable"] = round(sum(g["askable"] == "yes" for g in graded) / len(graded), 4)
     if graded_all:
         out["askable"] = round(sum(g["askable"] == "yes" for g in graded_all) / len(graded_all), 4)
+        # Graded by two graders apart, a text is askable only when both said yes; each one's rate too.
+        for grader in sorted({k for g in graded_all for k in g if k.startswith("grader_")}):
+            out[f"askable_{grader}"] = round(sum(g.get(grader) == "yes" for g in graded_all) / len(graded_all), 4)
     out["graded"] = float(len(graded_all))
     out["drawn"] = float(len(key))
     return out

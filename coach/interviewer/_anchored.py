@@ -45,6 +45,9 @@ class Anchor:
     plan: bool = False  # mentioned in what the candidate would do ("I'd put Redis in front")
 
 
+# A thing introduced with "a" after "each", "every" or "per" is one of many.
+_ONE_OF_MANY = re.compile(r"\b(?:each|every|per)\b[^.;]*\b(?:an?|one)$", re.IGNORECASE)
+_EACH_AFTER = re.compile(r"\s+(?:per|(?:in|for|on) (?:each|every))\b", re.IGNORECASE)
 _PATTERNS: dict[tuple, list[tuple[str, bool, re.Pattern]]] = {}
 
 
@@ -89,6 +92,8 @@ def find(answer: str, anchors: Anchors) -> list[Anchor]:
                 before, after = sentence[: m.start()], sentence[m.end():]
                 if _ALTERNATIVE.search(before[-4:]) or _ALTERNATIVE.search(after[:4]):
                     continue
+                if not named and (_ONE_OF_MANY.search(before[-40:] + m.group(1)) or _EACH_AFTER.match(after)):
+                    continue  # "each region gets a read replica": there is no single "the read replica" to ask about
                 taken.append((m.start(), m.end()))
                 text = _name(anchors, cat, named, m)
                 hits.append((m.start(), cat, named, text, m.group(0)))
