@@ -71,6 +71,11 @@ def test_one_of_many_is_not_asked_about_as_the_only_one(anchors):
     assert "the read replica" in _named("We added a read replica for the reporting queries.", anchors)
 
 
+def test_a_name_said_back_is_spelled_as_the_question_spells_it(anchors):
+    found = _named("The decision owner was the VP of engineering.", anchors)
+    assert found["the VP of Engineering"] == "the decision owner was the VP of Engineering"
+
+
 def test_a_modifier_is_kept_and_a_line_break_is_not(anchors):
     found = _named("We mapped who had to say yes: the data-infrastructure\ndirector and two teams.", anchors)
     assert "the data-infrastructure director" in found
@@ -85,6 +90,8 @@ def test_the_clause_is_said_back_only_when_it_sets_the_question_up(anchors):
     assert _named("My manager thanked me in the team meeting on Monday.", anchors)["your manager"] == ""
     towards = _named("I told the product manager in person why we had to slip.", anchors)
     assert towards["the product manager"] == "you told the product manager in person why you had to slip"
+    # "You mentioned that you told the product manager in person why." reads as clipped (round 18).
+    assert _named("I told the product manager in person why.", anchors)["the product manager"] == ""
 
 
 def test_a_list_or_comma_splice_is_never_said_back(anchors):

@@ -56,6 +56,17 @@ NEVER = [
     ("coding", "cod-edge-principal-observed", {"twist": "long-run"}),
     # "How will it age over the next three years" asked of an architecture that failed and was redone.
     ("bar-raiser", "br-long-principal-aging", {"story": "third-attempt"}),
+    # From the presupposition audit: each ask presumed what these never said.
+    ("behavioral", "*", {"situation": "tech-debt", "pressure": "before-the-data"}),  # persuaded, did not decide
+    ("behavioral", "*", {"situation": "reversed-bet", "pressure": "announced"}),  # own call "announced before settled"
+    ("behavioral", "beh-ref-staff-changed-course", {"situation": "postmortem"}),  # owning a postmortem is not steering
+    ("bar-raiser", "br-jud-doors", {"story": "backed-promotion"}),  # "which parts could you undo" of a promotion
+    ("bar-raiser", "br-cust-quietly", {"discovery": "dropped-logs"}),  # "what do you tell customers" of an internal gap
+    ("cross-functional", "xf-opt-principal-status-quo", {"story": "vendor-exit"}),
+    ("system-design", "sd-con-twist", {"twist": "bad-deploy"}),  # the deploy is the fault, not a case it mishandles
+    ("system-design", "sd-cap-senior-servers", {"scenario": "rate-limiter"}),  # "on 12 gateway instances" answers it
+    ("coding", "*", {"problem": "retry-helper", "scale": "retry-helper/every-service", "twist": "outage"}),
+    ("coding", "*", {"problem": "hot-key", "twist": "same-key"}),  # it sees that every millisecond
     # Redelivery to the outbox relay, which writes to the broker: nothing is redelivered to it.
     ("coding", "*", {"problem": "outbox", "twist": "redelivery"}),
 ]
@@ -97,3 +108,13 @@ REFUSED = [
 def test_a_refused_wording_is_never_composed_again(corpus, phrase):
     said = [q.text for slug in corpus.items for q in all_composed(corpus.items[slug]) if phrase.lower() in q.text.lower()]
     assert not said, said[0]
+
+
+def test_a_deep_dive_says_the_system_is_the_candidates_before_asking_about_it(corpus):
+    # "Think of a platform that serves most of its reads from a cache ... What did your model of it
+    # get wrong in the first year?": never said to be theirs (graded "no").
+    import re
+
+    for item in corpus.items["architecture-deep-dive"].items:
+        opener = item.stem.split(".", 1)[0]
+        assert re.search(r"\byou(?:'ve|'re)?\b|\byours?\b", opener), item.id

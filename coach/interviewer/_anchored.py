@@ -101,6 +101,9 @@ def find(answer: str, anchors: Anchors) -> list[Anchor]:
             key = text.lower()
             if key not in out:
                 point = _clause(sentence, surface, anchors.categories[cat].people)
+                # Spelled as the question will spell it: not "the VP of engineering" said back, then "the VP of Engineering".
+                core = text if named else text.split(None, 1)[-1]
+                point = re.sub(rf"(?<!\w){re.escape(core)}(?!\w)", lambda _: core, point, flags=re.IGNORECASE)
                 out[key] = Anchor(cat, text, named, sentence, point, bool(_PLAN.search(sentence)))
     return [a for key, a in out.items() if key not in doubted]
 
@@ -135,7 +138,7 @@ def _clause(sentence: str, surface: str, person: bool) -> str:
     wanted = next((lowered.replace(k, v, 1) for k, v in reflected.items() if lowered.startswith(k)), lowered)
     wanted = wanted.split(None, 1)[-1] if wanted.split()[0] in {"a", "an", "one", "the"} else wanted
     for point in points_from(trim_detail(sentence)):
-        if wanted in point.lower() and _one_clause(point) and _sets_up(point, wanted, person):
+        if wanted in point.lower() and _one_clause(point) and _sets_up(point, wanted, person) and not _CLIPPED.search(point):
             return point
     return ""
 
@@ -145,7 +148,8 @@ def _clause(sentence: str, surface: str, person: bool) -> str:
 # about something else that happened to it ("six Envoy nodes run about $2.8k a month", "your
 # manager thanked you", "you got the pooling wrong when you moved to Aurora") reads as a non
 # sequitur. Every clause graded "yes" had one of two shapes, so only those are said back:
-# - a person: the candidate acting towards them ("you told the product manager in person why"),
+# - a person: the candidate acting towards them ("you told the product manager in person why the
+#   date had to move"; a clause ending on a bare "why" was refused as clipped in round 18),
 #   or their role in the story ("the decision owner was the VP of Engineering");
 # - a component: where it sits or what it does in the system, in the present ("you run 12
 #   instances behind an NLB", "the catalog service sits in front of Postgres with Redis"); not a
@@ -156,6 +160,7 @@ _PLACED = re.compile(
     r"^(?:you|[\w-]+(?:\s+[\w-]+){0,3})\s+(?:use|uses|run|runs|have|has|sit|sits|get|gets|go|goes|read|reads|"
     r"write|writes|call|calls|send|sends|front|fronts|hold|holds|keep|keeps|own|owns|serve|serves|"
     r"(?:is|are)\s+(?:the|a|an|behind|in|on|through|client|\d))\b")  # "is idempotent" is a property, not a place
+_CLIPPED = re.compile(r"\b(?:why|how|what|where|when|who|whom|which|whether|that|to|of|for|with|about)\W*$", re.IGNORECASE)
 _COST = re.compile(r"[$€£]|\b(?:a|per) (?:month|year)\b|\bbits?\b|\bbytes?\b|\b[KMGT]B\b")
 
 
