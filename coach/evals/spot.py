@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from coach.corpus.schema import LEVELS, PANEL_SLUGS
+from coach.evals.base import load_fixture
 from coach.evals.followups import load_followup_fixtures
 from coach.evals.grading import load_grades, write
 from coach.root import Coach
@@ -69,8 +70,6 @@ def rounds(folder: Path) -> list[Path]:
 
 def summarise(folder: Path) -> dict[str, float]:
     """Askable as graded (the round's texts as drawn), per source and in all, with the count graded."""
-    from coach.evals.base import load_fixture
-
     key = load_fixture(folder / "key.yaml")["items"]
     grades = load_grades(folder)
     out: dict[str, float] = {}
@@ -92,8 +91,6 @@ def summarise(folder: Path) -> dict[str, float]:
 
 def still_produced(coach: Coach, folder: Path) -> tuple[int, int]:
     """How many of a round's texts the writer produces again, word for word, at the same seed."""
-    from coach.evals.base import load_fixture
-
     key = load_fixture(folder / "key.yaml")["items"]
     same = 0
     for item in key:
