@@ -52,6 +52,9 @@ def test_ask_json_has_the_question_and_its_provenance(with_index, fake, monkeypa
     assert q["composition"] == "draft" and q["text"] == q["draft"] and fake.calls == []  # a base model does not rewrite
     pv = q["provenance"]
     assert pv["grounding"] and pv["signals"] and pv["item"] and pv["elements"] and pv["backend"] == "composer" and pv["seed"] == 4
+    assert pv["reviewed"] is True
+    code, out, err = run_main(["ask", "--panel", "architecture-deep-dive", "--level", "principal", "--seed", "4"], monkeypatch, capsys)
+    assert code == 0 and q["text"] in " ".join(out.split()) and "reviewed:  accepted by item review" in out
 
 
 def test_ask_errors_name_what_is_valid(with_fake_index, fake, monkeypatch, capsys):

@@ -37,6 +37,8 @@ def ask(
     typer.echo(f"asks:      {'; '.join(q.asks) or 'none'}")
     typer.echo(f"item:      {pv.item} ({', '.join(f'{slot}={path}' for slot, path in pv.elements.items())})")
     typer.echo(f"grounding: {', '.join(pv.grounding) or 'none'}")
+    if pv.reviewed is not None:
+        typer.echo(f"reviewed:  {'accepted by item review' if pv.reviewed else 'not yet reviewed: the reviewed questions of this signal and level were used up'}")
     if q.composition == "rewrite":
         typer.echo(f"shown:     the rewrite by {pv.backend} / {pv.model} (prompt {pv.prompt_id}@{pv.prompt_hash}); draft: {q.draft}")
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from coach.errors import CorpusError, unknown_choice, yaml_problem
 from coach.corpus.anchors import Anchors
 from coach.corpus.items import ItemBank
+from coach.corpus.reviews import REVIEWS_DIR, Review, load_reviews
 from coach.corpus.schema import PANEL_SLUGS, Case, CaseFile, Glossary, Panel
 
 # libyaml's loader when PyYAML was built with it: the corpus is read on every command, and the
@@ -50,6 +52,7 @@ class Corpus:
     items: dict[str, ItemBank] = field(default_factory=dict)  # panel slug -> its item models
     glossary: dict[str, str] = field(default_factory=dict)  # abbreviation -> what it stands for
     anchors: Anchors | None = None  # anchored follow-up frames and what they can name
+    reviews: Mapping[str, dict[str, Review]] = field(default_factory=dict)  # panel slug -> reviewed composed questions
 
     def panel(self, slug: str) -> Panel:
         if slug not in self.panels:
@@ -200,8 +203,11 @@ def load_corpus(root: Path) -> Corpus:
         said = [compendium] + [_read_text(p) for p in sorted((root / "panels").glob("*.yaml")) + sorted((root / "cases").glob("*.yaml"))]
         glossary = load_glossary(track(root / "glossary.yaml"), "\n".join(said))
     anchors = load_anchors(track(root / "anchors.yaml"), panels) if (root / "anchors.yaml").is_file() else None
+    for path in sorted((root / REVIEWS_DIR).glob("*.yaml")):
+        track(path)
+    reviews = load_reviews(root / REVIEWS_DIR)
     return Corpus(root=root, compendium=compendium, panels=panels, cases=cases, file_hashes=hashes, items=items, glossary=glossary,
-                  anchors=anchors)
+                  anchors=anchors, reviews=reviews)
 
 
 @lru_cache(maxsize=4)

@@ -3,7 +3,8 @@
 Per panel, a few sessions of questions (each knowing what it asked before and which signals it
 already targeted), and the first question of 20 seeds. Metrics: every shown question passes the
 checks, none repeats within a session, first questions differ across seeds, every signal and most
-of the panel's compendium sections are reached, the share shown as a rewrite, and the askable rates
+of the panel's compendium sections are reached, the share shown as a rewrite, the share that item
+review accepted before it was shown (coach.evals.review), and the askable rates
 from the committed blind grades (coach.evals.grading); the spot rounds' askable rates
 (coach.evals.spot) are reported as details. Timings are details, not metrics: they
 depend on the machine.
@@ -95,6 +96,7 @@ def _row(q: Question, session: int, asked: list[str], seconds: float, ref, embed
         "panel": q.panel, "level": q.level, "session": session, "text": q.text, "problem": problem,
         "signal": q.provenance.signals[0], "item": q.provenance.item, "grounding": q.provenance.grounding,
         "asks": q.asks, "composition": q.composition, "fallback": q.is_fallback, "on_panel": on_panel,
+        "reviewed": bool(q.provenance.reviewed),
         "corpus_similarity": round(float((ref.question_vecs @ vec).max()), 4) if len(ref.question_vecs) else 0.0,
         "seconds": round(seconds, 4),
     }
@@ -125,6 +127,7 @@ def _metrics(rows: list[dict], embedder) -> dict[str, float]:
         "corpus_copies": float(sum(r["corpus_similarity"] >= SHOT_DUPLICATE for r in rows)),
         "with_asks_rate": round(sum(bool(r["asks"]) for r in rows) / n, 4),
         "on_panel_rate": round(sum(r["on_panel"] for r in rows) / n, 4),
+        "reviewed_rate": round(sum(r["reviewed"] for r in rows) / n, 4),
     }
 
 

@@ -60,7 +60,7 @@ def draw(coach: Coach, round_no: int, questions: int = QUESTIONS_PER_PANEL, foll
 def _question(coach: Coach, slug: str, seed: int, level: str) -> dict:
     q = coach.ask(slug, level, seed=seed)
     return {"source": "composed-question", "panel": slug, "seed": seed, "level": level, "item": q.provenance.item,
-            "text": q.text}
+            "reviewed": q.provenance.reviewed, "text": q.text}
 
 
 def rounds(folder: Path) -> list[Path]:

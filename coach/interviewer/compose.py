@@ -9,18 +9,25 @@ An item model of the signal and level is drawn at random, then one of its valid 
 `rank`, stably sorted by it (highest first): a rank of 1 for "matches the user's focus" and 0
 otherwise keeps the variety within each group. Every question shown passes the same surface checks
 as a generated one.
+
+With `reviewed` (the panel's item review ledger, `coach.corpus.reviews`), the texts two reviewers
+accepted are drawn first, a text they refused never, and an unreviewed one only once every accepted
+text of the signal and level is avoided; `Composed.reviewed` says which it was.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import re
-from collections.abc import Callable, Collection, Iterator
+import weakref
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from coach.corpus.combinations import Combination, cached_combinations, valid_combinations
 from coach.corpus.items import Element, ItemBank
+from coach.corpus.reviews import Review, normalise
 from coach.corpus.schema import LEVELS
 from coach.errors import UserInputError, unknown_choice
 from coach.interviewer._checks import surface_problem
@@ -44,6 +51,7 @@ class Composed:
     sources: tuple[str, ...]  # the item's and every element's, in order, each once
     asks: tuple[str, ...]
     key: str  # the item and its elements: equal keys are the same question
+    reviewed: bool = False  # two reviewers accepted this text word for word before it was shown
 
 
 def render(stem: str, fills: dict[str, str]) -> str:
@@ -85,17 +93,18 @@ def _avoided(q: Composed, avoid: Collection[str]) -> bool:
     )  # fmt: skip
 
 
-def _ordered(bank: ItemBank, signal: str, level: str, rng: random.Random, rank: Rank | None) -> list[list[Combination]]:
-    """Each item's valid combinations, items and combinations in the order to try them.
+def _ordered(bank: ItemBank, signal: str, level: str, rng: random.Random, rank: Rank | None,
+             keep: Callable[[Combination], bool], spread: Callable[[int], float] = math.sqrt) -> list[list[Combination]]:
+    """Each item's valid combinations that `keep` lets through, items and combinations in the order to try them.
 
-    Items come in a random order weighted by the square root of their number of combinations: a
-    rich item comes first more often without drowning the small ones, and each item adds about the
-    same chance that two seeds draw the same question. Within an item every combination is equally
+    Items come in a random order weighted by `spread` of their number of combinations, by default
+    the square root: a rich item comes first more often without drowning the small ones, and each
+    item adds about the same chance that two seeds draw the same question. Within an item every combination is equally
     likely (choosing slot by slot would favour elements with few compatible partners), then the
     caller's rank sorts them, slot by slot in the order the item declares its slots.
     """
-    per_item = [list(cached_combinations(bank, item, level)) for item in bank.items_for(signal, level)]
-    draws = [(rng.random() ** (1 / math.sqrt(len(c))), c) for c in per_item if c]
+    per_item = [[c for c in cached_combinations(bank, item, level) if keep(c)] for item in bank.items_for(signal, level)]
+    draws = [(rng.random() ** (1 / spread(len(c))), c) for c in per_item if c]
     ordered = [c for _, c in sorted(draws, key=lambda d: -d[0])]
     for combos in ordered:
         rng.shuffle(combos)
@@ -112,12 +121,14 @@ def compose(
     rng: random.Random,
     rank: Rank | None = None,
     avoid: Collection[str] = (),
+    reviewed: Mapping[str, Review] | None = None,
 ) -> Composed:
     """One question for `signal` at `level`.
 
     `avoid` holds what must not be asked again: question texts (compared case- and
-    space-insensitively), combination keys, item ids and element paths. Raises UserInputError
-    when every valid combination is avoided.
+    space-insensitively), combination keys, item ids and element paths. `reviewed` maps normalised
+    texts to their review: accepted ones first, refused ones never. Raises UserInputError when
+    every valid combination is avoided.
     """
     if level not in LEVELS:
         raise unknown_choice("level", level, LEVELS)
@@ -126,20 +137,50 @@ def compose(
         raise unknown_choice(f"signal of panel {bank.panel}", signal, signals)
     avoid = {" ".join(a.lower().split()) if " " in a else a for a in avoid}
     rejected = 0
-    for combos in _ordered(bank, signal, level, rng, rank):
-        for combo in combos:
-            q = _composed(combo)
-            if _avoided(q, avoid):
-                continue
-            if surface_problem(q.text):
-                rejected += 1  # a content bug; tests/test_items.py keeps it at zero
-                continue
-            return q
+    reviewed = reviewed or {}
+    verdict = _verdicts(bank, reviewed)
+    for accepted in (True, None):
+        # Accepted texts are few per item, so an item is drawn by how many it has: every accepted
+        # text equally likely, which keeps first questions of different seeds apart.
+        spread = (lambda n: n) if accepted else math.sqrt
+        for combos in _ordered(bank, signal, level, rng, rank, lambda c: verdict(c) is accepted, spread):
+            for combo in combos:
+                q = _composed(combo)
+                if _avoided(q, avoid):
+                    continue
+                if surface_problem(q.text):
+                    rejected += 1  # a content bug; tests/test_items.py keeps it at zero
+                    continue
+                return q if accepted is None else dataclasses.replace(q, reviewed=True)
     note = f" ({rejected} failed the surface checks)" if rejected else ""
     raise UserInputError(
         f"No {signal} question is left for level {level} in panel {bank.panel}: every valid combination is avoided{note}.",
         "Ask for another signal or level, or start a new session so earlier questions may be asked again.",
     )
+
+
+# (bank, ledger) -> combination key -> True (accepted), False (refused) or None (not reviewed). The
+# ledger is fixed for a loaded corpus, and rendering every combination on every question would
+# cost more than composing. Keyed by id() and dropped with the bank, like the combinations cache.
+_VERDICTS: dict[tuple[int, int], tuple[Mapping[str, Review], dict[str, bool | None]]] = {}
+
+
+def _verdicts(bank: ItemBank, reviewed: Mapping[str, Review]) -> Callable[[Combination], bool | None]:
+    if not reviewed:
+        return lambda combo: None
+    key = (id(bank), id(reviewed))
+    if key not in _VERDICTS:
+        _VERDICTS[key] = (reviewed, {})  # holding the ledger keeps its id from being reused
+        weakref.finalize(bank, _VERDICTS.pop, key, None)
+    known = _VERDICTS[key][1]
+
+    def verdict(combo: Combination) -> bool | None:
+        if combo.key not in known:
+            review = reviewed.get(normalise(_composed(combo).text))
+            known[combo.key] = None if review is None else review.askable
+        return known[combo.key]
+
+    return verdict
 
 
 def all_composed(bank: ItemBank, level: str | None = None, signal: str | None = None) -> Iterator[Composed]:

@@ -52,6 +52,7 @@ class QuestionProvenance(GenerationProvenance):
     item: str | None = Field(default=None, description="the item model it was composed from")
     elements: dict[str, str] = Field(default_factory=dict, description="slot -> element path")
     focus_matched: list[str] = Field(default_factory=list, description="elements lifted by the user's focus")
+    reviewed: bool | None = Field(default=None, description="two reviewers accepted the composed text before it was shown")
     # Records of older versions, whose questions a model wrote or a bank supplied:
     shots: list[str] = Field(default_factory=list)
     source: str | None = None
@@ -124,7 +125,7 @@ def ask(
     asked_vecs = None
     draw = rng(seed, panel.slug, level, "compose")
     for _ in range(MAX_DRAWS):
-        composed = compose(bank, target.id, level, draw, rank, avoid)
+        composed = compose(bank, target.id, level, draw, rank, avoid, coach.corpus.reviews.get(panel.slug))
         if asked_vecs is None:  # the first draw and the questions already asked in one encode call
             vecs = encode(embedder, [*asked_texts, composed.text])
             asked_vecs, vec = vecs[:-1], vecs[-1]
@@ -143,7 +144,7 @@ def ask(
         draft=composed.text, rewrite=record,
         provenance=QuestionProvenance(
             grounding=list(composed.sources), signals=[target.id], item=composed.item_id, elements=composed.elements,
-            focus_matched=sorted(lifted & set(composed.elements.values())), **generation,
+            focus_matched=sorted(lifted & set(composed.elements.values())), reviewed=composed.reviewed, **generation,
         ),
     )
 

@@ -54,7 +54,8 @@ def _meta(t: Turn) -> list[Line]:
             out.append(("Fallback: corpus question ", Code(str(pv.source)), f" ({q.fallback_reason})."))
         if pv.item:
             out.append((f"Targets: {', '.join(pv.signals)} · composed from item ", Code(pv.item), " with ",
-                        Code(", ".join(pv.elements.values())), f" · grounding: {', '.join(pv.grounding) or 'none'}"))
+                        Code(", ".join(pv.elements.values())), f" · grounding: {', '.join(pv.grounding) or 'none'}"
+                        + _review_note(pv.reviewed)))
             if q.asks:
                 out.append((f"Asks: {'; '.join(q.asks)}",))
             out.extend(_shown(q.composition, q.draft, q.rewrite, pv))
@@ -69,6 +70,13 @@ def _meta(t: Turn) -> list[Line]:
         out.append((f"Probes: {fu.signal_name} · {refers} · frame ", Code(str(pv.source))))
         out.extend(_shown(fu.composition, fu.draft, fu.rewrite, pv))
     return out
+
+
+def _review_note(reviewed: bool | None) -> str:
+    """Whether item review accepted the composed text (None: a record from before item review)."""
+    if reviewed is None:
+        return ""
+    return " · accepted by item review" if reviewed else " · not yet reviewed (the reviewed questions of this signal and level were used up)"
 
 
 def _shown(composition: str, draft: str, record, pv) -> list[Line]:
